@@ -1,0 +1,626 @@
+import { decodeValue, encodeValue } from './codec.js';
+import { describeRedisAddress, resolveConfig, type CacheConfig, type CacheOptions, type TtlConfig } from './config.js';
+import { FinRiskCacheError, toCacheError, type CacheErrorCode } from './errors.js';
+import { KeySchema, type CacheKey } from './keys.js';
+import { parsePythonJson, pythonJsonDumps } from './python-json.js';
+import { emptyKindStats, formatBytes, hitRate, type CacheStats, type CacheStatus, type KindStats } from './stats.js';
+import { LocalStore } from './stores/local-store.js';
+import { MemoryStore } from './stores/memory-store.js';
+import { RedisStore, type RedisClient } from './stores/redis-store.js';
+import type { CacheStore, StoreInfo } from './stores/store.js';
+
+/** A key: a string under the generic `kv` kind, or a key built by {@link KeySchema}. */
+export type KeyInput = string | CacheKey;
+
+/** A set of keys sharing a literal start, built by {@link KeySchema.prefixOf}. */
+export interface KeyPrefix {
+  kind: string;
+  prefix: string;
+}
+
+/** Options of a write. */
+export interface SetOptions {
+  /**
+   * Time to live in seconds (fractions allowed, at least 1 ms); `null` keeps the entry until it
+   * is deleted. @default the TTL of the key's kind (`CACHE_DEFAULT_TTL` for generic keys)
+   */
+  ttl?: number | null;
+}
+
+/** One entry of {@link Cache.setMany}. */
+export interface SetManyEntry<T = unknown> extends SetOptions {
+  key: KeyInput;
+  value: T;
+}
+
+/** Something to tell a service about, passed to `error` listeners. */
+export interface CacheErrorEvent {
+  error: FinRiskCacheError;
+  /** The operation that failed, e.g. `get`. */
+  operation: string;
+  /** The kind of entry involved, when there is one. */
+  kind?: string;
+  /** The key involved, when there is one. */
+  key?: string;
+}
+
+/** Events of a cache and their payloads. */
+export interface CacheEvents {
+  /** A backend failure or a payload that could not be decoded. */
+  error: (event: CacheErrorEvent) => void;
+  /** The cache stopped being healthy (Redis went away, commands time out, or a fallback store is in use). */
+  degraded: (event: { error: FinRiskCacheError; backend: string }) => void;
+  /** The cache is healthy again. */
+  recovered: (event: { backend: string; downForMs: number }) => void;
+}
+
+/** Where a cache writes its few messages. @default warnings to stderr, nothing else */
+export interface CacheLogger {
+  warn(message: string): void;
+  error?(message: string): void;
+  debug?(message: string): void;
+}
+
+/** Options of {@link createCache}: the configuration plus runtime hooks. */
+export interface CreateCacheOptions extends CacheOptions {
+  /** Receives the fallback warning and, if it has `error`, every error event. */
+  logger?: CacheLogger;
+  /** An already built store to use instead of the configured backend (tests, custom stores). */
+  store?: CacheStore;
+}
+
+/** Result of {@link Cache.checkConnection}. */
+export interface ConnectionCheck {
+  /** True when the configured backend answered. */
+  ok: boolean;
+  /** The backend that was checked. */
+  backend: 'redis' | 'local' | 'memory';
+  /** Masked address or file path. */
+  address: string;
+  /** Round trip in ms, when it answered. */
+  latencyMs?: number;
+  /** Why it did not answer. */
+  error?: string;
+  /** The error's code. */
+  code?: CacheErrorCode;
+}
+
+const CALLER_ERRORS = new Set<CacheErrorCode>(['E_INVALID_KEY', 'E_INVALID_VALUE', 'E_PAYLOAD_TOO_LARGE', 'E_INVALID_CONFIG', 'E_CLOSED', 'E_SCHEMA']);
+const PAYLOAD_ERRORS = new Set<CacheErrorCode>(['E_PAYLOAD_CORRUPT', 'E_PAYLOAD_UNSUPPORTED']);
+const CONNECTION_ERRORS = new Set<CacheErrorCode>(['E_REDIS_UNAVAILABLE', 'E_TIMEOUT']);
+
+const KIND_TTL: Record<string, keyof TtlConfig> = {
+  prediction: 'prediction',
+  feature: 'feature',
+  model: 'model',
+  artifact: 'model',
+  dataframe: 'dataframe',
+};
+
+const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${message}\n`) };
+
+/**
+ * A cache on one store. Backend failures never reach the caller (unless `strict`): reads are
+ * misses, writes answer false, and listeners hear about it. Invalid input always throws.
+ */
+export class Cache {
+  /** The resolved configuration. */
+  readonly config: CacheConfig;
+  /** Builds every key under this cache's prefix. */
+  readonly keys: KeySchema;
+  readonly #logger: CacheLogger;
+  readonly #injected: CacheStore | undefined;
+  #store: CacheStore | undefined;
+  #resolving: Promise<CacheStore> | undefined;
+  #fallback = false;
+  #closed = false;
+  #degradedSince: number | undefined;
+  #lastError: FinRiskCacheError | undefined;
+  #kindStats = new Map<string, KindStats>();
+  #listeners: { [E in keyof CacheEvents]: Set<CacheEvents[E]> } = { error: new Set(), degraded: new Set(), recovered: new Set() };
+
+  constructor(options: CreateCacheOptions = {}) {
+    this.config = resolveConfig(options);
+    this.keys = new KeySchema(this.config.keyPrefix);
+    this.#logger = options.logger ?? defaultLogger;
+    this.#injected = options.store;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.off(event, listener);
+  }
+
+  /** Unsubscribes a listener. */
+  off<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void {
+    this.#listeners[event].delete(listener);
+  }
+
+  #emit<E extends keyof CacheEvents>(event: E, payload: Parameters<CacheEvents[E]>[0]): void {
+    for (const listener of this.#listeners[event]) {
+      try {
+        (listener as (p: typeof payload) => void)(payload);
+      } catch {
+        // A listener's bug must not break the caller's request.
+      }
+    }
+  }
+
+  #setDegraded(error: FinRiskCacheError): void {
+    this.#lastError = error;
+    if (this.#degradedSince !== undefined) return;
+    this.#degradedSince = Date.now();
+    this.#emit('degraded', { error, backend: this.#store?.backend ?? this.config.backend });
+  }
+
+  #setRecovered(): void {
+    if (this.#degradedSince === undefined || this.#fallback) return;
+    const downForMs = Date.now() - this.#degradedSince;
+    this.#degradedSince = undefined;
+    this.#lastError = undefined;
+    this.#emit('recovered', { backend: this.#store?.backend ?? this.config.backend, downForMs });
+  }
+
+  // ---------------------------------------------------------------- backend
+
+  /** The store in use, once resolved (the first operation resolves it). */
+  get store(): CacheStore | undefined {
+    return this.#store;
+  }
+
+  /** True when `auto` fell back to the local store because Redis was not reachable. */
+  get isFallback(): boolean {
+    return this.#fallback;
+  }
+
+  /** Current health, without a round trip: `unhealthy` only when no store could be opened. */
+  get status(): CacheStatus {
+    if (this.#degradedSince !== undefined || this.#fallback) return 'degraded';
+    return 'healthy';
+  }
+
+  /** Resolves the backend (connecting if needed) and returns the store. */
+  async connect(): Promise<CacheStore> {
+    if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'this cache was closed; create a new one');
+    if (this.#store) return this.#store;
+    this.#resolving ??= this.#resolve().finally(() => {
+      this.#resolving = undefined;
+    });
+    return this.#resolving;
+  }
+
+  async #resolve(): Promise<CacheStore> {
+    const config = this.config;
+    if (this.#injected) {
+      await this.#injected.connect();
+      return (this.#store = this.#injected);
+    }
+    switch (config.backend) {
+      case 'memory': {
+        const store = new MemoryStore();
+        await store.connect();
+        return (this.#store = store);
+      }
+      case 'local': {
+        const store = new LocalStore({ path: config.localPath });
+        await store.connect();
+        return (this.#store = store);
+      }
+      case 'redis': {
+        const store = this.#watch(new RedisStore(config));
+        this.#store = store;
+        try {
+          // Wait briefly so that the first call finds the connection up; after that, fail fast.
+          await store.connect(Math.max(config.commandTimeoutMs, Math.min(config.connectTimeoutMs, 1000)));
+        } catch (error) {
+          this.#setDegraded(toCacheError(error, 'E_REDIS_UNAVAILABLE', 'connecting to Redis'));
+        }
+        return store;
+      }
+      case 'auto': {
+        const redis = new RedisStore(config);
+        try {
+          await redis.connect(config.connectTimeoutMs);
+          this.#store = this.#watch(redis);
+          return redis;
+        } catch (error) {
+          await redis.close();
+          const reason = toCacheError(error, 'E_REDIS_UNAVAILABLE', 'connecting to Redis');
+          return this.#fallBack(reason);
+        }
+      }
+    }
+  }
+
+  async #fallBack(reason: FinRiskCacheError): Promise<CacheStore> {
+    const address = describeRedisAddress(this.config);
+    let store: CacheStore = new LocalStore({ path: this.config.localPath });
+    let where = `the local store at ${this.config.localPath}`;
+    try {
+      await store.connect();
+    } catch (error) {
+      store = new MemoryStore();
+      await store.connect();
+      where = `memory only (the local store failed: ${(error as Error).message})`;
+    }
+    this.#store = store;
+    this.#fallback = true;
+    this.#logger.warn(
+      `finrisk-cache: Redis at ${address} is not reachable (${reason.message}); caching in ${where}. ` +
+        'Set REDIS_URL or REDIS_HOST/REDIS_PORT to use Redis, or CACHE_BACKEND=local to silence this warning.',
+    );
+    this.#setDegraded(reason);
+    return store;
+  }
+
+  #watch(store: RedisStore): RedisStore {
+    store.onConnectionChange((event) => {
+      if (event.type === 'down') this.#setDegraded(event.error);
+      else this.#setRecovered();
+    });
+    return store;
+  }
+
+  /** The node-redis client when the backend is Redis, for advanced use; null otherwise. */
+  async getRedisClient(): Promise<RedisClient | null> {
+    const store = await this.connect();
+    return store instanceof RedisStore ? store.client : null;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Builds the full key for a key input; generic string keys live under the `kv` kind. */
+  resolveKey(key: KeyInput): CacheKey {
+    return typeof key === 'string' ? this.keys.key('kv', key) : key;
+  }
+
+  /** TTL in ms for a write: the explicit one, or the kind's default; undefined for no expiry. */
+  ttlMs(kind: string, ttl: number | null | undefined): number | undefined {
+    if (ttl === null) return undefined;
+    if (ttl === undefined) return this.config.ttl[KIND_TTL[kind] ?? 'default'] * 1000;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl * 1000 < 1) {
+      throw new FinRiskCacheError('E_INVALID_VALUE', `ttl must be a positive number of seconds (or null for no expiry), got ${String(ttl)}`);
+    }
+    return Math.round(ttl * 1000);
+  }
+
+  #stats(kind: string): KindStats {
+    let stats = this.#kindStats.get(kind);
+    if (!stats) this.#kindStats.set(kind, (stats = emptyKindStats()));
+    return stats;
+  }
+
+  /**
+   * Runs one store operation. Invalid input throws; backend failures become `fallback`, an
+   * `error` event and (for connection failures) the degraded state; strict mode rethrows them.
+   */
+  async #op<T>(operation: string, kind: string, key: string | undefined, fallback: T, fn: (store: CacheStore) => Promise<T>): Promise<T> {
+    const stats = this.#stats(kind);
+    const start = performance.now();
+    try {
+      const store = this.#store ?? (await this.connect());
+      const result = await fn(store);
+      if (this.#degradedSince !== undefined && !this.#fallback && (!(store instanceof RedisStore) || store.isReady)) this.#setRecovered();
+      return result;
+    } catch (error) {
+      const err = toCacheError(error, 'E_INTERNAL', `${operation} failed`);
+      if (CALLER_ERRORS.has(err.code)) throw err;
+      stats.errors++;
+      this.#report({ error: err, operation, kind, ...(key === undefined ? {} : { key }) });
+      if (CONNECTION_ERRORS.has(err.code)) this.#setDegraded(err);
+      if (this.config.strict && !PAYLOAD_ERRORS.has(err.code)) throw err;
+      return fallback;
+    } finally {
+      stats.operations++;
+      stats.totalLatencyMs += performance.now() - start;
+    }
+  }
+
+  #report(event: CacheErrorEvent): void {
+    this.#emit('error', event);
+    this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);
+  }
+
+  async #encode(ref: CacheKey, value: unknown): Promise<Uint8Array> {
+    if (ref.format === 'json') {
+      const bytes = Buffer.from(pythonJsonDumps(value), 'utf8');
+      if (bytes.byteLength > this.config.maxValueBytes) {
+        throw new FinRiskCacheError('E_PAYLOAD_TOO_LARGE', `value is ${bytes.byteLength} bytes; the limit is ${this.config.maxValueBytes}`);
+      }
+      return bytes;
+    }
+    return encodeValue(value, this.config);
+  }
+
+  /** Decodes a stored payload; a payload that does not decode is a miss and an error event. */
+  async #decode<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): Promise<T | null> {
+    const stats = this.#stats(ref.kind);
+    if (payload === null) {
+      stats.misses++;
+      return null;
+    }
+    try {
+      const value = (ref.format === 'json' ? parsePythonJson(Buffer.from(payload).toString('utf8')) : await decodeValue(payload)) as T;
+      stats.hits++;
+      return value;
+    } catch (error) {
+      const err =
+        ref.format === 'json'
+          ? new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value at ${ref.key} is not JSON: ${(error as Error).message}`, { cause: error })
+          : toCacheError(error, 'E_PAYLOAD_CORRUPT', `stored value at ${ref.key} does not decode`);
+      stats.misses++;
+      stats.errors++;
+      this.#report({ error: err, operation, kind: ref.kind, key: ref.key });
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- the API
+
+  /** Reads a value; null when missing, expired, undecodable, or the backend failed. */
+  async get<T = unknown>(key: KeyInput): Promise<T | null> {
+    const ref = this.resolveKey(key);
+    const payload = await this.#op('get', ref.kind, ref.key, null, (s) => s.get(ref.key));
+    return this.#decode<T>(ref, payload, 'get');
+  }
+
+  /**
+   * Reads a value and restarts its time to live (sliding expiry), in one round trip.
+   * @param ttl seconds. @default the kind's TTL
+   */
+  async getAndTouch<T = unknown>(key: KeyInput, options: SetOptions = {}): Promise<T | null> {
+    const ref = this.resolveKey(key);
+    const ttlMs = this.ttlMs(ref.kind, options.ttl);
+    const payload = await this.#op('getAndTouch', ref.kind, ref.key, null, (s) =>
+      ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs),
+    );
+    return this.#decode<T>(ref, payload, 'getAndTouch');
+  }
+
+  /** Writes a value; true when stored, false when the backend failed. */
+  async set(key: KeyInput, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    const ref = this.resolveKey(key);
+    const ttlMs = this.ttlMs(ref.kind, options.ttl);
+    const payload = await this.#encode(ref, value);
+    const stats = this.#stats(ref.kind);
+    const ok = await this.#op('set', ref.kind, ref.key, false, async (s) => {
+      await s.set(ref.key, payload, { ttlMs });
+      return true;
+    });
+    if (ok) stats.writes++;
+    else stats.writeFailures++;
+    return ok;
+  }
+
+  /** Writes only when the key does not exist (a lock, a first writer wins); false when it existed or the backend failed. */
+  async setIfAbsent(key: KeyInput, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    const ref = this.resolveKey(key);
+    const ttlMs = this.ttlMs(ref.kind, options.ttl);
+    const payload = await this.#encode(ref, value);
+    return this.#op('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
+  }
+
+  /** Deletes a key only if it still holds `value` (releasing a lock you own). */
+  async deleteIfEquals(key: KeyInput, value: unknown): Promise<boolean> {
+    const ref = this.resolveKey(key);
+    const payload = await this.#encode(ref, value);
+    return this.#op('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
+  }
+
+  /** True when the key exists; false when it does not or the backend failed. */
+  async exists(key: KeyInput): Promise<boolean> {
+    const ref = this.resolveKey(key);
+    return this.#op('exists', ref.kind, ref.key, false, (s) => s.exists(ref.key));
+  }
+
+  /** Deletes a key; true when it existed. */
+  async delete(key: KeyInput): Promise<boolean> {
+    const ref = this.resolveKey(key);
+    return this.#op('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
+  }
+
+  /** Deletes keys in one round trip; returns how many existed (0 when the backend failed). */
+  async deleteMany(keys: readonly KeyInput[]): Promise<number> {
+    const refs = keys.map((k) => this.resolveKey(k));
+    if (refs.length === 0) return 0;
+    return this.#op('deleteMany', refs[0]!.kind, undefined, 0, (s) => s.delete(refs.map((r) => r.key)));
+  }
+
+  /**
+   * Remaining time to live in whole seconds (rounded up), -1 when the key never expires, -2 when
+   * it does not exist; null when the backend failed.
+   */
+  async ttl(key: KeyInput): Promise<number | null> {
+    const ms = await this.pttl(key);
+    return ms === null || ms < 0 ? ms : Math.ceil(ms / 1000);
+  }
+
+  /** Like {@link Cache.ttl}, in milliseconds. */
+  async pttl(key: KeyInput): Promise<number | null> {
+    const ref = this.resolveKey(key);
+    return this.#op<number | null>('ttl', ref.kind, ref.key, null, (s) => s.ttl(ref.key));
+  }
+
+  /** Sets a key's time to live (seconds); false when the key does not exist or the backend failed. */
+  async expire(key: KeyInput, ttl: number): Promise<boolean> {
+    const ref = this.resolveKey(key);
+    const ttlMs = this.ttlMs(ref.kind, ttl);
+    return this.#op('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
+  }
+
+  /** Reads many keys in one round trip (MGET); values in the order of `keys`. */
+  async getMany<T = unknown>(keys: readonly KeyInput[]): Promise<(T | null)[]> {
+    const refs = keys.map((k) => this.resolveKey(k));
+    if (refs.length === 0) return [];
+    const payloads = await this.#op('getMany', refs[0]!.kind, undefined, null, (s) => s.getMany(refs.map((r) => r.key)));
+    if (payloads === null) {
+      this.#stats(refs[0]!.kind).misses += refs.length;
+      return refs.map(() => null);
+    }
+    return Promise.all(refs.map((ref, i) => this.#decode<T>(ref, payloads[i] ?? null, 'getMany')));
+  }
+
+  /** Writes many entries in one round trip (a pipeline, not a transaction); true when all were stored. */
+  async setMany(entries: readonly SetManyEntry[], options: SetOptions = {}): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const prepared = await Promise.all(
+      entries.map(async (e) => {
+        const ref = this.resolveKey(e.key);
+        const ttlMs = this.ttlMs(ref.kind, e.ttl === undefined ? options.ttl : e.ttl);
+        return { ref, key: ref.key, value: await this.#encode(ref, e.value), ttlMs };
+      }),
+    );
+    const kind = prepared[0]!.ref.kind;
+    const ok = await this.#op('setMany', kind, undefined, false, async (s) => {
+      await s.setMany(prepared);
+      return true;
+    });
+    for (const p of prepared) {
+      if (ok) this.#stats(p.ref.kind).writes++;
+      else this.#stats(p.ref.kind).writeFailures++;
+    }
+    return ok;
+  }
+
+  /** Adds 1 to a counter (that never expires) and returns the new value; null when the backend failed. */
+  async incr(key: KeyInput): Promise<number | null> {
+    const ref = this.resolveKey(key);
+    return this.#op<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
+  }
+
+  /** Reads a counter written by {@link Cache.incr}; 0 when it does not exist, null when the backend failed. */
+  async getCounter(key: KeyInput): Promise<number | null> {
+    const ref = this.resolveKey(key);
+    return this.#op<number | null>('getCounter', ref.kind, ref.key, null, async (s) => {
+      const raw = await s.get(ref.key);
+      return raw === null ? 0 : Number(Buffer.from(raw).toString('utf8'));
+    });
+  }
+
+  #resolvePrefix(prefix: string | KeyPrefix): KeyPrefix {
+    if (typeof prefix !== 'string') return prefix;
+    // Encoding is character by character, so the encoded prefix is a prefix of every encoded key.
+    const start = this.keys.prefixOf('kv');
+    return { kind: 'kv', prefix: prefix === '' ? start : this.keys.key('kv', prefix).key };
+  }
+
+  /**
+   * Deletes every key that starts with `prefix` (SCAN and UNLINK in batches, never KEYS); a
+   * string is a literal start of generic keys, so `*` matches only keys starting with `*`.
+   * Returns how many were deleted; 0 when the backend failed.
+   */
+  async deleteByPrefix(prefix: string | KeyPrefix): Promise<number> {
+    const p = this.#resolvePrefix(prefix);
+    return this.#op('deleteByPrefix', p.kind, p.prefix, 0, (s) => s.deleteByPrefix(p.prefix));
+  }
+
+  /** Counts the keys that start with `prefix` without deleting them (a dry run of deleteByPrefix). */
+  async countByPrefix(prefix: string | KeyPrefix): Promise<number> {
+    let count = 0;
+    for await (const keys of this.scan(prefix)) count += keys.length;
+    return count;
+  }
+
+  /**
+   * Full keys that start with `prefix`, in batches. Backend failures end the iteration early
+   * and are reported as an error event (or thrown in strict mode).
+   */
+  async *scan(prefix: string | KeyPrefix, batchSize = 1000): AsyncIterable<string[]> {
+    const p = this.#resolvePrefix(prefix);
+    const store = this.#store ?? (await this.connect());
+    try {
+      for await (const keys of store.scan(p.prefix, batchSize)) yield keys;
+    } catch (error) {
+      const err = toCacheError(error, 'E_INTERNAL', 'scan failed');
+      this.#stats(p.kind).errors++;
+      this.#report({ error: err, operation: 'scan', kind: p.kind, key: p.prefix });
+      if (this.config.strict) throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- health and stats
+
+  /** Whether the configured backend answers, where it is (never the password) and how fast. */
+  async checkConnection(): Promise<ConnectionCheck> {
+    const store = await this.connect();
+    const backend = store.backend;
+    try {
+      const latencyMs = await store.ping();
+      return { ok: true, backend, address: store.location, latencyMs };
+    } catch (error) {
+      const err = toCacheError(error, 'E_INTERNAL', 'ping failed');
+      return { ok: false, backend, address: store.location, error: err.message, code: err.code };
+    }
+  }
+
+  /** This process's own counters per kind (no round trip). */
+  processStats(): CacheStats['process'] {
+    let hits = 0;
+    let misses = 0;
+    const byKind: Record<string, KindStats> = {};
+    for (const [kind, s] of this.#kindStats) {
+      byKind[kind] = { ...s };
+      hits += s.hits;
+      misses += s.misses;
+    }
+    return { hits, misses, hitRate: hitRate(hits, misses), byKind };
+  }
+
+  /** Server and process statistics, with a health status; never throws for backend failures. */
+  async stats(): Promise<CacheStats> {
+    const store = await this.connect();
+    let info: StoreInfo | undefined;
+    let latencyMs = 0;
+    let error: string | undefined;
+    try {
+      latencyMs = await store.ping();
+      info = await store.info();
+    } catch (e) {
+      error = toCacheError(e, 'E_INTERNAL', 'stats failed').message;
+    }
+    const status: CacheStatus = info === undefined ? 'unhealthy' : this.status;
+    const i: StoreInfo = info ?? {
+      version: 'unknown', connectedClients: 0, usedMemoryBytes: 0, totalCommandsProcessed: 0, keyspaceHits: 0,
+      keyspaceMisses: 0, maxMemoryBytes: 0, maxMemoryPolicy: 'unknown', evictedKeys: 0, expiredKeys: 0, keys: 0,
+    };
+    const reason = error ?? (status !== 'healthy' ? this.#lastError?.message ?? (this.#fallback ? 'running on the fallback store' : undefined) : undefined);
+    return {
+      status,
+      backend: store.backend,
+      location: store.location,
+      ...(reason ? { error: reason } : {}),
+      serverVersion: i.version,
+      connectedClients: i.connectedClients,
+      usedMemory: formatBytes(i.usedMemoryBytes),
+      usedMemoryBytes: i.usedMemoryBytes,
+      hitRate: hitRate(i.keyspaceHits, i.keyspaceMisses),
+      totalCommandsProcessed: i.totalCommandsProcessed,
+      keyspaceHits: i.keyspaceHits,
+      keyspaceMisses: i.keyspaceMisses,
+      maxMemoryBytes: i.maxMemoryBytes,
+      maxMemoryPolicy: i.maxMemoryPolicy,
+      evictedKeys: i.evictedKeys,
+      expiredKeys: i.expiredKeys,
+      keys: i.keys,
+      latencyMs,
+      process: this.processStats(),
+    };
+  }
+
+  /** Closes the connection or file. The cache cannot be used afterwards. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const store = this.#store ?? (await this.#resolving?.catch(() => undefined));
+    this.#store = undefined;
+    await store?.close();
+  }
+}
+
+/** Creates an independent cache; it connects on first use. */
+export function createCache(options: CreateCacheOptions = {}): Cache {
+  return new Cache(options);
+}

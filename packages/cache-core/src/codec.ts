@@ -1,0 +1,291 @@
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw } from 'node:zlib';
+import { SuperJSON } from 'superjson';
+import { FinRiskCacheError } from './errors.js';
+
+/**
+ * The payload envelope. Every value the SDK stores starts with a 6-byte header:
+ *
+ * | byte | meaning                                                   |
+ * |------|-----------------------------------------------------------|
+ * | 0-1  | magic `0xF1 0x52`: written by this SDK                    |
+ * | 2    | format version (this SDK writes and reads 1)              |
+ * | 3    | codec: 1 JSON, 2 superjson, 3 Uint8Array, 4 Buffer        |
+ * | 4    | compression: 0 none, 1 deflate-raw                        |
+ * | 5    | encryption: 0 none (other values are reserved)            |
+ *
+ * A later SDK can add codecs or compressions under a new format version; this one reports
+ * E_PAYLOAD_UNSUPPORTED for anything it does not know, and callers treat that as a miss.
+ */
+export const ENVELOPE_MAGIC_0 = 0xf1;
+export const ENVELOPE_MAGIC_1 = 0x52;
+/** The envelope format version this SDK writes. */
+export const ENVELOPE_VERSION = 1;
+/** Size of the envelope header, in bytes. */
+export const HEADER_BYTES = 6;
+
+/** Codec ids stored in byte 3. */
+export const Codec = { json: 1, superjson: 2, bytes: 3, buffer: 4 } as const;
+/** Compression ids stored in byte 4. */
+export const Compression = { none: 0, deflate: 1 } as const;
+
+const deflateRawAsync = promisify(deflateRaw);
+const inflateRawAsync = promisify(inflateRaw);
+
+/** The decoded header of a stored payload. */
+export interface EnvelopeHeader {
+  version: number;
+  codec: number;
+  compression: number;
+  encryption: number;
+}
+
+/** Settings of {@link encodeValue}. */
+export interface EncodeOptions {
+  /** Compress when the encoded value reaches this many bytes. @default 4096 */
+  compressionThreshold?: number;
+  /** Refuse values larger than this many bytes (after compression). @default 128 MiB */
+  maxValueBytes?: number;
+}
+
+const serializer = new SuperJSON();
+
+const TYPED_ARRAYS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+] as const;
+type TypedArray = InstanceType<(typeof TYPED_ARRAYS)[number]>;
+
+// superjson does not know typed arrays; they travel as base64 of their bytes, which keeps NaN,
+// -0 and every bit of a Float64Array weight vector exact.
+serializer.registerCustom<Buffer, string>(
+  {
+    isApplicable: (v): v is Buffer => Buffer.isBuffer(v),
+    serialize: (v) => v.toString('base64'),
+    deserialize: (v) => Buffer.from(v, 'base64'),
+  },
+  'Buffer',
+);
+for (const ArrayType of TYPED_ARRAYS) {
+  serializer.registerCustom<TypedArray, string>(
+    {
+      isApplicable: (v): v is TypedArray => v instanceof ArrayType && !Buffer.isBuffer(v) && v.constructor === ArrayType,
+      serialize: (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
+      deserialize: (v) => {
+        const bytes = Buffer.from(v, 'base64');
+        if (bytes.byteLength % ArrayType.BYTES_PER_ELEMENT !== 0) {
+          throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `${ArrayType.name} payload has ${bytes.byteLength} bytes`);
+        }
+        // Copy into a fresh, aligned buffer: a Buffer's offset inside the pool may not be aligned.
+        const copy = new ArrayBuffer(bytes.byteLength);
+        new Uint8Array(copy).set(bytes);
+        return new ArrayType(copy);
+      },
+    },
+    ArrayType.name,
+  );
+}
+
+const registeredClasses = new Set<Function>();
+
+/** A class whose instances may be cached: they come back as instances, with their methods. */
+export type RegisterableClass = abstract new (...args: never[]) => object;
+
+/**
+ * Allows instances of `cls` in cached values. They are rebuilt without running the
+ * constructor: the prototype is set and the own enumerable fields are copied. Instances of
+ * classes that were not registered are refused on write (E_INVALID_VALUE), and a payload can
+ * never build a class the reader did not register.
+ *
+ * @param identifier Name stored in the payload. @default cls.name; give one when minification renames classes.
+ */
+export function registerClass(cls: RegisterableClass, identifier: string = cls.name): void {
+  if (!identifier) throw new FinRiskCacheError('E_INVALID_VALUE', 'a registered class needs a name or an identifier');
+  serializer.registerClass(cls as unknown as Parameters<SuperJSON['registerClass']>[0], identifier);
+  registeredClasses.add(cls);
+}
+
+const KNOWN_PROTOTYPES = new Set<object>([
+  Date.prototype, Map.prototype, Set.prototype, RegExp.prototype, URL.prototype, Error.prototype,
+  ...TYPED_ARRAYS.map((t) => t.prototype as object), Buffer.prototype,
+]);
+
+/**
+ * Walks a value and tells whether plain JSON keeps it exactly (`true`), whether it needs
+ * superjson (`false`), or throws for what cannot be stored at all.
+ */
+function isPlainJson(value: unknown, path: string, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'bigint':
+    case 'undefined':
+      return false;
+    case 'function':
+    case 'symbol':
+      throw new FinRiskCacheError('E_INVALID_VALUE', `cannot cache a ${typeof value} at ${path}`);
+  }
+  if (value === null) return true;
+  if (depth > 200) return false; // let superjson handle (and detect) very deep or circular values
+  if (Array.isArray(value)) {
+    let plain = true;
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) plain = false; // sparse arrays: holes are not JSON
+      else if (!isPlainJson(value[i], `${path}[${i}]`, depth + 1)) plain = false;
+    }
+    return plain;
+  }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype || proto === null) {
+    let plain = proto === Object.prototype;
+    for (const key in value as Record<string, unknown>) {
+      if (key === '__proto__') plain = false;
+      if (!isPlainJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1)) plain = false;
+    }
+    return plain;
+  }
+  if (KNOWN_PROTOTYPES.has(proto)) {
+    if (value instanceof Map) {
+      for (const [k, v] of value) {
+        isPlainJson(k, `${path}<key>`, depth + 1);
+        isPlainJson(v, `${path}.get(${String(k)})`, depth + 1);
+      }
+    } else if (value instanceof Set) {
+      for (const v of value) isPlainJson(v, `${path}<item>`, depth + 1);
+    }
+    return false;
+  }
+  const ctor = (value as { constructor?: Function }).constructor;
+  if (ctor && registeredClasses.has(ctor)) {
+    for (const key of Object.keys(value as object)) isPlainJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+    return false;
+  }
+  const name = ctor?.name || 'anonymous class';
+  throw new FinRiskCacheError(
+    'E_INVALID_VALUE',
+    `cannot cache an instance of ${name} at ${path}: register the class first (registerClass(${name}))`,
+  );
+}
+
+function withHeader(codec: number, body: string | Uint8Array): Buffer {
+  if (typeof body === 'string') {
+    const length = Buffer.byteLength(body);
+    const out = Buffer.allocUnsafe(HEADER_BYTES + length);
+    out[0] = ENVELOPE_MAGIC_0; out[1] = ENVELOPE_MAGIC_1; out[2] = ENVELOPE_VERSION;
+    out[3] = codec; out[4] = Compression.none; out[5] = 0;
+    out.write(body, HEADER_BYTES, 'utf8');
+    return out;
+  }
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
+  out[0] = ENVELOPE_MAGIC_0; out[1] = ENVELOPE_MAGIC_1; out[2] = ENVELOPE_VERSION;
+  out[3] = codec; out[4] = Compression.none; out[5] = 0;
+  out.set(body, HEADER_BYTES);
+  return out;
+}
+
+/** Serializes a value into an uncompressed envelope. Throws E_INVALID_VALUE for what cannot be stored. */
+export function serializeValue(value: unknown): Buffer {
+  if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
+    return withHeader(Buffer.isBuffer(value) ? Codec.buffer : Codec.bytes, value);
+  }
+  if (isPlainJson(value, 'value', 0)) return withHeader(Codec.json, JSON.stringify(value));
+  let text: string;
+  try {
+    text = serializer.stringify(value);
+  } catch (error) {
+    throw new FinRiskCacheError('E_INVALID_VALUE', `cannot serialize value: ${(error as Error).message}`, { cause: error });
+  }
+  return withHeader(Codec.superjson, text);
+}
+
+/**
+ * Encodes a value as an envelope, compressed when it reaches the threshold and compression
+ * pays. Throws E_INVALID_VALUE or E_PAYLOAD_TOO_LARGE.
+ */
+export async function encodeValue(value: unknown, options: EncodeOptions = {}): Promise<Buffer> {
+  const threshold = options.compressionThreshold ?? 4096;
+  const maxBytes = options.maxValueBytes ?? 128 * 1024 * 1024;
+  let out = serializeValue(value);
+  if (threshold > 0 && out.byteLength >= threshold) {
+    const body = await deflateRawAsync(out.subarray(HEADER_BYTES), { level: 1 });
+    if (body.byteLength < out.byteLength - HEADER_BYTES) {
+      const compressed = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
+      out.copy(compressed, 0, 0, HEADER_BYTES);
+      compressed[4] = Compression.deflate;
+      body.copy(compressed, HEADER_BYTES);
+      out = compressed;
+    }
+  }
+  if (out.byteLength > maxBytes) {
+    throw new FinRiskCacheError(
+      'E_PAYLOAD_TOO_LARGE',
+      `value is ${out.byteLength} bytes encoded; the limit is ${maxBytes} (maxValueBytes / CACHE_MAX_VALUE_BYTES)`,
+    );
+  }
+  return out;
+}
+
+/** Reads the header of a payload; null when the bytes are not an envelope of this SDK. */
+export function readHeader(payload: Uint8Array): EnvelopeHeader | null {
+  if (payload.byteLength < HEADER_BYTES || payload[0] !== ENVELOPE_MAGIC_0 || payload[1] !== ENVELOPE_MAGIC_1) return null;
+  return { version: payload[2]!, codec: payload[3]!, compression: payload[4]!, encryption: payload[5]! };
+}
+
+/**
+ * Decodes an envelope. Throws E_PAYLOAD_CORRUPT for bytes that are not a valid envelope and
+ * E_PAYLOAD_UNSUPPORTED for a format, codec or compression this SDK does not read.
+ */
+export async function decodeValue(payload: Uint8Array): Promise<unknown> {
+  const header = readHeader(payload);
+  if (!header) {
+    throw new FinRiskCacheError(
+      'E_PAYLOAD_CORRUPT',
+      `stored value was not written by @finrisk/cache (${payload.byteLength} bytes, no envelope header)`,
+    );
+  }
+  if (header.version !== ENVELOPE_VERSION) {
+    throw new FinRiskCacheError(
+      'E_PAYLOAD_UNSUPPORTED',
+      `stored value has envelope format ${header.version}; this SDK reads format ${ENVELOPE_VERSION}: upgrade @finrisk/cache-core to read it`,
+    );
+  }
+  if (header.encryption !== 0) {
+    throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value is encrypted (scheme ${header.encryption}), which this SDK does not read`);
+  }
+  let body = Buffer.from(payload.buffer, payload.byteOffset + HEADER_BYTES, payload.byteLength - HEADER_BYTES);
+  if (header.compression === Compression.deflate) {
+    try {
+      body = await inflateRawAsync(body);
+    } catch (error) {
+      throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value does not decompress: ${(error as Error).message}`, { cause: error });
+    }
+  } else if (header.compression !== Compression.none) {
+    throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value uses compression ${header.compression}, unknown to this SDK`);
+  }
+  return decodeBody(header.codec, body);
+}
+
+function decodeBody(codec: number, body: Buffer): unknown {
+  switch (codec) {
+    case Codec.bytes:
+      return new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+    case Codec.buffer:
+      return Buffer.from(body);
+    case Codec.json:
+    case Codec.superjson: {
+      const text = body.toString('utf8');
+      try {
+        return codec === Codec.json ? JSON.parse(text) : serializer.parse(text);
+      } catch (error) {
+        throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value is not valid ${codec === Codec.json ? 'JSON' : 'superjson'}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+    default:
+      throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value uses codec ${codec}, unknown to this SDK`);
+  }
+}

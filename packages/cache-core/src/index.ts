@@ -1,0 +1,43 @@
+export { Cache, createCache } from './cache.js';
+export type {
+  CacheErrorEvent,
+  CacheEvents,
+  CacheLogger,
+  ConnectionCheck,
+  CreateCacheOptions,
+  KeyInput,
+  KeyPrefix,
+  SetManyEntry,
+  SetOptions,
+} from './cache.js';
+export { getCache, resetCache, getRedisClient, getCacheStats, checkConnection } from './default-cache.js';
+export { createSessionStore, setSession, getSession, touchSession, deleteSession } from './session.js';
+export type { SessionStore, SessionStoreOptions } from './session.js';
+export { resolveConfig, readEnvFile, maskUrl, describeRedisAddress, DEFAULT_TTL, MAX_TTL_SECONDS } from './config.js';
+export type { BackendName, CacheConfig, CacheOptions, ConfigSource, KeyLayout, TlsOptions, TtlConfig } from './config.js';
+export { FinRiskCacheError, toCacheError } from './errors.js';
+export type { CacheErrorCode, FinRiskCacheErrorOptions } from './errors.js';
+export { KeySchema, validateId, validateKind, validatePrefix, encodeKeyPart, decodeKeyPart, escapeGlob, MAX_ID_LENGTH } from './keys.js';
+export type { CacheKey } from './keys.js';
+export {
+  encodeValue,
+  decodeValue,
+  serializeValue,
+  readHeader,
+  registerClass,
+  ENVELOPE_VERSION,
+  HEADER_BYTES,
+  Codec,
+  Compression,
+} from './codec.js';
+export type { EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
+export { pythonJsonDumps, parsePythonJson } from './python-json.js';
+export { formatBytes, hitRate, emptyKindStats } from './stats.js';
+export type { CacheStats, CacheStatus, KindStats } from './stats.js';
+export { MemoryStore } from './stores/memory-store.js';
+export type { MemoryStoreOptions } from './stores/memory-store.js';
+export { LocalStore } from './stores/local-store.js';
+export type { LocalStoreOptions } from './stores/local-store.js';
+export { RedisStore, redisClientOptions, mapRedisError, parseInfo, reconnectDelay } from './stores/redis-store.js';
+export type { RedisClient, ConnectionListener } from './stores/redis-store.js';
+export type { CacheStore, StoreBackend, StoreEntry, StoreInfo, StoreSetOptions } from './stores/store.js';

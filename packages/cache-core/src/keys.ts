@@ -1,0 +1,116 @@
+import { FinRiskCacheError } from './errors.js';
+
+/**
+ * Every key the SDK writes is `{prefix}:{kind}:{part}:{part}...`. This module is the only place
+ * that builds one, so that caller input can never become a pattern or reach another key.
+ */
+
+/** A fully built key: the kind (a namespace and a statistics bucket) and the key in the store. */
+export interface CacheKey {
+  /** Namespace and statistics bucket, e.g. `prediction`, `feature`, `kv`. */
+  readonly kind: string;
+  /** The key exactly as stored, e.g. `finrisk:prediction:credit:CUST001`. */
+  readonly key: string;
+  /**
+   * How the value is stored. `envelope` (default): the SDK's versioned binary envelope.
+   * `json`: plain UTF-8 JSON with no header, for keys shared with the Python service.
+   */
+  readonly format?: 'envelope' | 'json';
+}
+
+/** Longest id accepted as one key part, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 512;
+
+const KIND_RE = /^[a-z][a-z0-9-]{0,31}$/;
+// C0 and C1 control characters, and DEL. Visible unicode is fine.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Checks an id from a caller (customer id, model name, table name, ...); throws E_INVALID_KEY. */
+export function validateId(id: unknown, what = 'id'): string {
+  if (typeof id !== 'string') {
+    throw new FinRiskCacheError('E_INVALID_KEY', `${what} must be a string, got ${id === null ? 'null' : typeof id}`);
+  }
+  if (id.length === 0) throw new FinRiskCacheError('E_INVALID_KEY', `${what} must not be empty`);
+  if (id.length > MAX_ID_LENGTH) {
+    throw new FinRiskCacheError('E_INVALID_KEY', `${what} is ${id.length} characters long; the limit is ${MAX_ID_LENGTH}`);
+  }
+  const control = CONTROL_RE.exec(id);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
+    throw new FinRiskCacheError('E_INVALID_KEY', `${what} contains a control character (U+${code}) at position ${control.index}`);
+  }
+  if (!id.isWellFormed()) throw new FinRiskCacheError('E_INVALID_KEY', `${what} is not well-formed unicode (lone surrogate)`);
+  return id;
+}
+
+/** Checks a kind name: lower-case letters, digits and dashes, starting with a letter. */
+export function validateKind(kind: string): string {
+  if (!KIND_RE.test(kind)) {
+    throw new FinRiskCacheError('E_INVALID_KEY', `kind ${JSON.stringify(kind)} must match ${KIND_RE.source}`);
+  }
+  return kind;
+}
+
+/** Checks a key prefix (`CACHE_KEY_PREFIX`): 1-64 characters, no `:`, no glob characters, no spaces. */
+export function validatePrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    throw new FinRiskCacheError(
+      'E_INVALID_CONFIG',
+      `CACHE_KEY_PREFIX ${JSON.stringify(prefix)} must be 1-64 characters of letters, digits, '_', '.' or '-'`,
+    );
+  }
+  return prefix;
+}
+
+/**
+ * Encodes one id as a key part. `:` separates parts and `%` is the escape, so both are
+ * percent-encoded; everything else (glob characters, spaces, unicode) is kept as it is, because
+ * keys are never used as patterns: SCAN patterns are built with {@link escapeGlob}.
+ */
+export function encodeKeyPart(id: string, what = 'id'): string {
+  validateId(id, what);
+  return id.includes('%') || id.includes(':') ? id.replaceAll('%', '%25').replaceAll(':', '%3A') : id;
+}
+
+/** Inverse of {@link encodeKeyPart}. */
+export function decodeKeyPart(part: string): string {
+  return part.includes('%') ? part.replaceAll('%3A', ':').replaceAll('%25', '%') : part;
+}
+
+/** Escapes Redis glob characters so that a literal string can be used inside a MATCH pattern. */
+export function escapeGlob(literal: string): string {
+  return literal.replace(/[*?[\]\\^]/g, (c) => `\\${c}`);
+}
+
+/** Builds keys under one prefix. */
+export class KeySchema {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = validatePrefix(prefix);
+  }
+
+  /** `{prefix}:{kind}:{encoded part}:...`; every part is validated and encoded. */
+  key(kind: string, ...parts: string[]): CacheKey {
+    validateKind(kind);
+    if (parts.length === 0) throw new FinRiskCacheError('E_INVALID_KEY', `a ${kind} key needs at least one part`);
+    return { kind, key: `${this.prefix}:${kind}:${parts.map((p) => encodeKeyPart(p, `${kind} key part`)).join(':')}` };
+  }
+
+  /**
+   * The literal start of every key of `kind` whose first parts are `parts`, ending in `:`.
+   * With no parts: every key of the kind.
+   */
+  prefixOf(kind: string, ...parts: string[]): string {
+    validateKind(kind);
+    const encoded = parts.map((p) => encodeKeyPart(p, `${kind} key part`));
+    return `${this.prefix}:${kind}:${encoded.map((p) => `${p}:`).join('')}`;
+  }
+
+  /** The parts of a key built by {@link KeySchema.key}, decoded; null when it is not of that kind. */
+  parse(kind: string, key: string): string[] | null {
+    const start = `${this.prefix}:${kind}:`;
+    if (!key.startsWith(start)) return null;
+    return key.slice(start.length).split(':').map(decodeKeyPart);
+  }
+}

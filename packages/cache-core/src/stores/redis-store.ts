@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import {
+  createClient,
+  ErrorReply,
+  RESP_TYPES,
+  type RedisClientOptions,
+} from 'redis';
+import type { CacheConfig } from '../config.js';
+import { describeRedisAddress, maskUrl } from '../config.js';
+import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
+import { escapeGlob } from '../keys.js';
+import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
+
+/** The node-redis client type this store uses. */
+export type RedisClient = ReturnType<typeof createClient>;
+
+/** Connection state changes a store reports to the cache above it. */
+export type ConnectionListener = (event: { type: 'ready' } | { type: 'down'; error: FinRiskCacheError }) => void;
+
+// Compare-and-delete, so that a lock is only released by its owner.
+const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/** Backoff between reconnection attempts: 50 ms doubling to 2 s, with jitter so replicas do not reconnect in step. */
+export function reconnectDelay(retries: number): number {
+  const base = Math.min(50 * 2 ** retries, 2000);
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/** Builds node-redis options from the cache configuration (TLS files are read here). */
+export function redisClientOptions(config: CacheConfig): RedisClientOptions {
+  const tls = config.tls;
+  const readPem = (path: string | undefined, what: string) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new FinRiskCacheError('E_INVALID_CONFIG', `cannot read the TLS ${what} file ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const socket: Record<string, unknown> = {
+    connectTimeout: config.connectTimeoutMs,
+    reconnectStrategy: reconnectDelay,
+  };
+  if (!config.url) {
+    socket.host = config.host;
+    socket.port = config.port;
+  }
+  if (tls) {
+    socket.tls = true;
+    const ca = readPem(tls.caFile, 'CA');
+    const cert = readPem(tls.certFile, 'certificate');
+    const key = readPem(tls.keyFile, 'key');
+    if (ca) socket.ca = ca;
+    if (cert) socket.cert = cert;
+    if (key) socket.key = key;
+    if (tls.servername) socket.servername = tls.servername;
+  }
+  const options: RedisClientOptions = {
+    socket: socket as RedisClientOptions['socket'],
+    // A cache must fail fast while Redis is away: no queue of commands waiting for a reconnect.
+    disableOfflineQueue: true,
+    commandOptions: { timeout: config.commandTimeoutMs },
+  };
+  if (config.url) options.url = config.url;
+  else options.database = config.db;
+  if (config.username) options.username = config.username;
+  if (config.password) options.password = config.password;
+  return options;
+}
+
+/** Maps a node-redis failure to a FinRiskCacheError with a stable code, never leaking credentials. */
+export function mapRedisError(error: unknown, location: string, command: string): FinRiskCacheError {
+  if (FinRiskCacheError.isInstance(error)) return error;
+  const err = error as Error;
+  const name = err?.constructor?.name ?? 'Error';
+  const message = maskUrl(err?.message ?? String(error));
+  let code: CacheErrorCode = 'E_REDIS_UNAVAILABLE';
+  let text = `Redis at ${location} is unavailable (${message}); check that it runs, or run \`finrisk-cache check\``;
+  if (name === 'TimeoutError' || name === 'CommandTimeoutDuringMaintenanceError' || name === 'AbortError') {
+    code = 'E_TIMEOUT';
+    text = `Redis at ${location} did not answer ${command} in time (${message}); raise CACHE_COMMAND_TIMEOUT_MS if the server is just slow`;
+  } else if (error instanceof ErrorReply) {
+    code = 'E_REDIS_COMMAND';
+    text = `Redis at ${location} refused ${command}: ${message}`;
+    if (/^(WRONGPASS|NOAUTH|NOPERM)/.test(message)) {
+      code = 'E_REDIS_UNAVAILABLE';
+      text = `Redis at ${location} refused the credentials or the command ${command}: ${message}; check REDIS_USERNAME / REDIS_PASSWORD and the user's ACL`;
+    }
+  }
+  return new FinRiskCacheError(code, text, { cause: error });
+}
+
+/** A store on one Redis server (node-redis 6). */
+export class RedisStore implements CacheStore {
+  readonly backend = 'redis' as const;
+  readonly location: string;
+  readonly client: RedisClient;
+  readonly #bytes: RedisClient;
+  #connecting: Promise<void> | undefined;
+  #listeners = new Set<ConnectionListener>();
+  #closed = false;
+  #lastError: FinRiskCacheError | undefined;
+
+  constructor(config: CacheConfig) {
+    this.location = describeRedisAddress(config);
+    this.client = createClient(redisClientOptions(config));
+    this.#bytes = this.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as RedisClient;
+    this.client.on('error', (error: unknown) => {
+      const mapped = mapRedisError(error, this.location, 'connect');
+      this.#lastError = mapped;
+      for (const listener of this.#listeners) listener({ type: 'down', error: mapped });
+    });
+    this.client.on('ready', () => {
+      this.#lastError = undefined;
+      for (const listener of this.#listeners) listener({ type: 'ready' });
+    });
+  }
+
+  /** Subscribes to connection changes; returns the unsubscribe function. */
+  onConnectionChange(listener: ConnectionListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** True while the connection is up and authenticated. */
+  get isReady(): boolean {
+    return this.client.isReady;
+  }
+
+  /** The last connection error, while the connection is down. */
+  get lastError(): FinRiskCacheError | undefined {
+    return this.#lastError;
+  }
+
+  /**
+   * Starts connecting (and reconnecting, forever, with backoff) and waits for the first
+   * successful connection at most `timeoutMs`. Rejects with E_REDIS_UNAVAILABLE after that,
+   * while reconnection goes on in the background.
+   */
+  async connect(timeoutMs?: number): Promise<void> {
+    if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the Redis store was closed');
+    if (this.client.isReady) return;
+    this.#connecting ??= this.client.connect().then(
+      () => undefined,
+      (error: unknown) => {
+        this.#connecting = undefined;
+        throw mapRedisError(error, this.location, 'connect');
+      },
+    );
+    if (timeoutMs === undefined) return this.#connecting;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            this.#lastError ??
+              new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis at ${this.location} did not accept a connection within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#connecting, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #run<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the Redis store was closed');
+    try {
+      return await fn();
+    } catch (error) {
+      throw mapRedisError(error, this.location, command);
+    }
+  }
+
+  get(key: string): Promise<Uint8Array | null> {
+    return this.#run('GET', () => this.#bytes.get(key) as unknown as Promise<Buffer | null>);
+  }
+
+  getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.#run('MGET', () => this.#bytes.mGet([...keys]) as unknown as Promise<(Buffer | null)[]>);
+  }
+
+  getAndTouch(key: string, ttlMs: number): Promise<Uint8Array | null> {
+    return this.#run('GETEX', () => this.#bytes.getEx(key, { type: 'PX', value: ttlMs }) as unknown as Promise<Buffer | null>);
+  }
+
+  set(key: string, value: Uint8Array, options: StoreSetOptions = {}): Promise<boolean> {
+    const args: string[] = [];
+    if (options.ttlMs !== undefined) args.push('PX', String(options.ttlMs));
+    if (options.ifAbsent) args.push('NX');
+    return this.#run('SET', async () => {
+      const reply = await this.client.sendCommand(['SET', key, toBuffer(value), ...args]);
+      return reply !== null;
+    });
+  }
+
+  setMany(entries: readonly StoreEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return this.#run('SET (pipeline)', async () => {
+      const multi = this.client.multi();
+      for (const e of entries) {
+        if (e.ttlMs === undefined) multi.set(e.key, toBuffer(e.value));
+        else multi.set(e.key, toBuffer(e.value), { expiration: { type: 'PX', value: e.ttlMs } });
+      }
+      await multi.execAsPipeline();
+    });
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.#run('EXISTS', async () => (await this.client.exists(key)) === 1);
+  }
+
+  delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return this.#run('UNLINK', () => this.client.unlink([...keys]));
+  }
+
+  deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
+    return this.#run('EVAL', async () => {
+      const deleted = await this.client.eval(DELETE_IF_EQUALS, { keys: [key], arguments: [toBuffer(value)] });
+      return deleted === 1;
+    });
+  }
+
+  expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.#run('PEXPIRE', async () => Boolean(await this.client.pExpire(key, ttlMs)));
+  }
+
+  ttl(key: string): Promise<number> {
+    return this.#run('PTTL', () => this.client.pTTL(key));
+  }
+
+  incr(key: string): Promise<number> {
+    return this.#run('INCR', () => this.client.incr(key));
+  }
+
+  async *scan(prefix: string, batchSize = 1000): AsyncIterable<string[]> {
+    const match = `${escapeGlob(prefix)}*`;
+    try {
+      for await (const keys of this.client.scanIterator({ MATCH: match, COUNT: batchSize })) {
+        if (keys.length) yield keys as string[];
+      }
+    } catch (error) {
+      throw mapRedisError(error, this.location, 'SCAN');
+    }
+  }
+
+  async deleteByPrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    for await (const keys of this.scan(prefix)) deleted += await this.delete(keys);
+    return deleted;
+  }
+
+  ping(): Promise<number> {
+    return this.#run('PING', async () => {
+      const start = performance.now();
+      await this.client.ping();
+      return performance.now() - start;
+    });
+  }
+
+  info(): Promise<StoreInfo> {
+    return this.#run('INFO', async () => {
+      const [text, keys] = await Promise.all([this.client.info(), this.client.dbSize()]);
+      return parseInfo(text, keys);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    if (this.client.isOpen) {
+      try {
+        await this.client.close();
+      } catch {
+        this.client.destroy();
+      }
+    } else {
+      try {
+        this.client.destroy();
+      } catch {
+        // not open: nothing to release
+      }
+    }
+  }
+}
+
+function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** Parses the text of `INFO` into {@link StoreInfo}. */
+export function parseInfo(text: string, keys: number): StoreInfo {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at > 0 && !line.startsWith('#')) fields.set(line.slice(0, at), line.slice(at + 1).trim());
+  }
+  const num = (name: string) => Number(fields.get(name) ?? 0) || 0;
+  return {
+    version: fields.get('redis_version') ?? 'unknown',
+    connectedClients: num('connected_clients'),
+    usedMemoryBytes: num('used_memory'),
+    totalCommandsProcessed: num('total_commands_processed'),
+    keyspaceHits: num('keyspace_hits'),
+    keyspaceMisses: num('keyspace_misses'),
+    maxMemoryBytes: num('maxmemory'),
+    maxMemoryPolicy: fields.get('maxmemory_policy') ?? 'unknown',
+    evictedKeys: num('evicted_keys'),
+    expiredKeys: num('expired_keys'),
+    keys,
+  };
+}

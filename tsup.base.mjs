@@ -1,0 +1,9 @@
+/** Shared tsup settings: every published package spreads this and names its entries. */
+export const base = {
+  format: ['esm'],
+  target: 'node20',
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  splitting: false,
+};
