@@ -25,6 +25,8 @@ export interface SetOptions {
    * is deleted. @default the TTL of the key's kind (`CACHE_DEFAULT_TTL` for generic keys)
    */
   ttl?: number | null;
+  /** false: store the value uncompressed whatever its size (it is compressed already). @default true */
+  compress?: boolean;
 }
 
 /** One entry of {@link Cache.setMany}. */
@@ -324,7 +326,7 @@ export class Cache {
     this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);
   }
 
-  async #encode(ref: CacheKey, value: unknown): Promise<Uint8Array> {
+  async #encode(ref: CacheKey, value: unknown, compress?: boolean): Promise<Uint8Array> {
     if (ref.format === 'json') {
       const bytes = Buffer.from(pythonJsonDumps(value), 'utf8');
       if (bytes.byteLength > this.config.maxValueBytes) {
@@ -332,7 +334,7 @@ export class Cache {
       }
       return bytes;
     }
-    return encodeValue(value, this.config);
+    return encodeValue(value, compress === false ? { ...this.config, compress } : this.config);
   }
 
   /** Decodes a stored payload; a payload that does not decode is a miss and an error event. */
@@ -384,7 +386,7 @@ export class Cache {
   async set(key: KeyInput, value: unknown, options: SetOptions = {}): Promise<boolean> {
     const ref = this.resolveKey(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
-    const payload = await this.#encode(ref, value);
+    const payload = await this.#encode(ref, value, options.compress);
     const stats = this.#stats(ref.kind);
     const ok = await this.#op('set', ref.kind, ref.key, false, async (s) => {
       await s.set(ref.key, payload, { ttlMs });
@@ -470,7 +472,7 @@ export class Cache {
       entries.map(async (e) => {
         const ref = this.resolveKey(e.key);
         const ttlMs = this.ttlMs(ref.kind, e.ttl === undefined ? options.ttl : e.ttl);
-        return { ref, key: ref.key, value: await this.#encode(ref, e.value), ttlMs };
+        return { ref, key: ref.key, value: await this.#encode(ref, e.value, e.compress ?? options.compress), ttlMs };
       }),
     );
     const kind = prepared[0]!.ref.kind;

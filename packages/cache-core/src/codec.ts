@@ -46,6 +46,8 @@ export interface EncodeOptions {
   compressionThreshold?: number;
   /** Refuse values larger than this many bytes (after compression). @default 128 MiB */
   maxValueBytes?: number;
+  /** false: never compress this value (it is compressed already, e.g. a zstd Arrow chunk). @default true */
+  compress?: boolean;
 }
 
 const serializer = new SuperJSON();
@@ -209,7 +211,7 @@ export async function encodeValue(value: unknown, options: EncodeOptions = {}): 
   const threshold = options.compressionThreshold ?? 4096;
   const maxBytes = options.maxValueBytes ?? 128 * 1024 * 1024;
   let out = serializeValue(value);
-  if (threshold > 0 && out.byteLength >= threshold) {
+  if (options.compress !== false && threshold > 0 && out.byteLength >= threshold) {
     const body = await deflateRawAsync(out.subarray(HEADER_BYTES), { level: 1 });
     if (body.byteLength < out.byteLength - HEADER_BYTES) {
       const compressed = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
