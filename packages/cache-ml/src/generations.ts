@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { Cache } from '@finrisk/cache-core';
+import type { MlKeys } from './ml-keys.js';
+
+/** A new generation token: random, so that two processes invalidating at once never agree by accident. */
+export function newGenerationToken(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/**
+ * Generation tokens of model types (`finrisk` layout). Every prediction is written with the token
+ * of its model type, and a read fetches the token and the prediction in one MGET: a prediction
+ * written under another token is a miss. Invalidating a model's predictions is one SET of a new
+ * token, whatever the size of the keyspace; the old predictions expire by their TTL.
+ *
+ * A missing token is never a match, so a prediction can never outlive its token being evicted.
+ */
+export class GenerationTracker {
+  readonly #cache: Cache;
+  readonly #keys: MlKeys;
+  readonly #refreshMs: number;
+  readonly #seen = new Map<string, { token: string; at: number }>();
+
+  constructor(cache: Cache, keys: MlKeys, refreshMs: number) {
+    this.#cache = cache;
+    this.#keys = keys;
+    this.#refreshMs = refreshMs;
+  }
+
+  /** Remembers a token a read came across (a read always sees the current one). */
+  observe(modelType: string, token: unknown): string | null {
+    if (typeof token !== 'string') return null;
+    this.#seen.set(modelType, { token, at: Date.now() });
+    return token;
+  }
+
+  /**
+   * The token to write a prediction under: the one seen in the last `refreshMs`, else read
+   * (and created when the model type has none yet). Null when the backend failed.
+   */
+  async current(modelType: string): Promise<string | null> {
+    const seen = this.#seen.get(modelType);
+    if (seen && Date.now() - seen.at < this.#refreshMs) return seen.token;
+    const key = this.#keys.generation(modelType);
+    const stored = await this.#cache.get<string>(key);
+    if (typeof stored === 'string') return this.observe(modelType, stored);
+    const fresh = newGenerationToken();
+    // Two writers may both find no token: the first one wins and the other adopts it.
+    if (await this.#cache.setIfAbsent(key, fresh, { ttl: null })) return this.observe(modelType, fresh);
+    return this.observe(modelType, await this.#cache.get<string>(key));
+  }
+
+  /** Writes a new token: every prediction of the model type cached so far becomes a miss. */
+  async bump(modelType: string): Promise<boolean> {
+    const token = newGenerationToken();
+    const ok = await this.#cache.set(this.#keys.generation(modelType), token, { ttl: null });
+    if (ok) this.observe(modelType, token);
+    else this.#seen.delete(modelType);
+    return ok;
+  }
+}

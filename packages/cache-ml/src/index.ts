@@ -1,0 +1,44 @@
+export { MlCache, createMlCache } from './ml-cache.js';
+export {
+  getMlCache,
+  cacheModelPrediction,
+  getCachedPrediction,
+  getCachedPredictionEntry,
+  getCachedPredictions,
+  cachePredictionsMany,
+  getOrComputePrediction,
+  invalidateModelPredictions,
+  clearPredictionCache,
+  cacheFeatures,
+  getCachedFeatures,
+  getCachedFeaturesEntry,
+  getCachedFeaturesMany,
+  cacheFeaturesMany,
+  getOrComputeFeatures,
+  clearFeatureCache,
+  cacheModelArtifacts,
+  getCachedModelArtifacts,
+  getOrComputeModelArtifacts,
+  clearModelCache,
+} from './default-ml-cache.js';
+export { registerArtifactClass } from './artifact-classes.js';
+export { MlKeys } from './ml-keys.js';
+export { SingleFlight } from './single-flight.js';
+export { FinRiskCacheError } from './errors.js';
+export type {
+  FeatureEntry,
+  LockOptions,
+  MlCacheErrorEvent,
+  MlCacheOptions,
+  MlCacheStats,
+  PredictionEntry,
+  PredictionReadOptions,
+  PredictionReadThroughOptions,
+  PredictionWriteOptions,
+  ReadOptions,
+  ReadThroughOptions,
+  SchemaWriteOptions,
+  WriteOptions,
+} from './options.js';
+export type { CachedEntry, StoredEntry } from './stored-entry.js';
+export type { Schema } from './schema.js';

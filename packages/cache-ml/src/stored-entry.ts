@@ -1,0 +1,50 @@
+import { isPlainObject } from './value-checks.js';
+
+/**
+ * What the `finrisk` layout stores under a prediction, features or artifact key: the value and
+ * what the SDK needs to know about it. It is an ordinary cache-core envelope value, so typed
+ * arrays, Map, Date, NaN and registered classes inside `value` round-trip.
+ */
+export interface StoredEntry<T> {
+  /** The cached value as the caller gave it. */
+  value: T;
+  /** When it was written, in ms since the epoch (writer's clock). */
+  cachedAt: number;
+  /** End of the fresh period in ms since the epoch, when written with a grace period; later reads see it as stale. */
+  freshUntil?: number;
+  /** Predictions: the model type's generation token the value was written under. */
+  generation?: string;
+  /** Predictions: the model version that made the value. */
+  modelVersion?: string;
+}
+
+/** A cached value with what is known about it. */
+export interface CachedEntry<T> {
+  /** The value (the schema's output when a schema is in use). */
+  value: T;
+  /** When it was written; null for values written by the Python service (it does not say). */
+  cachedAt: Date | null;
+  /** True when the fresh period is over and the value is kept only for the grace period. */
+  isStale: boolean;
+  /** Predictions: the model version that made it, when known (`model_version` in the finrisk-python layout). */
+  modelVersion?: string;
+}
+
+/** True when a decoded payload has the shape of a {@link StoredEntry}. */
+export function isStoredEntry(raw: unknown): raw is StoredEntry<unknown> {
+  return (
+    isPlainObject(raw) &&
+    'value' in raw &&
+    typeof raw.cachedAt === 'number' &&
+    (raw.freshUntil === undefined || typeof raw.freshUntil === 'number') &&
+    (raw.generation === undefined || typeof raw.generation === 'string') &&
+    (raw.modelVersion === undefined || typeof raw.modelVersion === 'string')
+  );
+}
+
+/** The model version a prediction names itself (`model_version` or `modelVersion`), if any. */
+export function modelVersionOf(prediction: object): string | undefined {
+  const record = prediction as Record<string, unknown>;
+  const version = record.model_version ?? record.modelVersion;
+  return typeof version === 'string' ? version : undefined;
+}
