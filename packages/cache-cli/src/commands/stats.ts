@@ -1,0 +1,82 @@
+import type { CacheStats } from '@finrisk/cache-core';
+import type { CommandDefinition } from '../command-definition.js';
+import { ExitCode } from '../exit-codes.js';
+import { measureKeyUsage, type KindUsage } from '../key-usage.js';
+import { formatBytes, formatCount, formatMs, formatPercent } from '../output/format.js';
+import { formatPairs, formatTable } from '../output/table.js';
+import type { Colors } from '../output/colors.js';
+
+/** The `stats` lines: label and value, `Hit Rate` among them (the guide greps for it). */
+export function statsPairs(stats: CacheStats, colors: Colors): [string, string][] {
+  const status = stats.status === 'healthy' ? colors.green(stats.status) : colors.yellow(stats.status);
+  const reads = stats.keyspaceHits + stats.keyspaceMisses;
+  const maxMemory =
+    stats.maxMemoryBytes > 0
+      ? `${formatBytes(stats.maxMemoryBytes)} (${formatPercent(stats.usedMemoryBytes / stats.maxMemoryBytes)} used)`
+      : 'unlimited';
+  return [
+    ['Status', stats.error ? `${status} (${stats.error})` : status],
+    ['Backend', `${stats.backend} ${stats.location}`],
+    ['Server Version', stats.serverVersion],
+    ['Connected Clients', formatCount(stats.connectedClients)],
+    ['Used Memory', stats.usedMemory],
+    ['Max Memory', maxMemory],
+    ['Eviction Policy', stats.maxMemoryPolicy],
+    ['Hit Rate', reads === 0 ? `${formatPercent(0)} (no reads yet)` : formatPercent(stats.hitRate)],
+    ['Keyspace Hits', formatCount(stats.keyspaceHits)],
+    ['Keyspace Misses', formatCount(stats.keyspaceMisses)],
+    ['Total Commands', formatCount(stats.totalCommandsProcessed)],
+    ['Evicted Keys', formatCount(stats.evictedKeys)],
+    ['Expired Keys', formatCount(stats.expiredKeys)],
+    ['Keys', formatCount(stats.keys)],
+    ['Latency', formatMs(stats.latencyMs)],
+  ];
+}
+
+/** Advice from the guide's "High Memory Usage" section, when the numbers call for it. */
+export function memoryAdvice(stats: CacheStats): string[] {
+  const advice: string[] = [];
+  if (stats.backend !== 'redis') return advice;
+  if (stats.maxMemoryBytes === 0) advice.push('No maxmemory set: Redis grows until the machine runs out. Set maxmemory and a policy such as allkeys-lru.');
+  else if (stats.maxMemoryPolicy === 'noeviction') advice.push('maxmemory-policy is noeviction: writes fail when memory is full. Consider allkeys-lru or volatile-lru.');
+  if (stats.evictedKeys > 0) advice.push(`${formatCount(stats.evictedKeys)} keys were evicted: memory is full; shorten TTLs or raise maxmemory.`);
+  return advice;
+}
+
+/** `stats`: server and cache statistics; `--keys` adds keys and bytes per kind. */
+export const statsCommand: CommandDefinition = {
+  name: 'stats',
+  summary: 'show cache statistics: hit rate, memory, maxmemory and policy, evicted and expired keys',
+  description:
+    'Shows the statistics of the backend: status, memory used, maxmemory and its eviction policy, hit rate ' +
+    '(server-wide keyspace hits / (hits + misses)), evicted and expired keys. With --keys it also counts the keys ' +
+    'and bytes of each kind (prediction, feature, dataframe, ...) with SCAN, never KEYS.',
+  options: [{ flags: '--keys', description: 'count keys and bytes per kind (SCAN, with a progress bar on a terminal)' }],
+  examples: ['finrisk-cache stats', 'finrisk-cache stats | grep "Hit Rate"', 'finrisk-cache stats --keys', 'finrisk-cache stats --json'],
+  async run(ctx, _args, options) {
+    const cache = ctx.cache();
+    const stats = await cache.stats();
+    let usage: KindUsage[] | undefined;
+    if (options.keys === true && stats.status !== 'unhealthy') {
+      usage = await measureKeyUsage(cache, ctx.out.progress({ label: 'Counting keys' }), stats.keys);
+    }
+    const { process: _process, ...server } = stats;
+    ctx.out.result({ ...server, fallback: cache.isFallback, ...(usage ? { byKind: usage } : {}) }, () => {
+      const c = ctx.out.colors;
+      const lines = [formatPairs(statsPairs(stats, c))];
+      if (usage) {
+        const rows = usage.map((u) => [u.kind, formatCount(u.keys), formatBytes(u.bytes)]);
+        const total = usage.reduce((t, u) => ({ keys: t.keys + u.keys, bytes: t.bytes + u.bytes }), { keys: 0, bytes: 0 });
+        rows.push(['total', formatCount(total.keys), formatBytes(total.bytes)]);
+        lines.push('', formatTable(rows, { header: ['Kind', 'Keys', 'Bytes'], alignRight: [1, 2] }));
+      }
+      const advice = memoryAdvice(stats);
+      if (advice.length) lines.push('', ...advice.map((a) => c.yellow(`note: ${a}`)));
+      return lines.join('\n');
+    });
+    if (stats.status === 'unhealthy') {
+      ctx.out.error(`the ${stats.backend} backend at ${stats.location} did not answer: ${stats.error ?? 'no answer'}`);
+      return ExitCode.UNAVAILABLE;
+    }
+  },
+};

@@ -1,0 +1,59 @@
+import { CliError } from './errors.js';
+
+/** Line and column (both from 1) of a character offset in `text`. */
+export function lineColumnOf(text: string, position: number): { line: number; column: number } {
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - (before.lastIndexOf('\n') + 1) + 1;
+  return { line, column };
+}
+
+/** Where JSON.parse stopped, from its message (V8 says "at position N"; the end of input otherwise). */
+function errorPosition(message: string, text: string): number {
+  const match = /at position (\d+)/.exec(message);
+  if (match) return Number(match[1]);
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) {
+    const lines = text.split('\n');
+    const line = Number(lineColumn[1]);
+    return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + Number(lineColumn[2]) - 1;
+  }
+  return text.length;
+}
+
+/** The reason without V8's own position suffix, which the CLI states itself. */
+function reasonOf(message: string): string {
+  return message
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/ \(line \d+ column \d+\)$/, '')
+    .replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
+}
+
+/**
+ * Parses a JSON command-line argument into an object. Invalid JSON throws E_BAD_INPUT naming
+ * the argument, the position (line, column and offset) and the text around it; a value that is
+ * not an object (an array, a number) is refused too, because predictions and features are maps.
+ */
+export function parseJsonObjectArgument(text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = errorPosition(message, text);
+    const { line, column } = lineColumnOf(text, position);
+    const near = text.slice(Math.max(0, position - 15), position + 15).replace(/\s+/g, ' ');
+    const where = text.includes('\n') ? `line ${line}, column ${column} (position ${position})` : `position ${position}`;
+    throw new CliError(
+      'E_BAD_INPUT',
+      `${what} is not valid JSON: ${reasonOf(message)} at ${where}${near ? ` near ${JSON.stringify(near)}` : ''}` +
+        ` (quote the whole JSON in single quotes: '{"key": 1}')`,
+      { cause: error },
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new CliError('E_BAD_INPUT', `${what} must be a JSON object such as '{"key": 1}', got ${got}`);
+  }
+  return value as Record<string, unknown>;
+}
