@@ -23,10 +23,12 @@ function errorPosition(message: string, text: string): number {
 
 /** The reason without V8's own position suffix, which the CLI states itself. */
 function reasonOf(message: string): string {
-  return message
+  const first = message.charAt(0).toLowerCase() + message.slice(1);
+  return first
+    .replace(/^(unexpected token '.+?'), .* is not valid JSON$/s, '$1')
     .replace(/ in JSON at position \d+.*$/s, '')
     .replace(/ \(line \d+ column \d+\)$/, '')
-    .replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
+    .replace(/^unexpected end of JSON input$/, 'unexpected end of input');
 }
 
 /**
@@ -42,12 +44,11 @@ export function parseJsonObjectArgument(text: string, what: string): Record<stri
     const message = (error as Error).message;
     const position = errorPosition(message, text);
     const { line, column } = lineColumnOf(text, position);
-    const near = text.slice(Math.max(0, position - 15), position + 15).replace(/\s+/g, ' ');
-    const where = text.includes('\n') ? `line ${line}, column ${column} (position ${position})` : `position ${position}`;
+    const excerpt = `${position > 20 ? '...' : ''}${text.slice(Math.max(0, position - 20), position)}>>${text.slice(position, position + 20)}`;
     throw new CliError(
       'E_BAD_INPUT',
-      `${what} is not valid JSON: ${reasonOf(message)} at ${where}${near ? ` near ${JSON.stringify(near)}` : ''}` +
-        ` (quote the whole JSON in single quotes: '{"key": 1}')`,
+      `${what} is not valid JSON: ${reasonOf(message)} at line ${line}, column ${column} (position ${position}): ` +
+        `${excerpt.replace(/\s+/g, ' ')} (wrap the whole JSON in single quotes)`,
       { cause: error },
     );
   }

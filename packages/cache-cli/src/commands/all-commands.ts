@@ -1,8 +1,29 @@
 import type { CommandDefinition } from '../command-definition.js';
+import { cacheFeatCommand } from './cache-feat.js';
+import { cachePredCommand } from './cache-pred.js';
 import { checkCommand } from './check.js';
+import { clearFeatCommand } from './clear-feat.js';
+import { clearModelCommand } from './clear-model.js';
+import { clearPredCommand } from './clear-pred.js';
 import { configCommand } from './config.js';
+import { getFeatCommand } from './get-feat.js';
+import { getPredCommand } from './get-pred.js';
+import { inspectCommand } from './inspect.js';
 import { monitorCommand } from './monitor.js';
 import { statsCommand } from './stats.js';
 
 /** Every built-in command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandDefinition[] = [checkCommand, configCommand, statsCommand, monitorCommand];
+export const COMMANDS: readonly CommandDefinition[] = [
+  checkCommand,
+  configCommand,
+  statsCommand,
+  monitorCommand,
+  cachePredCommand,
+  getPredCommand,
+  cacheFeatCommand,
+  getFeatCommand,
+  inspectCommand,
+  clearModelCommand,
+  clearPredCommand,
+  clearFeatCommand,
+];
