@@ -80,7 +80,7 @@ export function parsePythonJson(text: string): unknown {
     const rest = text.slice(i, i + 9);
     const word = rest.startsWith('NaN') ? 'NaN' : rest.startsWith('-Infinity') ? '-Infinity' : rest.startsWith('Infinity') ? 'Infinity' : null;
     if (word) {
-      out += `"\u0000${word}"`;
+      out += `"\\u0000${word}"`;
       i += word.length - 1;
     } else out += c;
   }

@@ -100,11 +100,17 @@ export class RedisStore implements CacheStore {
   #listeners = new Set<ConnectionListener>();
   #closed = false;
   #lastError: FinRiskCacheError | undefined;
+  readonly #timeoutMs: number;
 
   constructor(config: CacheConfig) {
     this.location = describeRedisAddress(config);
+    this.#timeoutMs = config.commandTimeoutMs;
     this.client = createClient(redisClientOptions(config));
-    this.#bytes = this.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as RedisClient;
+    // withTypeMapping would replace the default command options (and drop the timeout).
+    this.#bytes = this.client.withCommandOptions({
+      typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer },
+      timeout: config.commandTimeoutMs,
+    }) as unknown as RedisClient;
     this.client.on('error', (error: unknown) => {
       const mapped = mapRedisError(error, this.location, 'connect');
       this.#lastError = mapped;
@@ -166,12 +172,36 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  async #run<T>(command: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a command with a deadline. node-redis's own timeout only covers commands not yet
+   * written; a written command waits for its reply forever (a frozen server would hang the
+   * caller), so the deadline is enforced here. Writes get 1 ms more per 64 KiB they carry.
+   */
+  async #run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0): Promise<T> {
     if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the Redis store was closed');
+    const limitMs = this.#timeoutMs + (payloadBytes >> 16);
+    let timer: NodeJS.Timeout | undefined;
+    const op = fn();
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new FinRiskCacheError(
+              'E_TIMEOUT',
+              `Redis at ${this.location} did not answer ${command} within ${limitMs} ms; raise CACHE_COMMAND_TIMEOUT_MS if the server is just slow`,
+            ),
+          ),
+        limitMs,
+      );
+    });
     try {
-      return await fn();
+      return await Promise.race([op, deadline]);
     } catch (error) {
       throw mapRedisError(error, this.location, command);
+    } finally {
+      clearTimeout(timer);
+      // The losing command may still fail later (connection reset); nobody waits for it.
+      op.catch(() => undefined);
     }
   }
 
@@ -195,7 +225,7 @@ export class RedisStore implements CacheStore {
     return this.#run('SET', async () => {
       const reply = await this.client.sendCommand(['SET', key, toBuffer(value), ...args]);
       return reply !== null;
-    });
+    }, value.byteLength);
   }
 
   setMany(entries: readonly StoreEntry[]): Promise<void> {
@@ -207,7 +237,7 @@ export class RedisStore implements CacheStore {
         else multi.set(e.key, toBuffer(e.value), { expiration: { type: 'PX', value: e.ttlMs } });
       }
       await multi.execAsPipeline();
-    });
+    }, entries.reduce((sum, e) => sum + e.value.byteLength, 0));
   }
 
   exists(key: string): Promise<boolean> {

@@ -1,0 +1,365 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCache, type Cache, type CacheErrorEvent, type CreateCacheOptions } from './cache.js';
+import { getCache, getCacheStats, getRedisClient, resetCache } from './default-cache.js';
+import { createSessionStore } from './session.js';
+
+let server: RedisServer;
+const open: Cache[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'finrisk-cache-it-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function make(options: CreateCacheOptions = {}): Cache {
+  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, ...options });
+  open.push(cache);
+  return cache;
+}
+
+function errorsOf(cache: Cache): CacheErrorEvent[] {
+  const events: CacheErrorEvent[] = [];
+  cache.on('error', (e) => events.push(e));
+  return events;
+}
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  await resetCache();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cache on Redis', () => {
+  it('round-trips every supported type', async () => {
+    const cache = make();
+    const values: Record<string, unknown> = {
+      object: { risk_score: 0.75, decision: 'approve' },
+      array: [1, [2, 3]],
+      string: 'text',
+      number: 3.25,
+      nan: Number.NaN,
+      inf: -Infinity,
+      negzero: -0,
+      bool: false,
+      nul: null,
+      date: new Date('2024-01-15T00:00:00Z'),
+      map: new Map([['k', new Set([1, 2])]]),
+      bigint: 2n ** 70n,
+      f64: new Float64Array([0.1, 0.2]),
+      bytes: new Uint8Array([0, 1, 255]),
+    };
+    for (const [key, value] of Object.entries(values)) expect(await cache.set(key, value)).toBe(true);
+    for (const [key, value] of Object.entries(values)) expect(await cache.get(key)).toStrictEqual(value);
+  });
+
+  it('stores binary values as raw bytes after a 6-byte header', async () => {
+    const cache = make();
+    await cache.set('blob', Buffer.from('RAWBYTES'));
+    const key = cache.keys.key('kv', 'blob').key;
+    expect(server.cli('GETRANGE', key, '6', '-1')).toBe('RAWBYTES');
+    expect(server.cli('STRLEN', key)).toBe('14');
+  });
+
+  it('applies TTLs on the server: default per kind, explicit, and none', async () => {
+    const cache = make();
+    await cache.set('generic', 1);
+    await cache.set(cache.keys.key('prediction', 'C1', 'credit'), 1);
+    await cache.set('explicit', 1, { ttl: 42 });
+    await cache.set('forever', 1, { ttl: null });
+    const pttl = (key: string) => Number(server.cli('PTTL', key));
+    const generic = pttl(cache.keys.key('kv', 'generic').key);
+    expect(generic).toBeGreaterThan(1_799_000);
+    expect(generic).toBeLessThanOrEqual(1_800_000);
+    expect(pttl(cache.keys.key('prediction', 'C1', 'credit').key)).toBeGreaterThan(3_599_000);
+    expect(pttl(cache.keys.key('kv', 'explicit').key)).toBeGreaterThan(41_000);
+    expect(pttl(cache.keys.key('kv', 'forever').key)).toBe(-1);
+    expect(await cache.ttl('explicit')).toBe(42);
+    expect(await cache.ttl('forever')).toBe(-1);
+    expect(await cache.ttl('missing')).toBe(-2);
+  });
+
+  it('takes TTL defaults from the environment', async () => {
+    const cache = make({ env: { CACHE_DEFAULT_TTL: '77' } });
+    await cache.set('k', 1);
+    expect(Number(server.cli('TTL', cache.keys.key('kv', 'k').key))).toBe(77);
+  });
+
+  it('refuses invalid TTLs and keys even though backend failures are swallowed', async () => {
+    const cache = make();
+    await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(/ttl must be a positive number/);
+    await expect(cache.set('k', 1, { ttl: 0 })).rejects.toThrow(/ttl/);
+    await expect(cache.set('', 1)).rejects.toThrow(/must not be empty/);
+    await expect(cache.get('a\nb')).rejects.toThrow(/control character/);
+  });
+
+  it('has exists, delete, getMany, setMany and deleteMany', async () => {
+    const cache = make();
+    expect(await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 'two', ttl: 5 }])).toBe(true);
+    expect(await cache.getMany(['a', 'missing', 'b'])).toEqual([1, null, 'two']);
+    expect(await cache.exists('a')).toBe(true);
+    expect(await cache.delete('a')).toBe(true);
+    expect(await cache.delete('a')).toBe(false);
+    expect(await cache.exists('a')).toBe(false);
+    expect(await cache.deleteMany(['b', 'c'])).toBe(1);
+  });
+
+  it('reads many keys with one MGET', async () => {
+    const cache = make();
+    await cache.setMany(Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: i })));
+    const calls = () => Number(/cmdstat_mget:calls=(\d+)/.exec(server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+    const gets = () => Number(/cmdstat_get:calls=(\d+)/.exec(server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+    const [mget0, get0] = [calls(), gets()];
+    const values = await cache.getMany(Array.from({ length: 100 }, (_, i) => `k${i}`));
+    expect(values).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(calls() - mget0).toBe(1);
+    expect(gets() - get0).toBe(0);
+  });
+
+  it('deletes by prefix with SCAN, treating glob characters literally', async () => {
+    const cache = make();
+    for (const key of ['*', '*x', 'CUST[0-9]:1', 'CUST1', 'CUST[0-9]:2', 'other']) await cache.set(key, key);
+    expect(await cache.countByPrefix('CUST[0-9]')).toBe(2);
+    expect(await cache.deleteByPrefix('CUST[0-9]')).toBe(2);
+    expect(await cache.get('CUST1')).toBe('CUST1');
+    expect(await cache.deleteByPrefix('*')).toBe(2);
+    expect(await cache.get('other')).toBe('other');
+    const monitorFree = server.cli('INFO', 'commandstats');
+    expect(monitorFree).not.toMatch(/cmdstat_keys:/);
+  });
+
+  it('keeps caches with different prefixes apart', async () => {
+    const a = make({ keyPrefix: 'tenant-a' });
+    const b = make({ keyPrefix: 'tenant-b' });
+    await a.set('k', 'a');
+    expect(await b.get('k')).toBeNull();
+    expect(await b.deleteByPrefix('')).toBe(0);
+    expect(await a.get('k')).toBe('a');
+    await a.deleteByPrefix('');
+  });
+
+  it('treats a payload it did not write as a miss and an error event', async () => {
+    const cache = make();
+    const errors = errorsOf(cache);
+    const key = cache.keys.key('kv', 'foreign').key;
+    server.cli('SET', key, '{"written": "by someone else"}');
+    expect(await cache.get('foreign')).toBeNull();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.error.code).toBe('E_PAYLOAD_CORRUPT');
+    expect(errors[0]!.key).toBe(key);
+    expect(cache.processStats().byKind.kv!.misses).toBe(1);
+  });
+
+  it('treats a payload of a future format as a miss that says why', async () => {
+    const cache = make();
+    const errors = errorsOf(cache);
+    await cache.set('future', { a: 1 });
+    const key = cache.keys.key('kv', 'future').key;
+    server.cli('SETRANGE', key, '2', '\x09');
+    expect(await cache.get('future')).toBeNull();
+    expect(errors[0]!.error.code).toBe('E_PAYLOAD_UNSUPPORTED');
+    expect(errors[0]!.error.message).toMatch(/format 9.*upgrade/);
+  });
+
+  it('reports stats with the guide fields, server and process hit rates', async () => {
+    const cache = make();
+    await cache.set('s', 1);
+    await cache.get('s');
+    await cache.get('nope');
+    const stats = await cache.stats();
+    expect(stats.status).toBe('healthy');
+    expect(stats.backend).toBe('redis');
+    expect(stats.connectedClients).toBeGreaterThanOrEqual(1);
+    expect(stats.usedMemory).toMatch(/^\d+(\.\d\d)?(B|KB|MB)$/);
+    expect(stats.usedMemoryBytes).toBeGreaterThan(0);
+    expect(stats.totalCommandsProcessed).toBeGreaterThan(0);
+    expect(stats.hitRate).toBeGreaterThan(0);
+    expect(stats.hitRate).toBeLessThan(1);
+    expect(stats.process.hits).toBe(1);
+    expect(stats.process.misses).toBe(1);
+    expect(stats.process.hitRate).toBe(0.5);
+    expect(stats.latencyMs).toBeGreaterThan(0);
+    expect(stats.maxMemoryPolicy).toBe('noeviction');
+  });
+
+  it('checks the connection without showing the password', async () => {
+    const secured = await startRedisServer({ args: ['--requirepass', 's3cret'], password: 's3cret' });
+    try {
+      const ok = make({ url: undefined, host: '127.0.0.1', port: secured.port, password: 's3cret' });
+      const check = await ok.checkConnection();
+      expect(check).toMatchObject({ ok: true, backend: 'redis' });
+      expect(check.address).toBe(`redis://:***@127.0.0.1:${secured.port}/0`);
+      const wrong = make({ url: `redis://:wrong-pass@127.0.0.1:${secured.port}` });
+      const failed = await wrong.checkConnection();
+      expect(failed.ok).toBe(false);
+      expect(JSON.stringify(failed)).not.toContain('wrong-pass');
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  it('gives the node-redis client for advanced use', async () => {
+    const cache = make();
+    const client = await cache.getRedisClient();
+    expect(await client!.ping()).toBe('PONG');
+    const memory = createCache({ backend: 'memory', envFile: false, env: {} });
+    open.push(memory);
+    expect(await memory.getRedisClient()).toBeNull();
+  });
+
+  it('has sessions with sliding expiry', async () => {
+    const cache = make();
+    const sessions = createSessionStore(cache, { ttl: 1 });
+    await sessions.set('sess-1', { user: 'ana', roles: new Set(['analyst']) });
+    const key = cache.keys.key('session', 'sess-1').key;
+    expect(Number(server.cli('PTTL', key))).toBeGreaterThan(500);
+    await sleep(600);
+    expect(await sessions.get('sess-1')).toEqual({ user: 'ana', roles: new Set(['analyst']) });
+    expect(Number(server.cli('PTTL', key))).toBeGreaterThan(900); // the read restarted the TTL
+    await sleep(600);
+    expect(await sessions.touch('sess-1')).toBe(true);
+    await sleep(600);
+    expect(await sessions.get('sess-1')).not.toBeNull();
+    expect(await sessions.delete('sess-1')).toBe(true);
+    expect(await sessions.get('sess-1')).toBeNull();
+    expect(await sessions.touch('sess-1')).toBe(false);
+  });
+});
+
+describe('the process-wide cache', () => {
+  it('is one cache, configured from the environment', async () => {
+    await resetCache();
+    const previous = { url: process.env.REDIS_URL, backend: process.env.CACHE_BACKEND };
+    process.env.REDIS_URL = server.url;
+    process.env.CACHE_BACKEND = 'redis';
+    try {
+      expect(getCache()).toBe(getCache());
+      expect(await getCache().set('global', 1)).toBe(true);
+      expect((await getCacheStats()).backend).toBe('redis');
+      expect(await (await getRedisClient())!.exists('finrisk:kv:global')).toBe(1);
+      await getCache().delete('global');
+    } finally {
+      for (const [name, value] of [['REDIS_URL', previous.url], ['CACHE_BACKEND', previous.backend]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await resetCache();
+    }
+  });
+});
+
+describe('when Redis goes away', () => {
+  it('answers misses and false, never throws, and recovers by itself', async () => {
+    const own = await startRedisServer();
+    try {
+      const cache = make({ url: own.url, commandTimeoutMs: 200 });
+      const events: string[] = [];
+      cache.on('degraded', () => events.push('degraded'));
+      cache.on('recovered', () => events.push('recovered'));
+      const errors = errorsOf(cache);
+      expect(await cache.set('k', 'before')).toBe(true);
+
+      await own.kill();
+      // Calls during the outage resolve (they do not hang or throw) with misses and false.
+      for (let i = 0; i < 5; i++) {
+        expect(await cache.get('k')).toBeNull();
+        expect(await cache.set('k2', 'during')).toBe(false);
+        expect(await cache.exists('k')).toBe(false);
+        expect(await cache.getMany(['k', 'k2'])).toEqual([null, null]);
+      }
+      expect(events).toContain('degraded');
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((e) => ['E_REDIS_UNAVAILABLE', 'E_TIMEOUT'].includes(e.error.code))).toBe(true);
+      expect((await cache.stats()).status).toBe('unhealthy');
+
+      await own.restart();
+      let recovered = false;
+      for (let i = 0; i < 100 && !recovered; i++) {
+        recovered = await cache.set('k3', 'after');
+        if (!recovered) await sleep(100);
+      }
+      expect(recovered).toBe(true);
+      expect(await cache.get('k3')).toBe('after');
+      expect(events).toEqual(['degraded', 'recovered']);
+      expect((await cache.stats()).status).toBe('healthy');
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('throws in strict mode', async () => {
+    const port = await freePort();
+    const cache = make({ url: `redis://127.0.0.1:${port}`, strict: true, connectTimeoutMs: 200 });
+    const error = await cache.get('k').catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('E_REDIS_UNAVAILABLE');
+  });
+
+  it('ends calls to a frozen server at the command timeout', async () => {
+    const own = await startRedisServer();
+    try {
+      const cache = make({ url: own.url, commandTimeoutMs: 150 });
+      const errors = errorsOf(cache);
+      expect(await cache.set('k', 1)).toBe(true);
+      own.signal('SIGSTOP');
+      expect(await cache.get('k')).toBeNull();
+      expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
+      expect(cache.status).toBe('degraded');
+    } finally {
+      own.signal('SIGCONT');
+      await own.stop();
+    }
+  });
+
+  it('with backend=redis never switches store while Redis is down', async () => {
+    const port = await freePort();
+    const cache = make({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 200 });
+    expect(await cache.set('k', 1)).toBe(false);
+    expect(await cache.get('k')).toBeNull();
+    expect(cache.store?.backend).toBe('redis');
+    const check = await cache.checkConnection();
+    expect(check.ok).toBe(false);
+    expect(check.code).toBe('E_REDIS_UNAVAILABLE');
+  });
+});
+
+describe('backend auto', () => {
+  it('uses Redis when it answers', async () => {
+    const cache = make({ backend: 'auto' });
+    expect(await cache.set('k', 1)).toBe(true);
+    expect(cache.store?.backend).toBe('redis');
+    expect(cache.isFallback).toBe(false);
+  });
+
+  it('falls back to the embedded store, says so once, and keeps data across caches', async () => {
+    const port = await freePort();
+    const warnings: string[] = [];
+    const localPath = join(dir, 'fallback.db');
+    const options: CreateCacheOptions = {
+      backend: 'auto', url: `redis://:pw@127.0.0.1:${port}`, connectTimeoutMs: 200, localPath,
+      logger: { warn: (m) => warnings.push(m) },
+    };
+    const first = make(options);
+    expect(await first.set('k', { kept: true })).toBe(true);
+    expect(await first.get('k')).toEqual({ kept: true });
+    await first.get('again');
+    expect(first.store?.backend).toBe('local');
+    expect(first.isFallback).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(localPath);
+    expect(warnings[0]).toContain('REDIS_URL');
+    expect(warnings[0]).not.toContain(':pw@');
+    const stats = await first.stats();
+    expect(stats.status).toBe('degraded');
+    expect(stats.backend).toBe('local');
+    await first.close();
+
+    const second = make({ ...options, keyPrefix: first.config.keyPrefix });
+    expect(await second.get('k')).toEqual({ kept: true });
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { Codec, Compression, decodeValue, encodeValue, readHeader, registerClass, serializeValue } from './codec.js';
+import { FinRiskCacheError } from './errors.js';
+
+const roundTrip = async (value: unknown) => decodeValue(await encodeValue(value));
+
+class Scaler {
+  constructor(public mean: number[] = [], public scale: Float64Array = new Float64Array()) {}
+  transform(x: number[]): number[] {
+    return x.map((v, i) => (v - this.mean[i]!) / this.scale[i]!);
+  }
+}
+registerClass(Scaler);
+
+describe('codec', () => {
+  it.each<[string, unknown]>([
+    ['object', { risk_score: 0.75, decision: 'approve', nested: { a: [1, 2, { b: null }] } }],
+    ['array', [1, 'two', false, null]],
+    ['string', 'hello ✓ 客户'],
+    ['empty string', ''],
+    ['number', 42.5],
+    ['NaN', Number.NaN],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+    ['-0', -0],
+    ['true', true],
+    ['null', null],
+    ['Date', new Date('2024-01-15T10:00:00.123Z')],
+    ['Map', new Map<unknown, unknown>([['a', 1], [2, { b: 3 }]])],
+    ['Set', new Set([1, 'a'])],
+    ['BigInt', 12345678901234567890n],
+    ['Float64Array', new Float64Array([1.5, Number.NaN, -0, Infinity])],
+    ['Int32Array', new Int32Array([1, -2, 3])],
+    ['BigInt64Array', new BigInt64Array([1n, -2n])],
+    ['nested typed array', { weights: new Float32Array([0.1, 0.2]), when: new Date(0) }],
+    ['undefined field', { a: undefined, b: 1 }],
+  ])('round-trips %s exactly', async (_name, value) => {
+    expect(await roundTrip(value)).toStrictEqual(value);
+  });
+
+  it('keeps -0 and NaN inside objects', async () => {
+    const out = (await roundTrip({ z: -0, n: Number.NaN })) as { z: number; n: number };
+    expect(Object.is(out.z, -0)).toBe(true);
+    expect(Number.isNaN(out.n)).toBe(true);
+  });
+
+  it('stores binary values as raw bytes, not text', async () => {
+    const bytes = new Uint8Array([0, 1, 2, 255]);
+    const encoded = serializeValue(bytes);
+    expect(readHeader(encoded)?.codec).toBe(Codec.bytes);
+    expect([...encoded.subarray(6)]).toEqual([0, 1, 2, 255]);
+    expect(await roundTrip(bytes)).toStrictEqual(bytes);
+    const buffer = Buffer.from('raw');
+    expect(Buffer.isBuffer(await roundTrip(buffer))).toBe(true);
+  });
+
+  it('uses plain JSON for plain values and superjson only when needed', () => {
+    expect(readHeader(serializeValue({ a: 1 }))?.codec).toBe(Codec.json);
+    expect(readHeader(serializeValue({ a: new Date(0) }))?.codec).toBe(Codec.superjson);
+    expect(readHeader(serializeValue({ a: Number.NaN }))?.codec).toBe(Codec.superjson);
+  });
+
+  it('compresses large values and only when it pays', async () => {
+    const big = { rows: Array.from({ length: 2000 }, (_, i) => ({ id: i, label: 'same text again' })) };
+    const encoded = await encodeValue(big, { compressionThreshold: 1024 });
+    expect(readHeader(encoded)?.compression).toBe(Compression.deflate);
+    expect(encoded.byteLength).toBeLessThan(Buffer.byteLength(JSON.stringify(big)) / 4);
+    expect(await decodeValue(encoded)).toStrictEqual(big);
+    const random = new Uint8Array(8192).map(() => Math.floor(Math.random() * 256));
+    expect(readHeader(await encodeValue(random, { compressionThreshold: 1024 }))?.compression).toBe(Compression.none);
+    expect(readHeader(await encodeValue(big, { compressionThreshold: 1024, compress: false }))?.compression).toBe(Compression.none);
+  });
+
+  it('rebuilds registered classes with their methods', async () => {
+    const out = (await roundTrip({ scaler: new Scaler([1, 2], new Float64Array([2, 4])) })) as { scaler: Scaler };
+    expect(out.scaler).toBeInstanceOf(Scaler);
+    expect(out.scaler.transform([3, 6])).toEqual([1, 1]);
+  });
+
+  it('refuses what cannot be stored, naming where it is', async () => {
+    class Unregistered {
+      x = 1;
+    }
+    await expect(encodeValue({ model: { enc: new Unregistered() } })).rejects.toThrow(/Unregistered at value\.model\.enc.*registerClass/);
+    await expect(encodeValue({ f: () => 1 })).rejects.toThrow(/function at value\.f/);
+    await expect(encodeValue(Symbol('s'))).rejects.toThrow(/symbol/);
+  });
+
+  it('refuses values over the size limit', async () => {
+    const error = await encodeValue('x'.repeat(2000), { maxValueBytes: 1000, compressionThreshold: 0 }).catch((e: unknown) => e);
+    expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_TOO_LARGE')).toBe(true);
+  });
+
+  it('treats foreign, truncated, tampered and future payloads as errors with codes', async () => {
+    const code = async (bytes: Uint8Array) => ((await decodeValue(bytes).catch((e: unknown) => e)) as FinRiskCacheError).code;
+    expect(await code(Buffer.from('{"written":"by python"}'))).toBe('E_PAYLOAD_CORRUPT');
+    expect(await code(Buffer.from([0xf1]))).toBe('E_PAYLOAD_CORRUPT');
+    const good = await encodeValue({ a: 1 });
+    expect(await code(good.subarray(0, good.length - 2))).toBe('E_PAYLOAD_CORRUPT');
+    const future = Buffer.from(good);
+    future[2] = 9;
+    expect(await code(future)).toBe('E_PAYLOAD_UNSUPPORTED');
+    const unknownCodec = Buffer.from(good);
+    unknownCodec[3] = 77;
+    expect(await code(unknownCodec)).toBe('E_PAYLOAD_UNSUPPORTED');
+    const compressed = await encodeValue('y'.repeat(10_000), { compressionThreshold: 100 });
+    compressed[compressed.length - 3] = compressed[compressed.length - 3]! ^ 0xff;
+    expect(['E_PAYLOAD_CORRUPT']).toContain(await code(compressed));
+  });
+
+  it('does not build classes a payload names but the reader did not register', async () => {
+    const payload = Buffer.concat([
+      Buffer.from([0xf1, 0x52, 1, Codec.superjson, 0, 0]),
+      Buffer.from(JSON.stringify({ json: { a: {} }, meta: { values: { a: [['class', 'Evil']] }, v: 1 } })),
+    ]);
+    const error = await decodeValue(payload).catch((e: unknown) => e);
+    expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_CORRUPT')).toBe(true);
+  });
+});
