@@ -1,4 +1,5 @@
 import { CliError } from './errors.js';
+import { findJsonErrorPosition } from './json-error-position.js';
 
 /** Line and column (both from 1) of a character offset in `text`. */
 export function lineColumnOf(text: string, position: number): { line: number; column: number } {
@@ -8,25 +9,12 @@ export function lineColumnOf(text: string, position: number): { line: number; co
   return { line, column };
 }
 
-/** Where JSON.parse stopped, from its message (V8 says "at position N"; the end of input otherwise). */
-function errorPosition(message: string, text: string): number {
-  const match = /at position (\d+)/.exec(message);
-  if (match) return Number(match[1]);
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) {
-    const lines = text.split('\n');
-    const line = Number(lineColumn[1]);
-    return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + Number(lineColumn[2]) - 1;
-  }
-  return text.length;
-}
-
 /** The reason without V8's own position suffix, which the CLI states itself. */
 function reasonOf(message: string): string {
   const first = message.charAt(0).toLowerCase() + message.slice(1);
   return first
     .replace(/^(unexpected token '.+?'), .* is not valid JSON$/s, '$1')
-    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/,? *(in JSON )?at position \d+.*$/s, '')
     .replace(/ \(line \d+ column \d+\)$/, '')
     .replace(/^unexpected end of JSON input$/, 'unexpected end of input');
 }
@@ -42,7 +30,8 @@ export function parseJsonObjectArgument(text: string, what: string): Record<stri
     value = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    const position = errorPosition(message, text);
+    const found = findJsonErrorPosition(text);
+    const position = found < 0 ? text.length : found;
     const { line, column } = lineColumnOf(text, position);
     const excerpt = `${position > 20 ? '...' : ''}${text.slice(Math.max(0, position - 20), position)}>>${text.slice(position, position + 20)}`;
     throw new CliError(
