@@ -113,7 +113,10 @@ export class ReadThrough {
     }
     this.stats.locksAcquired++;
     try {
-      return await this.#computeAndWrite(slot, compute, generation);
+      // The previous owner may have written and released between our last read and our SET NX.
+      const again = await slot.read();
+      if (again.hit && !again.hit.isStale) return again.hit.value;
+      return await this.#computeAndWrite(slot, compute, again.generation);
     } finally {
       await this.#lock.release(lockKey, token);
     }
