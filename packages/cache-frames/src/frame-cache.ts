@@ -1,0 +1,178 @@
+import { FinRiskCacheError, type Cache } from '@finrisk/cache-core';
+import type { ColumnTable } from 'arquero';
+import { FrameError } from './errors.js';
+import { FRAME_KIND, manifestKey, type FrameContext, type FrameErrorEvent, type ResolvedFrameOptions } from './frame-context.js';
+import { readFrame, readManifest, type GetCachedDataFrameOptions } from './frame-reader.js';
+import { isArqueroTable, stageFrame, type CacheDataFrameOptions, type StagedFrame } from './frame-writer.js';
+import type { FrameCompression } from './manifest.js';
+import { validateTableName } from './table-name.js';
+
+/** Settings of a {@link FrameCache}. */
+export interface FrameCacheOptions {
+  /** Target size of one stored chunk, in bytes (capped by the cache's `maxValueBytes`). @default 4194304 (4 MiB) */
+  chunkBytes?: number;
+  /** Chunk compression. Measured on a 1M-row table over loopback Redis, `none` was fastest end to end. @default 'none' */
+  compression?: FrameCompression;
+  /** Largest table accepted, in stored bytes; bigger writes throw FrameError TABLE_TOO_LARGE. @default 1073741824 (1 GiB) */
+  maxTableBytes?: number;
+  /** Most chunk bytes sent or fetched in one round trip (two are in flight). @default 16777216 (16 MiB) */
+  maxBytesPerCall?: number;
+  /** How much longer than the manifest chunks live, in seconds, so that a reader never finds the manifest without its chunks. @default 60 */
+  chunkGraceSeconds?: number;
+}
+
+/** What {@link FrameCache.getDataFrameInfo} answers, without transferring the table. */
+export interface DataFrameInfo {
+  name: string;
+  /** Id of the write that produced the table. */
+  version: string;
+  rows: number;
+  /** Columns in order, with their Arrow types (e.g. `int32`, `utf8`, `date32[day]`, `timestamp[ms, UTC]`). */
+  columns: { name: string; type: string; nullCount: number; bytes: number; chunks: number }[];
+  /** Stored bytes of all chunks (the manifest not included). */
+  bytes: number;
+  chunks: number;
+  compression: FrameCompression;
+  writtenAt: Date;
+  /** When the manifest expires; null when it never does (or the backend did not say). */
+  expiresAt: Date | null;
+}
+
+/** Events of a frame cache. */
+export interface FrameCacheEvents {
+  /** A manifest or chunk could not be used; the read was a miss. */
+  error: (event: FrameErrorEvent) => void;
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new FinRiskCacheError('E_INVALID_CONFIG', `${what} must be a positive number, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * Arquero tables cached as chunked Arrow IPC on one {@link Cache}. Backend failures never
+ * throw (reads are misses, writes answer false); bad input throws {@link FrameError}.
+ */
+export class FrameCache {
+  /** The cache underneath. */
+  readonly cache: Cache;
+  /** The resolved settings. */
+  readonly options: Readonly<ResolvedFrameOptions>;
+  readonly #listeners = new Set<FrameCacheEvents['error']>();
+  readonly #ctx: FrameContext;
+
+  constructor(cache: Cache, options: FrameCacheOptions = {}) {
+    this.cache = cache;
+    const compression = options.compression ?? 'none';
+    if (compression !== 'none' && compression !== 'deflate') {
+      throw new FinRiskCacheError('E_INVALID_CONFIG', `compression must be 'none' or 'deflate', got ${JSON.stringify(compression)}`);
+    }
+    const chunkBytes = Math.min(positive(options.chunkBytes, 4 * 1024 * 1024, 'chunkBytes'), Math.max(1024, cache.config.maxValueBytes - 64));
+    this.options = Object.freeze({
+      chunkBytes,
+      compression,
+      maxTableBytes: positive(options.maxTableBytes, 1024 * 1024 * 1024, 'maxTableBytes'),
+      maxBytesPerCall: positive(options.maxBytesPerCall, 16 * 1024 * 1024, 'maxBytesPerCall'),
+      chunkGraceSeconds: options.chunkGraceSeconds === undefined ? 60 : Math.max(0, options.chunkGraceSeconds),
+    });
+    this.#ctx = {
+      cache,
+      options: this.options,
+      emitError: (event) => {
+        for (const listener of this.#listeners) {
+          try {
+            listener(event);
+          } catch {
+            // A listener's bug must not break the caller's read.
+          }
+        }
+      },
+    };
+  }
+
+  /** Subscribes to error events; returns a function that unsubscribes. */
+  on(event: 'error', listener: FrameCacheEvents['error']): () => void {
+    if (event !== 'error') throw new FinRiskCacheError('E_INVALID_VALUE', `unknown event ${String(event)}`);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Caches `table` under `name`: all chunks of a new version first, then the manifest. True when
+   * stored; false when the backend failed (the previous table, if any, stays readable).
+   * Throws FrameError for a bad name (TABLE_NAME), a non-table (NOT_A_TABLE), a value that does
+   * not fit its column type (COLUMN_TYPE) or a table over `maxTableBytes` (TABLE_TOO_LARGE).
+   */
+  async cacheDataFrame(name: string, table: ColumnTable, options: CacheDataFrameOptions = {}): Promise<boolean> {
+    const staged = await this.stage(name, table, options);
+    return staged ? staged.commit() : false;
+  }
+
+  /**
+   * Stores the chunks of a write without switching the manifest: readers still see the previous
+   * table until `commit()`. For callers that prepare a table and publish it later; null when
+   * the backend failed.
+   */
+  async stage(name: string, table: ColumnTable, options: CacheDataFrameOptions = {}): Promise<StagedFrame | null> {
+    validateTableName(name);
+    if (!isArqueroTable(table)) throw new FrameError('NOT_A_TABLE', `cacheDataFrame(${JSON.stringify(name)}) needs an arquero table, got ${table === null ? 'null' : typeof table}`);
+    return stageFrame(this.#ctx, name, table, options);
+  }
+
+  /** Reads a cached table (or some of its columns); null when missing, expired, damaged, or the backend failed. */
+  async getCachedDataFrame(name: string, options: GetCachedDataFrameOptions = {}): Promise<ColumnTable | null> {
+    validateTableName(name);
+    return readFrame(this.#ctx, name, options);
+  }
+
+  /** Rows, columns, types, sizes and times of a cached table, from its manifest alone; null when not cached. */
+  async getDataFrameInfo(name: string): Promise<DataFrameInfo | null> {
+    validateTableName(name);
+    const manifest = await readManifest(this.#ctx, name, 'getDataFrameInfo');
+    if (!manifest) return null;
+    const pttl = await this.cache.pttl(manifestKey(this.cache, name));
+    const expiresAt = pttl !== null && pttl >= 0 ? new Date(Date.now() + pttl)
+      : pttl === null && manifest.ttlSeconds !== null ? new Date(manifest.writtenAt + manifest.ttlSeconds * 1000) : null;
+    return {
+      name,
+      version: manifest.version,
+      rows: manifest.rows,
+      columns: manifest.columns.map((c) => ({ name: c.name, type: c.type, nullCount: c.nullCount, bytes: c.bytes, chunks: c.chunks.length })),
+      bytes: manifest.bytes,
+      chunks: manifest.columns.reduce((n, c) => n + c.chunks.length, 0),
+      compression: manifest.compression,
+      writtenAt: new Date(manifest.writtenAt),
+      expiresAt,
+    };
+  }
+
+  /** Names of the cached tables, sorted (SCAN, never KEYS). */
+  async listDataFrames(): Promise<string[]> {
+    const names = new Set<string>();
+    const prefix = this.cache.keys.prefixOf(FRAME_KIND);
+    for await (const keys of this.cache.scan({ kind: FRAME_KIND, prefix })) {
+      for (const key of keys) {
+        const parts = this.cache.keys.parse(FRAME_KIND, key);
+        if (parts && parts.length === 2 && parts[1] === 'manifest') names.add(parts[0]!);
+      }
+    }
+    return [...names].sort();
+  }
+
+  /**
+   * Deletes a cached table: the manifest first (readers miss at once), then every chunk of every
+   * version, including those of interrupted writes. True when the table existed.
+   */
+  async deleteDataFrame(name: string): Promise<boolean> {
+    validateTableName(name);
+    const existed = await this.cache.delete(manifestKey(this.cache, name));
+    await this.cache.deleteByPrefix({ kind: FRAME_KIND, prefix: this.cache.keys.prefixOf(FRAME_KIND, name) });
+    return existed;
+  }
+}
+
+/** Creates a frame cache on `cache`; it holds no connection of its own. */
+export function createFrameCache(cache: Cache, options: FrameCacheOptions = {}): FrameCache {
+  return new FrameCache(cache, options);
+}

@@ -1,0 +1,43 @@
+import type { Cache, CacheKey } from '@finrisk/cache-core';
+import type { FrameError } from './errors.js';
+import type { FrameCompression } from './manifest.js';
+
+/** Settings of a frame cache, all resolved. */
+export interface ResolvedFrameOptions {
+  chunkBytes: number;
+  compression: FrameCompression;
+  maxTableBytes: number;
+  maxBytesPerCall: number;
+  chunkGraceSeconds: number;
+}
+
+/** Something a listener should know: a chunk or manifest that could not be used. */
+export interface FrameErrorEvent {
+  error: FrameError;
+  /** The operation that met it, e.g. `getCachedDataFrame`. */
+  operation: string;
+  /** The table involved. */
+  table: string;
+  /** The key involved, when there is one. */
+  key?: string;
+}
+
+/** What the writer and reader share: the cache, settings, keys and the error channel. */
+export interface FrameContext {
+  cache: Cache;
+  options: ResolvedFrameOptions;
+  emitError(event: FrameErrorEvent): void;
+}
+
+/** The kind of every key this package writes (its default TTL is `CACHE_DATAFRAME_TTL`). */
+export const FRAME_KIND = 'dataframe';
+
+/** `{prefix}:dataframe:{name}:manifest` */
+export function manifestKey(cache: Cache, name: string): CacheKey {
+  return cache.keys.key(FRAME_KIND, name, 'manifest');
+}
+
+/** `{prefix}:dataframe:{name}:chunk:{version}:{index}` */
+export function chunkKey(cache: Cache, name: string, version: string, index: number): CacheKey {
+  return cache.keys.key(FRAME_KIND, name, 'chunk', version, String(index));
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import type { CacheKey, SetManyEntry } from '@finrisk/cache-core';
+import { Column, tableFromColumns, tableToIPC, type Batch, type DataType } from '@uwdata/flechette';
+import type { ColumnTable } from 'arquero';
+import { describeType } from './arrow-types.js';
+import { toArrowColumn } from './column-builder.js';
+import { FrameError } from './errors.js';
+import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
+import { MessageType, splitIpcMessages } from './ipc-messages.js';
+import { checksum } from './checksum.js';
+import type { FrameManifest, ManifestColumn } from './manifest.js';
+
+/** Options of one write. */
+export interface CacheDataFrameOptions {
+  /** Time to live in seconds; null keeps the table until deleted. @default `CACHE_DATAFRAME_TTL` (7200) */
+  ttl?: number | null;
+  /** Arrow types by column name, for columns whose inferred type is not the one wanted (e.g. `dictionary(utf8())`). */
+  types?: Record<string, DataType>;
+}
+
+/** A write whose chunks are stored but whose manifest is not switched yet. */
+export interface StagedFrame {
+  /** The manifest that {@link StagedFrame.commit} stores. */
+  readonly manifest: FrameManifest;
+  /** Keys of the stored chunks. */
+  readonly chunkKeys: readonly CacheKey[];
+  /** Switches the manifest to this version and removes the previous version's chunks; false when the backend failed. */
+  commit(): Promise<boolean>;
+  /** Removes this version's chunks without switching. */
+  abort(): Promise<void>;
+}
+
+/** True for an arquero table (duck-typed, so that two copies of arquero both work). */
+export function isArqueroTable(value: unknown): value is ColumnTable {
+  const t = value as Record<string, unknown>;
+  return typeof t === 'object' && t !== null && typeof t.numRows === 'function' && typeof t.columnNames === 'function' &&
+    typeof t.data === 'function' && typeof t.isFiltered === 'function';
+}
+
+function newVersion(): string {
+  return `${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
+}
+
+/** Groups batches into chunks of about `target` bytes, keeping order. */
+function groupBatches(batches: readonly Batch<unknown>[], target: number): Batch<unknown>[][] {
+  const groups: Batch<unknown>[][] = [];
+  let current: Batch<unknown>[] = [];
+  let size = 0;
+  for (const batch of batches) {
+    const b = batch as unknown as { validity?: Uint8Array; values?: ArrayBufferView; offsets?: ArrayBufferView };
+    const bytes = (b.validity?.byteLength ?? 0) + (b.values?.byteLength ?? 0) + (b.offsets?.byteLength ?? 0);
+    if (current.length > 0 && size + bytes > target) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(batch);
+    size += bytes;
+  }
+  if (current.length > 0 || groups.length === 0) groups.push(current);
+  return groups;
+}
+
+/**
+ * Encodes `table` column by column and stores its chunks under a fresh version, without
+ * touching the manifest: the previous table stays what readers see. Memory holds one column's
+ * Arrow data and at most two round trips of chunk bytes at a time, never the whole table twice.
+ * Returns null when the backend refused a chunk (the chunks written are removed); throws
+ * FrameError for bad input or a table over `maxTableBytes` (chunks removed as well).
+ */
+export async function stageFrame(ctx: FrameContext, name: string, table: ColumnTable, options: CacheDataFrameOptions = {}): Promise<StagedFrame | null> {
+  const { cache } = ctx;
+  const { chunkBytes, compression, maxTableBytes, maxBytesPerCall, chunkGraceSeconds } = ctx.options;
+  const ttlMs = cache.ttlMs('dataframe', options.ttl);
+  // Chunks outlive the manifest a little, so that a reader who got the manifest finds its chunks.
+  const chunkTtl = ttlMs === undefined ? null : ttlMs / 1000 + chunkGraceSeconds;
+  const source = table.isFiltered() || table.isOrdered() ? table.reify() : table;
+  const data = source.data() as Record<string, unknown>;
+  const version = newVersion();
+  const written: CacheKey[] = [];
+  const columns: ManifestColumn[] = [];
+  let pending: SetManyEntry[] = [];
+  let pendingBytes = 0;
+  let inflight: Promise<boolean> | undefined;
+  let failed = false;
+  let total = 0;
+  let index = 0;
+
+  const flush = async () => {
+    if (inflight && !(await inflight)) failed = true;
+    inflight = undefined;
+    if (pending.length > 0 && !failed) {
+      inflight = cache.setMany(pending, { ttl: chunkTtl, compress: false });
+    }
+    pending = [];
+    pendingBytes = 0;
+  };
+  const cleanUp = async () => {
+    await inflight?.catch(() => false);
+    if (written.length > 0) await cache.deleteMany(written).catch(() => 0);
+  };
+
+  try {
+    for (const columnName of source.columnNames()) {
+      const built = toArrowColumn(columnName, data[columnName], options.types?.[columnName], chunkBytes);
+      const { type } = built.column;
+      const meta: ManifestColumn = {
+        name: columnName, type: describeType(type), nullCount: built.column.nullCount, bigint: built.bigint, bytes: 0, chunks: [],
+      };
+      const groups = groupBatches(built.column.data, chunkBytes);
+      for (let g = 0; g < groups.length; g++) {
+        const batches = groups[g]!;
+        const ipc = tableToIPC(tableFromColumns({ [columnName]: new Column(batches, type) }), { format: 'stream' })!;
+        const messages = splitIpcMessages(ipc);
+        // The first chunk keeps schema and dictionaries; the others hold only record batches.
+        const keep = g === 0 ? messages : messages.filter((m) => m.type === MessageType.recordBatch);
+        const end = keep.at(-1)?.end ?? 0;
+        let bytes: Uint8Array = keep.length === messages.length ? ipc.subarray(0, end) : concat(ipc, keep);
+        if (compression === 'deflate') bytes = deflateRawSync(bytes, { level: 1 });
+        total += bytes.byteLength;
+        if (total > maxTableBytes) {
+          throw new FrameError(
+            'TABLE_TOO_LARGE',
+            `table ${JSON.stringify(name)} is over ${maxTableBytes} bytes encoded (reached ${total} at column ${JSON.stringify(columnName)}); ` +
+              'raise maxTableBytes or cache fewer rows or columns',
+          );
+        }
+        const key = chunkKey(cache, name, version, index);
+        const rows = batches.reduce((n, b) => n + b.length, 0);
+        meta.chunks.push({ index, rows, bytes: bytes.byteLength, checksum: checksum(bytes) });
+        meta.bytes += bytes.byteLength;
+        index++;
+        written.push(key);
+        pending.push({ key, value: bytes });
+        pendingBytes += bytes.byteLength;
+        if (pendingBytes >= maxBytesPerCall) await flush();
+        if (failed) break;
+      }
+      columns.push(meta);
+      if (failed) break;
+    }
+    await flush();
+    await flush();
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  if (failed) {
+    await cleanUp();
+    return null;
+  }
+
+  const manifest: FrameManifest = {
+    format: 'finrisk-frame', formatVersion: 1, name, version, rows: source.numRows(), writtenAt: Date.now(),
+    ttlSeconds: ttlMs === undefined ? null : ttlMs / 1000, compression, bytes: total, columns,
+  };
+  return {
+    manifest,
+    chunkKeys: written,
+    async commit() {
+      const mKey = manifestKey(cache, name);
+      const previous = await cache.get<FrameManifest>(mKey);
+      manifest.writtenAt = Date.now();
+      const ok = await cache.set(mKey, manifest, { ttl: ttlMs === undefined ? null : ttlMs / 1000 });
+      if (!ok) {
+        await cleanUp();
+        return false;
+      }
+      if (previous && typeof previous === 'object' && previous.version !== version && Array.isArray(previous.columns)) {
+        const old = previous.columns.flatMap((c) => (Array.isArray(c?.chunks) ? c.chunks : []).map((k) => chunkKey(cache, name, previous.version, k.index)));
+        if (old.length > 0) await cache.deleteMany(old);
+      }
+      return true;
+    },
+    abort: cleanUp,
+  };
+}
+
+function concat(ipc: Uint8Array, parts: readonly { start: number; end: number }[]): Uint8Array {
+  const size = parts.reduce((n, p) => n + p.end - p.start, 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(ipc.subarray(p.start, p.end), at);
+    at += p.end - p.start;
+  }
+  return out;
+}

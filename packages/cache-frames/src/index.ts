@@ -1,0 +1,15 @@
+export { FrameCache, createFrameCache } from './frame-cache.js';
+export type { FrameCacheOptions, DataFrameInfo, FrameCacheEvents } from './frame-cache.js';
+export { getFrameCache, cacheDataFrame, getCachedDataFrame, getDataFrameInfo, listDataFrames, deleteDataFrame } from './default-frame-cache.js';
+export type { CacheDataFrameOptions, StagedFrame } from './frame-writer.js';
+export type { GetCachedDataFrameOptions } from './frame-reader.js';
+export type { FrameErrorEvent } from './frame-context.js';
+export type { FrameManifest, ManifestColumn, ManifestChunk, FrameCompression } from './manifest.js';
+export { FrameError } from './errors.js';
+export type { FrameErrorReason, FrameErrorLocation, FrameErrorOptions } from './errors.js';
+export { validateTableName } from './table-name.js';
+export { arrowTypeOf, describeType } from './arrow-types.js';
+export type { ArrowType, ColumnTypeName } from './arrow-types.js';
+export { readTableFile, writeTableFile, formatOfPath } from './table-files.js';
+export type { ReadTableFileOptions, WriteTableFileOptions, TableFileFormat } from './table-files.js';
+export type { CsvDialect } from './csv-format.js';
