@@ -1,0 +1,69 @@
+import { writeTableFile } from '@finrisk/cache-frames';
+import type { CommandDefinition } from '../command-definition.js';
+import { ExitCode } from '../exit-codes.js';
+import { LARGE_FILE_BYTES, openFrameCache, outputFormatOf, previewCell } from '../frames-access.js';
+import { integerIn } from '../option-parsers.js';
+import { formatCount } from '../output/format.js';
+import { formatTable } from '../output/table.js';
+
+/** `get-df NAME [--output FILE]`: the guide's `get_cached_dataframe`, as a preview or into a file. */
+export const getDfCommand: CommandDefinition = {
+  name: 'get-df',
+  summary: 'show a cached data frame (shape, column types, first rows) or write it to a file with --output',
+  description:
+    'Without --output: prints the shape, the column types and the first rows (--rows, default 10). With --output: writes the ' +
+    'whole table to the file, in the format its extension names (.csv, .tsv, .json, .arrow). Exits 1 when nothing is cached under NAME.',
+  arguments: [{ name: 'NAME', description: 'name of the cached table, e.g. customer_data' }],
+  options: [
+    { flags: '--output <FILE>', description: 'write the table to FILE (.csv, .tsv, .json or .arrow)' },
+    { flags: '--rows <N>', description: 'rows in the preview', parse: integerIn(0, 1_000_000, '--rows'), default: 10 },
+  ],
+  examples: ['finrisk-cache get-df customer_data', 'finrisk-cache get-df customer_data --output customers_export.csv'],
+  async run(ctx, [name = ''], options) {
+    const output = options.output as string | undefined;
+    const format = output === undefined ? undefined : outputFormatOf(output);
+    const frames = openFrameCache(ctx);
+    const info = await frames.getDataFrameInfo(name);
+    const progress = info && info.bytes >= LARGE_FILE_BYTES ? ctx.out.progress({ label: `Reading ${name}`, total: 2 }) : undefined;
+    progress?.update(0);
+    const table = info ? await frames.getCachedDataFrame(name) : null;
+    if (!info || !table) {
+      progress?.done();
+      ctx.out.json({ found: false, name });
+      ctx.out.error(`no data frame named ${name} is cached (see \`finrisk-cache list-df\`)`);
+      return ExitCode.NOT_FOUND;
+    }
+    const shape = { rows: table.numRows(), columns: table.numCols() };
+    const columnTypes = info.columns.map((c) => ({ name: c.name, type: c.type }));
+    if (output !== undefined) {
+      const path = ctx.resolvePath(output);
+      progress?.label(`Writing ${output}`);
+      progress?.update(1);
+      try {
+        await writeTableFile(table, path, { format });
+      } finally {
+        progress?.done();
+      }
+      ctx.out.result({ found: true, name, output: path, format, ...shape }, () =>
+        `Wrote ${name} (${formatCount(shape.rows)} rows x ${shape.columns} columns) to ${output}`,
+      );
+      return;
+    }
+    progress?.done();
+    const limit = options.rows as number;
+    const rows = table.objects({ limit }) as Record<string, unknown>[];
+    ctx.out.result({ found: true, name, shape, columns: columnTypes, preview: rows }, () => {
+      const c = ctx.out.colors;
+      const names = table.columnNames();
+      const lines = [
+        `${c.bold(name)}: ${formatCount(shape.rows)} rows x ${shape.columns} columns`,
+        '',
+        formatTable(columnTypes.map((col) => [col.name, col.type]), { header: ['Column', 'Type'] }),
+        '',
+        formatTable(rows.map((row) => names.map((n) => previewCell(row[n]))), { header: names }),
+      ];
+      if (shape.rows > rows.length) lines.push(c.dim(`... ${formatCount(shape.rows - rows.length)} more rows (--rows N, or --output FILE for all)`));
+      return lines.join('\n');
+    });
+  },
+};

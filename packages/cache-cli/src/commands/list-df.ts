@@ -1,0 +1,36 @@
+import type { CommandDefinition } from '../command-definition.js';
+import { openFrameCache } from '../frames-access.js';
+import { formatBytes, formatCount, formatTtl } from '../output/format.js';
+import { formatTable } from '../output/table.js';
+
+/** `list-df`: every cached data frame with its shape and size. */
+export const listDfCommand: CommandDefinition = {
+  name: 'list-df',
+  summary: 'list cached data frames with rows, columns, size and time to live',
+  examples: ['finrisk-cache list-df', 'finrisk-cache list-df --json'],
+  async run(ctx) {
+    const frames = openFrameCache(ctx);
+    const infos = [];
+    for (const name of await frames.listDataFrames()) {
+      const info = await frames.getDataFrameInfo(name);
+      if (info) infos.push(info);
+    }
+    const now = Date.now();
+    const ttlOf = (expiresAt: Date | null) => (expiresAt ? Math.max(0, Math.ceil((expiresAt.getTime() - now) / 1000)) : -1);
+    ctx.out.result(
+      {
+        dataFrames: infos.map((i) => ({
+          name: i.name, rows: i.rows, columns: i.columns.length, bytes: i.bytes,
+          writtenAt: i.writtenAt.toISOString(), expiresAt: i.expiresAt?.toISOString() ?? null,
+        })),
+      },
+      () =>
+        infos.length === 0
+          ? 'No data frames are cached.'
+          : formatTable(
+              infos.map((i) => [i.name, formatCount(i.rows), String(i.columns.length), formatBytes(i.bytes), formatTtl(ttlOf(i.expiresAt))]),
+              { header: ['Name', 'Rows', 'Columns', 'Bytes', 'Expires in'], alignRight: [1, 2, 3] },
+            ),
+    );
+  },
+};
