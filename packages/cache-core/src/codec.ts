@@ -112,11 +112,16 @@ const KNOWN_PROTOTYPES = new Set<object>([
   ...TYPED_ARRAYS.map((t) => t.prototype as object), Buffer.prototype,
 ]);
 
+/** Thrown inside the fast walk; the slow walk then finds where the bad value is. */
+const UNSTORABLE = Symbol('unstorable');
+
 /**
- * Walks a value and tells whether plain JSON keeps it exactly (`true`), whether it needs
- * superjson (`false`), or throws for what cannot be stored at all.
+ * Walks a value and tells whether plain JSON keeps it exactly (`true`) or whether it needs
+ * superjson (`false`); throws {@link UNSTORABLE} for what cannot be stored at all. It builds no
+ * paths, because string building would cost more than the walk: {@link findUnstorable} does
+ * that once something is wrong.
  */
-function isPlainJson(value: unknown, path: string, depth: number): boolean {
+function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -128,7 +133,7 @@ function isPlainJson(value: unknown, path: string, depth: number): boolean {
       return false;
     case 'function':
     case 'symbol':
-      throw new FinRiskCacheError('E_INVALID_VALUE', `cannot cache a ${typeof value} at ${path}`);
+      throw UNSTORABLE;
   }
   if (value === null) return true;
   if (depth > 200) return false; // let superjson handle (and detect) very deep or circular values
@@ -136,7 +141,7 @@ function isPlainJson(value: unknown, path: string, depth: number): boolean {
     let plain = true;
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) plain = false; // sparse arrays: holes are not JSON
-      else if (!isPlainJson(value[i], `${path}[${i}]`, depth + 1)) plain = false;
+      else if (!isPlainJson(value[i], depth + 1)) plain = false;
     }
     return plain;
   }
@@ -145,31 +150,65 @@ function isPlainJson(value: unknown, path: string, depth: number): boolean {
     let plain = proto === Object.prototype;
     for (const key in value as Record<string, unknown>) {
       if (key === '__proto__') plain = false;
-      if (!isPlainJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1)) plain = false;
+      if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) plain = false;
     }
     return plain;
   }
   if (KNOWN_PROTOTYPES.has(proto)) {
     if (value instanceof Map) {
       for (const [k, v] of value) {
-        isPlainJson(k, `${path}<key>`, depth + 1);
-        isPlainJson(v, `${path}.get(${String(k)})`, depth + 1);
+        isPlainJson(k, depth + 1);
+        isPlainJson(v, depth + 1);
       }
     } else if (value instanceof Set) {
-      for (const v of value) isPlainJson(v, `${path}<item>`, depth + 1);
+      for (const v of value) isPlainJson(v, depth + 1);
     }
     return false;
   }
   const ctor = (value as { constructor?: Function }).constructor;
   if (ctor && registeredClasses.has(ctor)) {
-    for (const key of Object.keys(value as object)) isPlainJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+    for (const key of Object.keys(value as object)) isPlainJson((value as Record<string, unknown>)[key], depth + 1);
     return false;
   }
-  const name = ctor?.name || 'anonymous class';
-  throw new FinRiskCacheError(
-    'E_INVALID_VALUE',
-    `cannot cache an instance of ${name} at ${path}: register the class first (registerClass(${name}))`,
-  );
+  throw UNSTORABLE;
+}
+
+/** The slow walk: the error for the first value that cannot be stored, naming where it is. */
+function findUnstorable(value: unknown, path: string, depth: number, seen: Set<object>): FinRiskCacheError | undefined {
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    return new FinRiskCacheError('E_INVALID_VALUE', `cannot cache a ${typeof value} at ${path}`);
+  }
+  if (typeof value !== 'object' || value === null || depth > 200 || seen.has(value)) return undefined;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value) as object | null;
+  const ctor = (value as { constructor?: Function }).constructor;
+  const known = Array.isArray(value) || proto === Object.prototype || proto === null || KNOWN_PROTOTYPES.has(proto!) || (ctor && registeredClasses.has(ctor));
+  if (!known) {
+    const name = ctor?.name || 'anonymous class';
+    return new FinRiskCacheError('E_INVALID_VALUE', `cannot cache an instance of ${name} at ${path}: register the class first (registerClass(${name}))`);
+  }
+  const children: [string, unknown][] =
+    value instanceof Map
+      ? [...value].flatMap(([k, v]) => [[`${path}<key>`, k], [`${path}.get(${String(k)})`, v]] as [string, unknown][])
+      : value instanceof Set
+        ? [...value].map((v) => [`${path}<item>`, v] as [string, unknown])
+        : Array.isArray(value)
+          ? value.map((v, i) => [`${path}[${i}]`, v] as [string, unknown])
+          : Object.keys(value).map((k) => [`${path}.${k}`, (value as Record<string, unknown>)[k]] as [string, unknown]);
+  for (const [childPath, child] of children) {
+    const error = findUnstorable(child, childPath, depth + 1, seen);
+    if (error) return error;
+  }
+  return undefined;
+}
+
+function plainJsonOrThrow(value: unknown): boolean {
+  try {
+    return isPlainJson(value, 0);
+  } catch (error) {
+    if (error !== UNSTORABLE) throw error;
+    throw findUnstorable(value, 'value', 0, new Set()) ?? new FinRiskCacheError('E_INVALID_VALUE', 'value cannot be cached');
+  }
 }
 
 function withHeader(codec: number, body: string | Uint8Array): Buffer {
@@ -193,7 +232,7 @@ export function serializeValue(value: unknown): Buffer {
   if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
     return withHeader(Buffer.isBuffer(value) ? Codec.buffer : Codec.bytes, value);
   }
-  if (isPlainJson(value, 'value', 0)) return withHeader(Codec.json, JSON.stringify(value));
+  if (plainJsonOrThrow(value)) return withHeader(Codec.json, JSON.stringify(value));
   let text: string;
   try {
     text = serializer.stringify(value);

@@ -1,3 +1,5 @@
 export { startRedisServer, freePort, RedisServerMissingError } from './redis-server.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { uniquePrefix } from './prefix.ts';
+export { measure, measureSync, report } from './bench.ts';
+export type { Measurement, RatioRow } from './bench.ts';

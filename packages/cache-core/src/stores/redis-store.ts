@@ -177,32 +177,39 @@ export class RedisStore implements CacheStore {
    * written; a written command waits for its reply forever (a frozen server would hang the
    * caller), so the deadline is enforced here. Writes get 1 ms more per 64 KiB they carry.
    */
-  async #run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0): Promise<T> {
-    if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the Redis store was closed');
+  #run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0): Promise<T> {
+    if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
     const limitMs = this.#timeoutMs + (payloadBytes >> 16);
-    let timer: NodeJS.Timeout | undefined;
-    const op = fn();
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FinRiskCacheError(
-              'E_TIMEOUT',
-              `Redis at ${this.location} did not answer ${command} within ${limitMs} ms; raise CACHE_COMMAND_TIMEOUT_MS if the server is just slow`,
-            ),
+    // One promise and one timer per command: this is the hot path of every cache call.
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new FinRiskCacheError(
+            'E_TIMEOUT',
+            `Redis at ${this.location} did not answer ${command} within ${limitMs} ms; raise CACHE_COMMAND_TIMEOUT_MS if the server is just slow`,
           ),
-        limitMs,
+        );
+      }, limitMs);
+      let op: Promise<T>;
+      try {
+        op = fn();
+      } catch (error) {
+        clearTimeout(timer);
+        reject(mapRedisError(error, this.location, command));
+        return;
+      }
+      // After the deadline the command may still settle; the outcome is dropped (reject/resolve are no-ops then).
+      op.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(mapRedisError(error, this.location, command));
+        },
       );
     });
-    try {
-      return await Promise.race([op, deadline]);
-    } catch (error) {
-      throw mapRedisError(error, this.location, command);
-    } finally {
-      clearTimeout(timer);
-      // The losing command may still fail later (connection reset); nobody waits for it.
-      op.catch(() => undefined);
-    }
   }
 
   get(key: string): Promise<Uint8Array | null> {

@@ -1,0 +1,71 @@
+// pnpm bench (cache-core): wrapper cost against the raw node-redis client on the same server,
+// sequential and with 100 calls in flight, and the cost of the codec. Ratios, not timings.
+import { measure, measureSync, report, startRedisServer, type Measurement, type RatioRow } from '@finrisk/test-utils';
+import { createClient, RESP_TYPES } from 'redis';
+import { SuperJSON } from 'superjson';
+import { createCache, decodeValue, encodeValue, serializeValue } from '../src/index.js';
+
+const OPS = Number(process.env.BENCH_OPS ?? 20_000);
+const server = await startRedisServer();
+try {
+  const prediction = { risk_score: 0.75, decision: 'approve', confidence: 0.92, model_version: 'v1.2.0' };
+  const features = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`feature_${i}`, i % 3 === 0 ? i * 1.5 : i % 3 === 1 ? `v${i}` : i]));
+  const payload = await encodeValue(prediction);
+
+  const raw = createClient({ url: server.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  await raw.connect();
+  const cache = createCache({ url: server.url, backend: 'redis', envFile: false, env: {} });
+  await cache.connect();
+  const rawKey = (i: number) => `raw:${i % 1000}`;
+  await raw.set(rawKey(0), payload);
+  await cache.set('p0', prediction);
+
+  const m: Measurement[] = [];
+  for (const inFlight of [1, 100]) {
+    const label = inFlight === 1 ? 'sequential' : `${inFlight} in flight`;
+    m.push(await measure(`raw SET (${label})`, (i) => raw.set(rawKey(i), payload), OPS, inFlight));
+    m.push(await measure(`cache.set (${label})`, (i) => cache.set(`p${i % 1000}`, prediction), OPS, inFlight));
+    m.push(await measure(`raw GET (${label})`, (i) => raw.get(rawKey(i)), OPS, inFlight));
+    m.push(await measure(`cache.get (${label})`, (i) => cache.get(`p${i % 1000}`), OPS, inFlight));
+  }
+  const find = (name: string) => m.find((x) => x.name === name)!;
+  const ratios: RatioRow[] = [];
+  for (const label of ['sequential', '100 in flight']) {
+    for (const op of ['set', 'get']) {
+      const ours = find(`cache.${op} (${label})`);
+      const base = find(`raw ${op.toUpperCase()} (${label})`);
+      const ratio = ours.opsPerSec / base.opsPerSec;
+      ratios.push({ what: `cache.${op} / raw ${op.toUpperCase()}, ${label}`, ratio, target: '>= 0.90', met: ratio >= 0.9, detail: `${ours.opsPerSec.toFixed(0)} vs ${base.opsPerSec.toFixed(0)} ops/s` });
+    }
+  }
+
+  // Codec: encode + decode of the SDK's envelope against plain JSON and superjson, in µs.
+  const sj = new SuperJSON();
+  const codec = [
+    measureSync('JSON stringify+parse, prediction', () => JSON.parse(JSON.stringify(prediction)), 100_000),
+    measureSync('envelope serialize, prediction', () => serializeValue(prediction), 100_000),
+    measureSync('JSON stringify+parse, 50 features', () => JSON.parse(JSON.stringify(features)), 50_000),
+    measureSync('superjson round trip, 50 features', () => sj.parse(sj.stringify(features)), 20_000),
+    measureSync('envelope serialize, 50 features', () => serializeValue(features), 50_000),
+  ];
+  const fullCodec = [
+    await measure('envelope encode+decode, prediction', async () => decodeValue(await encodeValue(prediction)), 50_000),
+    await measure('envelope encode+decode, 50 features', async () => decodeValue(await encodeValue(features)), 20_000),
+  ];
+  const seqGet = find('raw GET (sequential)').usPerOp;
+  const flightGet = find('raw GET (100 in flight)').usPerOp;
+  for (const c of fullCodec) {
+    ratios.push({
+      what: `${c.name} / raw GET round trip (100 in flight)`,
+      ratio: c.usPerOp / flightGet,
+      target: '< 0.10',
+      met: c.usPerOp / flightGet < 0.1,
+      detail: `${c.usPerOp.toFixed(2)} µs codec vs ${flightGet.toFixed(2)} µs per GET in flight (${seqGet.toFixed(2)} µs sequential)`,
+    });
+  }
+  report('cache-core', [...m, ...codec, ...fullCodec], ratios, { ops: OPS, redis: server.cli('INFO', 'server').match(/redis_version:(\S+)/)?.[1] });
+  await raw.close();
+  await cache.close();
+} finally {
+  await server.stop();
+}
