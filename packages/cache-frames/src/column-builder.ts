@@ -126,8 +126,8 @@ function validity(values: ArrayLike<unknown>, { start, end }: Range): { bits: Ui
   return { bits, nulls };
 }
 
-function makeBatch(type: DataType, range: Range, v: { bits: Uint8Array; nulls: number }, values: unknown, offsets?: Int32Array): Batch<unknown> {
-  const BatchClass = batchType(type, { useDate: true, useBigInt: true }) as new (options: object) => Batch<unknown>;
+function makeBatch(type: DataType, range: Range, v: { bits: Uint8Array; nulls: number }, values: unknown, offsets?: Int32Array, useBigInt = false): Batch<unknown> {
+  const BatchClass = batchType(type, { useDate: true, useBigInt }) as new (options: object) => Batch<unknown>;
   return new BatchClass({ length: range.end - range.start, nullCount: v.nulls, type, validity: v.bits, values, ...(offsets ? { offsets } : {}) });
 }
 
@@ -146,7 +146,7 @@ function timeAt(name: string, values: ArrayLike<unknown>, i: number, what: strin
 }
 
 /** Builds one batch with the fast path of `type`; undefined when the type has none. */
-function fastBatch(name: string, type: DataType, values: ArrayLike<unknown>, range: Range): Batch<unknown> | undefined {
+function fastBatch(name: string, type: DataType, values: ArrayLike<unknown>, range: Range, bigint: boolean): Batch<unknown> | undefined {
   const { start, end } = range;
   const n = end - start;
   const t = type as DataType & { bitWidth?: number; signed?: boolean; precision?: number; unit?: number };
@@ -173,7 +173,7 @@ function fastBatch(name: string, type: DataType, values: ArrayLike<unknown>, ran
         else if (typeof x === 'number' && Number.isInteger(x)) out[i - start] = BigInt(x);
         else throw typeError(name, i, x, 'an integer');
       }
-      return makeBatch(type, range, v, out);
+      return makeBatch(type, range, v, out, undefined, bigint);
     }
     case Type.Float: {
       if (t.precision !== 2) return undefined;
@@ -255,7 +255,7 @@ export function buildColumn(name: string, values: ArrayLike<unknown>, type: Data
     const batches: Batch<unknown>[] = [];
     let fast = true;
     for (let start = 0; start < values.length && fast; start += rows) {
-      const batch = fastBatch(name, type, values, { start, end: Math.min(values.length, start + rows) });
+      const batch = fastBatch(name, type, values, { start, end: Math.min(values.length, start + rows) }, bigint);
       if (batch) batches.push(batch);
       else fast = false;
     }

@@ -8,8 +8,10 @@ import { FrameError } from './errors.js';
  * gives exactly the text it came from. Anything else stays text.
  */
 
-const INT_RE = /^-?(?:0|[1-9]\d{0,14})$/; // 15 digits at most: longer account numbers stay text
-const DECIMAL_RE = /^-?\d+(?:\.\d+)?$/; // no exponent, no sign '+', no leading '.'
+const INT_RE = /^(?:0|-?[1-9]\d{0,14})$/; // 15 digits at most: longer account numbers stay text
+// No exponent, no '+', no leading '.', at most 15 digits (a 16-digit account number stays text).
+const DECIMAL_RE = /^-?\d+(?:\.\d+)?$/;
+const digitCount = (text: string) => text.replace(/[^0-9]/g, '').length;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const TS_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 const TS_NAIVE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{3})?$/;
@@ -49,7 +51,7 @@ function inferOne(cells: (string | null)[]): TypedValues {
       const v = Number(cell);
       if (v < -2147483648 || v > 2147483647) int32Range = false;
     }
-    if (dec && !(DECIMAL_RE.test(cell) && String(Number(cell)) === cell)) dec = false;
+    if (dec && !(DECIMAL_RE.test(cell) && digitCount(cell) <= 15 && String(Number(cell)) === cell)) dec = false;
     if (boolean && cell !== 'true' && cell !== 'false') boolean = false;
     if (date && !(DATE_RE.test(cell) && formatTemporal(parseTemporal(cell), dateDay()) === cell)) date = false;
     if (tsUtc || tsNaive) {
