@@ -1,4 +1,4 @@
-import { createFrameCache, type FrameCache } from '@finrisk/cache-frames';
+import { createFrameCache, formatOfPath, type FrameCache, type TableFileFormat } from '@finrisk/cache-frames';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
 
@@ -10,16 +10,18 @@ export function openFrameCache(ctx: CommandContext): FrameCache {
 /** Files of at least this size get a progress bar on a terminal. */
 export const LARGE_FILE_BYTES = 1024 * 1024;
 
-/** Table file formats by extension, for `get-df --output`. */
-const FORMATS = ['csv', 'tsv', 'json', 'arrow'] as const;
-
-/** The format a file's extension names; E_BAD_INPUT for any other extension. */
-export function outputFormatOf(path: string): (typeof FORMATS)[number] {
-  const extension = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase();
-  const format = FORMATS.find((f) => f === extension);
-  if (!format) {
-    throw new CliError('E_BAD_INPUT', `cannot tell the format of ${path} from its extension: use .csv, .tsv, .json or .arrow`);
+/**
+ * The format a file's extension names, for `get-df --output`: cache-frames' rules (.csv, .tsv,
+ * .json, .arrow, .feather, .arrows), where Parquet can only be read.
+ */
+export function outputFormatOf(path: string): TableFileFormat {
+  let format: TableFileFormat;
+  try {
+    format = formatOfPath(path);
+  } catch (error) {
+    throw new CliError('E_BAD_INPUT', `cannot tell the format of ${path} from its extension: use .csv, .tsv, .json, .arrow or .feather`, { cause: error });
   }
+  if (format === 'parquet') throw new CliError('E_BAD_INPUT', `cannot write ${path}: Parquet can be read, not written; use .csv, .tsv, .json or .arrow`);
   return format;
 }
 

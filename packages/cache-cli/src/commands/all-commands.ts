@@ -1,4 +1,5 @@
 import type { CommandDefinition } from '../command-definition.js';
+import { cacheDfCommand } from './cache-df.js';
 import { cacheFeatCommand } from './cache-feat.js';
 import { cachePredCommand } from './cache-pred.js';
 import { checkCommand } from './check.js';
@@ -6,9 +7,12 @@ import { clearFeatCommand } from './clear-feat.js';
 import { clearModelCommand } from './clear-model.js';
 import { clearPredCommand } from './clear-pred.js';
 import { configCommand } from './config.js';
+import { getDfCommand } from './get-df.js';
 import { getFeatCommand } from './get-feat.js';
 import { getPredCommand } from './get-pred.js';
+import { infoDfCommand } from './info-df.js';
 import { inspectCommand } from './inspect.js';
+import { listDfCommand } from './list-df.js';
 import { monitorCommand } from './monitor.js';
 import { statsCommand } from './stats.js';
 
@@ -23,6 +27,10 @@ export const COMMANDS: readonly CommandDefinition[] = [
   cacheFeatCommand,
   getFeatCommand,
   inspectCommand,
+  cacheDfCommand,
+  getDfCommand,
+  listDfCommand,
+  infoDfCommand,
   clearModelCommand,
   clearPredCommand,
   clearFeatCommand,

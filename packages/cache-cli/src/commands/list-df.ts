@@ -1,3 +1,4 @@
+import type { DataFrameInfo } from '@finrisk/cache-frames';
 import type { CommandDefinition } from '../command-definition.js';
 import { openFrameCache } from '../frames-access.js';
 import { formatBytes, formatCount, formatTtl } from '../output/format.js';
@@ -10,7 +11,7 @@ export const listDfCommand: CommandDefinition = {
   examples: ['finrisk-cache list-df', 'finrisk-cache list-df --json'],
   async run(ctx) {
     const frames = openFrameCache(ctx);
-    const infos = [];
+    const infos: DataFrameInfo[] = [];
     for (const name of await frames.listDataFrames()) {
       const info = await frames.getDataFrameInfo(name);
       if (info) infos.push(info);
