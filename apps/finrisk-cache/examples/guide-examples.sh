@@ -37,3 +37,7 @@ finrisk-cache stats
 finrisk-cache check
 finrisk-cache stats | grep "Hit Rate"
 finrisk-cache config
+
+# Troubleshooting: Connection Failed
+finrisk-cache check
+finrisk-cache config

@@ -33,9 +33,10 @@ function commanderExit(error: CommanderError): ExitCodeValue {
  */
 export function reportError(error: unknown, io: CliIo, flags: { json: boolean; debug: boolean }): ExitCodeValue {
   if (error instanceof CommanderError) {
+    // `help COMMAND` exits 0; `finrisk-cache` alone prints the help on stderr, which is the whole message.
+    if (error.code === 'commander.help') return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     const code = commanderExit(error);
-    // `finrisk-cache` alone prints the help on stderr: that is the whole message.
-    if (code === ExitCode.OK || error.code === 'commander.help') return code;
+    if (code === ExitCode.OK) return code;
     writeLine(io, commanderLine(error), flags.debug ? error : undefined);
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'E_USAGE', message: commanderLine(error), exitCode: code } })}\n`);
     return code;

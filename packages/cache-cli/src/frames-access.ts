@@ -1,9 +1,15 @@
-import { createFrameCache, formatOfPath, type FrameCache, type TableFileFormat } from '@finrisk/cache-frames';
+import type { FrameCache, TableFileFormat } from '@finrisk/cache-frames';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
 
+/** cache-frames (arquero, Arrow, Parquet), loaded only by the data frame commands: the others start faster. */
+export function loadFrames(): Promise<typeof import('@finrisk/cache-frames')> {
+  return import('@finrisk/cache-frames');
+}
+
 /** The data frame API on the command's cache (strict: failures throw). */
-export function openFrameCache(ctx: CommandContext): FrameCache {
+export async function openFrameCache(ctx: CommandContext): Promise<FrameCache> {
+  const { createFrameCache } = await loadFrames();
   return createFrameCache(ctx.cache());
 }
 
@@ -14,7 +20,8 @@ export const LARGE_FILE_BYTES = 1024 * 1024;
  * The format a file's extension names, for `get-df --output`: cache-frames' rules (.csv, .tsv,
  * .json, .arrow, .feather, .arrows), where Parquet can only be read.
  */
-export function outputFormatOf(path: string): TableFileFormat {
+export async function outputFormatOf(path: string): Promise<TableFileFormat> {
+  const { formatOfPath } = await loadFrames();
   let format: TableFileFormat;
   try {
     format = formatOfPath(path);

@@ -1,8 +1,7 @@
-import { readTableFile } from '@finrisk/cache-frames';
 import type { CommandDefinition } from '../command-definition.js';
 import { TTL_OPTION } from '../common-options.js';
 import { CliError } from '../errors.js';
-import { LARGE_FILE_BYTES, openFrameCache } from '../frames-access.js';
+import { LARGE_FILE_BYTES, loadFrames, openFrameCache } from '../frames-access.js';
 import { existingFile } from '../input-file.js';
 import { formatBytes, formatCount, formatTtl } from '../output/format.js';
 
@@ -21,11 +20,11 @@ export const cacheDfCommand: CommandDefinition = {
   examples: ['finrisk-cache cache-df customer_data data/customers.csv', 'finrisk-cache cache-df transaction_data data/transactions.csv --ttl 3600'],
   async run(ctx, [name = '', file = ''], options) {
     const input = existingFile(ctx.io.cwd, file);
-    const frames = openFrameCache(ctx);
+    const frames = await openFrameCache(ctx);
     const ttl = (options.ttl as number | undefined) ?? frames.cache.config.ttl.dataframe;
     const progress = input.size >= LARGE_FILE_BYTES ? ctx.out.progress({ label: `Reading ${file}`, total: 2 }) : undefined;
     progress?.update(0);
-    const table = await readTableFile(input.path);
+    const table = await (await loadFrames()).readTableFile(input.path);
     progress?.label(`Caching ${name}`);
     progress?.update(1);
     let ok: boolean;

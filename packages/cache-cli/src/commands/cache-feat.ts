@@ -18,7 +18,7 @@ export const cacheFeatCommand: CommandDefinition = {
   examples: [`finrisk-cache cache-feat CUST001 '{"age": 35, "income": 75000, "credit_score": 720, "employment_years": 8}'`],
   async run(ctx, [customer = '', json = ''], options) {
     const features = parseJsonObjectArgument(json, 'JSON (the features)');
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const ttl = (options.ttl as number | undefined) ?? ml.cache.config.ttl.feature;
     const key = ml.keys.feature(customer).key;
     if (!(await ml.cacheFeatures(customer, features, { ttl }))) {

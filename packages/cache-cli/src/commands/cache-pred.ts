@@ -22,7 +22,7 @@ export const cachePredCommand: CommandDefinition = {
   ],
   async run(ctx, [customer = '', model = '', json = ''], options) {
     const prediction = parseJsonObjectArgument(json, 'JSON (the prediction)');
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const ttl = (options.ttl as number | undefined) ?? ml.cache.config.ttl.prediction;
     const key = ml.keys.prediction(customer, model).key;
     if (!(await ml.cacheModelPrediction(customer, model, prediction, { ttl }))) {

@@ -12,7 +12,7 @@ export const clearFeatCommand: CommandDefinition = {
   examples: ['finrisk-cache clear-feat', 'finrisk-cache clear-feat --customer CUST001 --dry-run'],
   async run(ctx, _args, options) {
     const customer = options.customer as string | undefined;
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
     let count: number;
     if (!dryRun) count = await ml.clearFeatureCache(customer);

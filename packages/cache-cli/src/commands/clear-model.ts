@@ -12,7 +12,7 @@ export const clearModelCommand: CommandDefinition = {
   examples: ['finrisk-cache clear-model', 'finrisk-cache clear-model --model credit_risk', 'finrisk-cache clear-model --dry-run'],
   async run(ctx, _args, options) {
     const model = options.model as string | undefined;
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
     const count = dryRun ? await ml.cache.countByPrefix(ml.keys.artifactPrefix(model)) : await ml.clearModelCache(model);
     reportClear(ctx, count, model === undefined ? 'artifacts of every model' : `artifacts of model ${model}`, dryRun);

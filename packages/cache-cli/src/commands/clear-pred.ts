@@ -24,7 +24,7 @@ export const clearPredCommand: CommandDefinition = {
   examples: ['finrisk-cache clear-pred', 'finrisk-cache clear-pred --customer CUST001', 'finrisk-cache clear-pred --dry-run'],
   async run(ctx, _args, options) {
     const customer = options.customer as string | undefined;
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
     const count = dryRun ? await countPredictions(ml, customer) : await ml.clearPredictionCache(customer);
     reportClear(ctx, count, customer === undefined ? 'predictions of every customer' : `predictions of ${customer}`, dryRun);

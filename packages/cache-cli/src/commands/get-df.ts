@@ -1,7 +1,6 @@
-import { writeTableFile } from '@finrisk/cache-frames';
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode } from '../exit-codes.js';
-import { LARGE_FILE_BYTES, openFrameCache, outputFormatOf, previewCell } from '../frames-access.js';
+import { LARGE_FILE_BYTES, loadFrames, openFrameCache, outputFormatOf, previewCell } from '../frames-access.js';
 import { integerIn } from '../option-parsers.js';
 import { formatCount } from '../output/format.js';
 import { formatTable } from '../output/table.js';
@@ -21,8 +20,8 @@ export const getDfCommand: CommandDefinition = {
   examples: ['finrisk-cache get-df customer_data', 'finrisk-cache get-df customer_data --output customers_export.csv'],
   async run(ctx, [name = ''], options) {
     const output = options.output as string | undefined;
-    const format = output === undefined ? undefined : outputFormatOf(output);
-    const frames = openFrameCache(ctx);
+    const format = output === undefined ? undefined : await outputFormatOf(output);
+    const frames = await openFrameCache(ctx);
     const info = await frames.getDataFrameInfo(name);
     const progress = info && info.bytes >= LARGE_FILE_BYTES ? ctx.out.progress({ label: `Reading ${name}`, total: 2 }) : undefined;
     progress?.update(0);
@@ -40,7 +39,7 @@ export const getDfCommand: CommandDefinition = {
       progress?.label(`Writing ${output}`);
       progress?.update(1);
       try {
-        await writeTableFile(table, path, { format });
+        await (await loadFrames()).writeTableFile(table, path, { format });
       } finally {
         progress?.done();
       }

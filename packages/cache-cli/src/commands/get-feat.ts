@@ -10,7 +10,7 @@ export const getFeatCommand: CommandDefinition = {
   arguments: [{ name: 'CUSTOMER', description: 'customer id, e.g. CUST001' }],
   examples: ['finrisk-cache get-feat CUST001', 'finrisk-cache get-feat CUST001 --json'],
   async run(ctx, [customer = '']) {
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const key = ml.keys.feature(customer);
     const entry = await ml.getCachedFeaturesEntry(customer);
     if (!entry) {

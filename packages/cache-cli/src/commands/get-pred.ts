@@ -13,7 +13,7 @@ export const getPredCommand: CommandDefinition = {
   ],
   examples: ['finrisk-cache get-pred CUST001 credit', 'finrisk-cache get-pred CUST001 fraud --json'],
   async run(ctx, [customer = '', model = '']) {
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     const key = ml.keys.prediction(customer, model);
     const entry = await ml.getCachedPredictionEntry(customer, model);
     if (!entry) {

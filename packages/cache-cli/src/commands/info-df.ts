@@ -11,7 +11,7 @@ export const infoDfCommand: CommandDefinition = {
   arguments: [{ name: 'NAME', description: 'name of the cached table, e.g. customer_data' }],
   examples: ['finrisk-cache info-df customer_data', 'finrisk-cache info-df customer_data --json'],
   async run(ctx, [name = '']) {
-    const frames = openFrameCache(ctx);
+    const frames = await openFrameCache(ctx);
     const info = await frames.getDataFrameInfo(name);
     if (!info) {
       ctx.out.json({ found: false, name });

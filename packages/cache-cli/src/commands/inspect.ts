@@ -45,7 +45,7 @@ export const inspectCommand: CommandDefinition = {
   arguments: [{ name: 'CUSTOMER', description: 'customer id, e.g. CUST001' }],
   examples: ['finrisk-cache inspect CUST001', 'finrisk-cache inspect CUST001 --json'],
   async run(ctx, [customer = '']) {
-    const ml = openMlCache(ctx);
+    const ml = await openMlCache(ctx);
     ml.keys.feature(customer); // validates the id before any scan
     const entries: CustomerEntry[] = [];
     for (const { model, key } of await predictionModels(ml, customer)) {

@@ -10,7 +10,7 @@ export const listDfCommand: CommandDefinition = {
   summary: 'list cached data frames with rows, columns, size and time to live',
   examples: ['finrisk-cache list-df', 'finrisk-cache list-df --json'],
   async run(ctx) {
-    const frames = openFrameCache(ctx);
+    const frames = await openFrameCache(ctx);
     const infos: DataFrameInfo[] = [];
     for (const name of await frames.listDataFrames()) {
       const info = await frames.getDataFrameInfo(name);

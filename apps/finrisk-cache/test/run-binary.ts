@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built bin (tsup): what `pnpm finrisk-cache` and the package's `bin` run. */
+export const BUILT_BIN = fileURLToPath(new URL('../dist/finrisk-cache.js', import.meta.url));
+/** The examples folder: guide-examples.sh and data/*.csv. */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../examples', import.meta.url));
+
+/** What a finished process left. */
+export interface BinaryResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A fresh working folder with a copy of examples/data and no `.env`, and an environment that
+ * holds only what the test passes (plus PATH and a HOME inside the folder), so that nothing of
+ * the developer's shell (REDIS_URL, NO_COLOR, a ~/.cache store) leaks in.
+ */
+export function workspace(label: string): { cwd: string; env: (extra?: Record<string, string>) => Record<string, string> } {
+  const cwd = mkdtempSync(join(tmpdir(), `finrisk-${label}-`));
+  cpSync(join(EXAMPLES_DIR, 'data'), join(cwd, 'data'), { recursive: true });
+  return {
+    cwd,
+    env: (extra = {}) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, XDG_CACHE_HOME: join(cwd, '.xdg-cache'), ...extra }),
+  };
+}
+
+/** Runs `command` (default: node and the built bin) with `args`; never rejects on a non-zero exit. */
+export function runBinary(
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string>; command?: readonly string[] },
+): Promise<BinaryResult> {
+  const [file, ...pre] = options.command ?? [process.execPath, BUILT_BIN];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file!, [...pre, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The lines of a stream's text, without the final empty one. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1);
+}
