@@ -1,0 +1,127 @@
+/**
+ * Bench of @finrisk/cache-frames against the alternatives, in one process, on one throwaway
+ * redis-server: `pnpm --filter @finrisk/cache-frames bench` (FRAMES_BENCH_ROWS to change the
+ * 1,000,000 rows). Prints a table and writes bench-results/cache-frames.json at the repo root.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCache } from '@finrisk/cache-core';
+import { startRedisServer } from '@finrisk/test-utils';
+import { bool, dateDay, dictionary, int32, utf8 } from '@uwdata/flechette';
+import * as aq from 'arquero';
+import { createFrameCache, type FrameCacheOptions } from '../src/index.js';
+import { makeBenchTable } from './bench-table.js';
+
+const rows = Number(process.env.FRAMES_BENCH_ROWS ?? 1_000_000);
+const reps = Number(process.env.FRAMES_BENCH_REPS ?? 3);
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface Result { name: string; writeMs: number; readMs: number; totalMs: number; bytes: number; note?: string }
+const results: Result[] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function measure(name: string, runs: number, once: () => Promise<{ writeMs: number; readMs: number; bytes: number }>, note?: string): Promise<Result> {
+  const samples: { writeMs: number; readMs: number; bytes: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    samples.push(await once());
+  }
+  const writeMs = median(samples.map((s) => s.writeMs));
+  const readMs = median(samples.map((s) => s.readMs));
+  const result = { name, writeMs, readMs, totalMs: median(samples.map((s) => s.writeMs + s.readMs)), bytes: samples[0]!.bytes, ...(note ? { note } : {}) };
+  results.push(result);
+  process.stderr.write(`  ${name}: ${Math.round(result.totalMs)} ms\n`);
+  return result;
+}
+
+const time = async <T>(fn: () => Promise<T> | T): Promise<[T, number]> => {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+};
+
+const server = await startRedisServer({ args: ['--proto-max-bulk-len', '1gb'] });
+const cache = createCache({ url: server.url, backend: 'redis', commandTimeoutMs: 120_000, maxValueBytes: 512 * 1024 ** 2, envFile: false });
+try {
+  const client = (await cache.getRedisClient())!;
+  const bytesClient = client.withTypeMapping({ 36: Buffer } as never) as unknown as typeof client;
+  process.stderr.write(`building a ${rows}-row table...\n`);
+  const table = makeBenchTable(rows);
+  const types = { id: int32(), acct: utf8(), note: utf8(), region: dictionary(utf8()), status: dictionary(utf8()), flag: bool(), day: dateDay() };
+
+  const frames = (options: FrameCacheOptions) => async () => {
+    const fc = createFrameCache(cache, options);
+    const [ok, writeMs] = await time(() => fc.cacheDataFrame('bench', table));
+    if (!ok) throw new Error('cacheDataFrame failed');
+    const [back, readMs] = await time(() => fc.getCachedDataFrame('bench'));
+    if (back?.numRows() !== rows) throw new Error('read back the wrong table');
+    return { writeMs, readMs, bytes: (await fc.getDataFrameInfo('bench'))!.bytes };
+  };
+  const ours = await measure('cache-frames (defaults: 4 MiB chunks, no compression)', reps, frames({}));
+  for (const [label, options] of [
+    ['cache-frames, 1 MiB chunks', { chunkBytes: 1 << 20 }],
+    ['cache-frames, 16 MiB chunks', { chunkBytes: 16 << 20 }],
+    ['cache-frames, deflate', { compression: 'deflate' }],
+  ] as const) await measure(label, 2, frames(options));
+
+  const arqueroDefault = await measure('arquero toArrowIPC + fromArrow, inferred types (no Redis)', 2, async () => {
+    const [bytes, writeMs] = await time(() => aq.toArrowIPC(table));
+    const [, readMs] = await time(() => aq.fromArrow(bytes));
+    return { writeMs, readMs, bytes: bytes.byteLength };
+  });
+  const arqueroTyped = await measure('arquero toArrowIPC + fromArrow, explicit types (no Redis)', 2, async () => {
+    const [bytes, writeMs] = await time(() => aq.toArrowIPC(table, { types }));
+    const [, readMs] = await time(() => aq.fromArrow(bytes));
+    return { writeMs, readMs, bytes: bytes.byteLength };
+  });
+  const ipc = aq.toArrowIPC(table, { types });
+  const raw = await measure('raw SET/GET of the IPC bytes (one key)', reps, async () => {
+    const [, writeMs] = await time(() => client.set('bench:raw', Buffer.from(ipc.buffer, ipc.byteOffset, ipc.byteLength)));
+    const [value, readMs] = await time(() => bytesClient.get('bench:raw'));
+    if ((value as unknown as Buffer).byteLength !== ipc.byteLength) throw new Error('raw GET size');
+    return { writeMs, readMs, bytes: ipc.byteLength };
+  });
+  await client.del('bench:raw');
+  const json = await measure('JSON of records through Redis', 2, async () => {
+    const [text, encodeMs] = await time(() => JSON.stringify(table.objects()));
+    const [, setMs] = await time(() => client.set('bench:json', text));
+    const [back, getMs] = await time(() => client.get('bench:json'));
+    const [, decodeMs] = await time(() => aq.from(JSON.parse(back as string) as object[]));
+    return { writeMs: encodeMs + setMs, readMs: getMs + decodeMs, bytes: Buffer.byteLength(text) };
+  });
+  await client.del('bench:json');
+  const csv = await measure("CSV through Redis (arquero's toCSV / fromCSV)", 2, async () => {
+    const [text, encodeMs] = await time(() => aq.toCSV(table));
+    const [, setMs] = await time(() => client.set('bench:csv', text));
+    const [back, getMs] = await time(() => client.get('bench:csv'));
+    const [, decodeMs] = await time(() => aq.fromCSV(back as string));
+    return { writeMs: encodeMs + setMs, readMs: getMs + decodeMs, bytes: Buffer.byteLength(text) };
+  });
+  await client.del('bench:csv');
+
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  const summary = {
+    rows,
+    columns: table.numCols(),
+    speedupVsJson: ratio(json.totalMs, ours.totalMs),
+    speedupVsCsv: ratio(csv.totalMs, ours.totalMs),
+    vsArqueroInferred: ratio(ours.totalMs, arqueroDefault.totalMs),
+    vsArqueroTyped: ratio(ours.totalMs, arqueroTyped.totalMs),
+    vsRawSetGet: ratio(ours.totalMs, raw.totalMs),
+    targets: { speedupVsJson: '>= 5', vsArquero: '<= 1.2' },
+  };
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`\n${rows.toLocaleString('en-US')} rows x ${table.numCols()} columns, node ${process.version}, redis on loopback\n`);
+  console.log(`${pad('path', 62)} ${'write ms'.padStart(9)} ${'read ms'.padStart(9)} ${'total ms'.padStart(9)} ${'MB'.padStart(7)} ${'x ours'.padStart(7)}`);
+  for (const r of results) {
+    console.log(`${pad(r.name, 62)} ${String(Math.round(r.writeMs)).padStart(9)} ${String(Math.round(r.readMs)).padStart(9)} ${String(Math.round(r.totalMs)).padStart(9)} ${(r.bytes / 1e6).toFixed(1).padStart(7)} ${ratio(r.totalMs, ours.totalMs).toFixed(2).padStart(7)}`);
+  }
+  console.log(`\nJSON of records / cache-frames: ${summary.speedupVsJson}x   CSV / cache-frames: ${summary.speedupVsCsv}x`);
+  console.log(`cache-frames / arquero encode+decode: ${summary.vsArqueroInferred} (inferred types), ${summary.vsArqueroTyped} (explicit types)   cache-frames / raw SET+GET: ${summary.vsRawSetGet}`);
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  writeFileSync(join(root, 'bench-results/cache-frames.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, summary, results }, null, 2)}\n`);
+} finally {
+  await cache.close();
+  await server.stop();
+}
