@@ -30,7 +30,10 @@ describe('evaluateHealth (the guide monitoring rules)', () => {
     expect(check.alerts).toEqual(['high memory usage: 1001.00MB > 1000MB']);
   });
 
-  it('is down when the backend did not answer', () => {
-    expect(evaluateHealth({ ...base, status: 'unhealthy', error: 'refused' }, thresholds).state).toBe('down');
+  it('is down when the backend did not answer, saying why', () => {
+    expect(evaluateHealth({ ...base, status: 'unhealthy', error: 'refused' }, thresholds)).toEqual({
+      state: 'down',
+      alerts: ['Redis at redis://127.0.0.1:6379/0 is not reachable (refused)'],
+    });
   });
 });

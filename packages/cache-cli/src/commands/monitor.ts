@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeRedisAddress, type CacheStats } from '@finrisk/cache-core';
+import { rootMessage } from '../command-context.js';
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { integerIn, positiveNumber, ratio } from '../option-parsers.js';
@@ -26,7 +27,10 @@ export interface HealthCheck {
  * have been reads: a fresh server has no hit rate yet) or memory is above the maximum.
  */
 export function evaluateHealth(stats: CacheStats, thresholds: MonitorThresholds): HealthCheck {
-  if (stats.status === 'unhealthy') return { state: 'down', alerts: [`${stats.backend} at ${stats.location} is not reachable: ${stats.error ?? 'no answer'}`] };
+  if (stats.status === 'unhealthy') {
+    const what = stats.backend === 'redis' ? 'Redis' : `the ${stats.backend} store`;
+    return { state: 'down', alerts: [`${what} at ${stats.location} is not reachable (${stats.error ?? 'no answer'})`] };
+  }
   const alerts: string[] = [];
   const reads = stats.keyspaceHits + stats.keyspaceMisses;
   if (reads > 0 && stats.hitRate < thresholds.minHitRate) {
@@ -67,11 +71,16 @@ export const monitorCommand: CommandDefinition = {
     const intervalMs = (options.interval as number) * 1000;
     const viaRedis = config.backend === 'auto' || config.backend === 'redis';
     const cache = ctx.cache(viaRedis ? { backend: 'redis' } : {});
+    // The connection error says why (ECONNREFUSED, a timeout); a failed PING only says "offline".
+    let downBecause: string | undefined;
+    cache.on('degraded', ({ error }) => (downBecause = rootMessage(error)));
+    cache.on('recovered', () => (downBecause = undefined));
     const { out } = ctx;
     const c = out.colors;
     let worst: ExitCodeValue = ExitCode.OK;
     for (let done = 0; done < checks; ) {
-      const stats = await cache.stats();
+      const raw = await cache.stats();
+      const stats = raw.status === 'unhealthy' && downBecause ? { ...raw, location: describeRedisAddress(config), error: downBecause } : raw;
       const health = evaluateHealth(stats, thresholds);
       const time = new Date().toISOString();
       if (health.state === 'down') worst = ExitCode.UNAVAILABLE;
