@@ -6,6 +6,7 @@ import { parsePythonJson, pythonJsonDumps } from './python-json.js';
 import { emptyKindStats, formatBytes, hitRate, type CacheStats, type CacheStatus, type KindStats } from './stats.js';
 import { LocalStore } from './stores/local-store.js';
 import { MemoryStore } from './stores/memory-store.js';
+import { createRedisStore } from './stores/redis-cluster-store.js';
 import { RedisStore, type RedisClient } from './stores/redis-store.js';
 import type { CacheStore, StoreInfo } from './stores/store.js';
 
@@ -212,7 +213,7 @@ export class Cache {
         return (this.#store = store);
       }
       case 'redis': {
-        const store = this.#watch(new RedisStore(config));
+        const store = this.#watch(createRedisStore(config));
         this.#store = store;
         try {
           // Wait briefly so that the first call finds the connection up; after that, fail fast.
@@ -223,7 +224,7 @@ export class Cache {
         return store;
       }
       case 'auto': {
-        const redis = new RedisStore(config);
+        const redis = createRedisStore(config);
         try {
           await redis.connect(config.connectTimeoutMs);
           this.#store = this.#watch(redis);

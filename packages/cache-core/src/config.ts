@@ -53,6 +53,12 @@ export interface CacheOptions {
   password?: string;
   /** TLS files; implied by a `rediss://` URL. */
   tls?: TlsOptions;
+  /** Seeds of a Redis Cluster, `host:port` each (`REDIS_CLUSTER_NODES`, comma-separated). Wins over url/host/port. */
+  clusterNodes?: string[];
+  /** Sentinels, `host:port` each (`REDIS_SENTINELS`, comma-separated); needs `sentinelMaster`. */
+  sentinels?: string[];
+  /** Name of the master the sentinels watch (`REDIS_SENTINEL_MASTER`). */
+  sentinelMaster?: string;
   /** @default 'auto' (`CACHE_BACKEND`) */
   backend?: BackendName;
   /** Namespace of every key. @default 'finrisk' (`CACHE_KEY_PREFIX`) */
@@ -79,6 +85,12 @@ export interface CacheOptions {
   env?: Record<string, string | undefined>;
 }
 
+/** A `host:port` pair. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 /** Where a setting's value came from. */
 export type ConfigSource = 'default' | '.env' | 'environment' | 'option';
 
@@ -91,6 +103,11 @@ export interface CacheConfig {
   username: string | undefined;
   password: string | undefined;
   tls: TlsOptions | undefined;
+  /** Cluster seeds; when set, the Redis backend is a cluster. */
+  clusterNodes: HostPort[] | undefined;
+  /** Sentinels; when set, the Redis backend follows the master they name. */
+  sentinels: HostPort[] | undefined;
+  sentinelMaster: string | undefined;
   backend: BackendName;
   keyPrefix: string;
   localPath: string;
@@ -146,6 +163,18 @@ function parseChoice<T extends string>(variable: string, raw: string, choices: r
   const text = raw.trim() as T;
   if (!choices.includes(text)) throw configError(variable, raw, `one of ${choices.join(', ')}`);
   return text;
+}
+
+function parseHostPorts(variable: string, raw: string | string[]): HostPort[] {
+  const items = (Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw configError(variable, raw, 'a comma-separated list of host:port');
+  return items.map((item) => {
+    const at = item.lastIndexOf(':');
+    const host = item.slice(0, at).replace(/^\[|\]$/g, '');
+    const port = at > 0 ? Number(item.slice(at + 1)) : Number.NaN;
+    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw configError(variable, raw, `host:port items (bad item ${JSON.stringify(item)})`);
+    return { host, port };
+  });
 }
 
 function parseUrl(variable: string, raw: string): string {
@@ -261,6 +290,14 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
   }
   const tls = Object.keys(tlsOptions).length > 0 || url?.startsWith('rediss:') ? tlsOptions : undefined;
 
+  const clusterRaw = pick('clusterNodes', options.clusterNodes, 'REDIS_CLUSTER_NODES');
+  const clusterNodes = clusterRaw ? parseHostPorts('REDIS_CLUSTER_NODES', clusterRaw.value as string | string[]) : undefined;
+  const sentinelsRaw = pick('sentinels', options.sentinels, 'REDIS_SENTINELS');
+  const sentinels = sentinelsRaw ? parseHostPorts('REDIS_SENTINELS', sentinelsRaw.value as string | string[]) : undefined;
+  const sentinelMaster = optionalStr('sentinelMaster', options.sentinelMaster, 'REDIS_SENTINEL_MASTER');
+  if (sentinels && !sentinelMaster) throw configError('REDIS_SENTINEL_MASTER', '', "the master's name when REDIS_SENTINELS is set");
+  if (sentinels && clusterNodes) throw configError('REDIS_SENTINELS', sentinelsRaw!.value, 'either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both');
+
   const backendRaw = pick('backend', options.backend, 'CACHE_BACKEND');
   const backend = backendRaw
     ? parseChoice('CACHE_BACKEND', String(backendRaw.value), ['auto', 'redis', 'local', 'memory'] as const)
@@ -288,7 +325,7 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     : 'finrisk';
 
   return {
-    url, host, port, db, username, password, tls, backend, keyPrefix, localPath, ttl,
+    url, host, port, db, username, password, tls, clusterNodes, sentinels, sentinelMaster, backend, keyPrefix, localPath, ttl,
     commandTimeoutMs, connectTimeoutMs, compressionThreshold, maxValueBytes, strict, keyLayout,
     sources,
     envFile: envFilePath && existsSync(envFilePath) ? envFilePath : undefined,
@@ -297,6 +334,9 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
 
 /** `host:port/db` or the URL of the configured Redis, with any password masked. */
 export function describeRedisAddress(config: CacheConfig): string {
+  const list = (nodes: HostPort[]) => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (config.clusterNodes) return `redis-cluster://${list(config.clusterNodes)}`;
+  if (config.sentinels) return `redis-sentinel://${list(config.sentinels)}/${config.sentinelMaster}`;
   if (config.url) return maskUrl(config.url);
   const scheme = config.tls ? 'rediss' : 'redis';
   const user = config.username ? `${config.username}${config.password ? ':***' : ''}@` : config.password ? ':***@' : '';

@@ -14,7 +14,7 @@ export { getCache, resetCache, getRedisClient, getCacheStats, checkConnection } 
 export { createSessionStore, setSession, getSession, touchSession, deleteSession } from './session.js';
 export type { SessionStore, SessionStoreOptions } from './session.js';
 export { resolveConfig, readEnvFile, maskUrl, describeRedisAddress, DEFAULT_TTL, MAX_TTL_SECONDS } from './config.js';
-export type { BackendName, CacheConfig, CacheOptions, ConfigSource, KeyLayout, TlsOptions, TtlConfig } from './config.js';
+export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, KeyLayout, TlsOptions, TtlConfig } from './config.js';
 export { FinRiskCacheError, toCacheError } from './errors.js';
 export type { CacheErrorCode, FinRiskCacheErrorOptions } from './errors.js';
 export { KeySchema, validateId, validateKind, validatePrefix, encodeKeyPart, decodeKeyPart, escapeGlob, MAX_ID_LENGTH } from './keys.js';
@@ -38,6 +38,8 @@ export { MemoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { LocalStore } from './stores/local-store.js';
 export type { LocalStoreOptions } from './stores/local-store.js';
-export { RedisStore, redisClientOptions, mapRedisError, parseInfo, reconnectDelay } from './stores/redis-store.js';
+export { RedisStore, redisClientOptions, createRedisClient, mapRedisError, parseInfo, reconnectDelay } from './stores/redis-store.js';
+export { RedisClusterStore, createRedisStore } from './stores/redis-cluster-store.js';
+export { clusterSlot } from './stores/cluster-slot.js';
 export type { RedisClient, ConnectionListener } from './stores/redis-store.js';
 export type { CacheStore, StoreBackend, StoreEntry, StoreInfo, StoreSetOptions } from './stores/store.js';

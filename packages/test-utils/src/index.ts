@@ -3,3 +3,5 @@ export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { uniquePrefix } from './prefix.ts';
 export { measure, measureSync, report } from './bench.ts';
 export type { Measurement, RatioRow } from './bench.ts';
+export { startRedisCluster, startRedisSentinel } from './redis-topology.ts';
+export type { RedisCluster, RedisClusterOptions, RedisSentinelGroup, RedisSentinelOptions } from './redis-topology.ts';

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. `['--requirepass', 'secret']`. */
   args?: string[];
+  /** A config file, passed first (sentinels need one they can rewrite). */
+  configFile?: string;
   /** Port to listen on. @default a free loopback port */
   port?: number;
   /** Password the readiness probe authenticates with, when the server requires one. */
@@ -134,6 +136,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     for (let attempt = 0; ; attempt++) {
       output = '';
       const args = [
+        ...(options.configFile ? [options.configFile] : []),
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--save', '',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   createClient,
+  createSentinel,
   ErrorReply,
   RESP_TYPES,
   type RedisClientOptions,
@@ -90,36 +91,48 @@ export function mapRedisError(error: unknown, location: string, command: string)
   return new FinRiskCacheError(code, text, { cause: error });
 }
 
-/** A store on one Redis server (node-redis 6). */
+/**
+ * A store on Redis through node-redis 6: one server, or the master a Sentinel group names (the
+ * sentinel client has the same command API and follows failovers). {@link RedisClusterStore}
+ * extends it for Redis Cluster.
+ */
 export class RedisStore implements CacheStore {
   readonly backend = 'redis' as const;
   readonly location: string;
+  /** The node-redis client (a sentinel client when Sentinel is configured). */
   readonly client: RedisClient;
-  readonly #bytes: RedisClient;
+  /** The same client, answering bulk strings as Buffers. */
+  protected readonly bytes: RedisClient;
   #connecting: Promise<void> | undefined;
   #listeners = new Set<ConnectionListener>();
   #closed = false;
   #lastError: FinRiskCacheError | undefined;
   readonly #timeoutMs: number;
 
-  constructor(config: CacheConfig) {
+  constructor(config: CacheConfig, client?: RedisClient) {
     this.location = describeRedisAddress(config);
     this.#timeoutMs = config.commandTimeoutMs;
-    this.client = createClient(redisClientOptions(config));
+    this.client = client ?? createRedisClient(config);
     // withTypeMapping would replace the default command options (and drop the timeout).
-    this.#bytes = this.client.withCommandOptions({
+    this.bytes = this.client.withCommandOptions({
       typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer },
       timeout: config.commandTimeoutMs,
     }) as unknown as RedisClient;
-    this.client.on('error', (error: unknown) => {
-      const mapped = mapRedisError(error, this.location, 'connect');
-      this.#lastError = mapped;
-      for (const listener of this.#listeners) listener({ type: 'down', error: mapped });
-    });
-    this.client.on('ready', () => {
-      this.#lastError = undefined;
-      for (const listener of this.#listeners) listener({ type: 'ready' });
-    });
+    this.client.on('error', (error: unknown) => this.notifyDown(error));
+    this.client.on('ready', () => this.notifyReady());
+  }
+
+  /** Tells listeners that the connection failed. */
+  protected notifyDown(error: unknown): void {
+    const mapped = mapRedisError(error, this.location, 'connect');
+    this.#lastError = mapped;
+    for (const listener of this.#listeners) listener({ type: 'down', error: mapped });
+  }
+
+  /** Tells listeners that the connection is up again. */
+  protected notifyReady(): void {
+    this.#lastError = undefined;
+    for (const listener of this.#listeners) listener({ type: 'ready' });
   }
 
   /** Subscribes to connection changes; returns the unsubscribe function. */
@@ -146,7 +159,7 @@ export class RedisStore implements CacheStore {
   async connect(timeoutMs?: number): Promise<void> {
     if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the Redis store was closed');
     if (this.client.isReady) return;
-    this.#connecting ??= this.client.connect().then(
+    this.#connecting ??= (this.client.connect() as Promise<unknown>).then(
       () => undefined,
       (error: unknown) => {
         this.#connecting = undefined;
@@ -165,6 +178,8 @@ export class RedisStore implements CacheStore {
         timeoutMs,
       );
     });
+    // The connect promise may reject after the timeout won: nobody waits for it then.
+    this.#connecting.catch(() => undefined);
     try {
       await Promise.race([this.#connecting, timeout]);
     } finally {
@@ -177,7 +192,7 @@ export class RedisStore implements CacheStore {
    * written; a written command waits for its reply forever (a frozen server would hang the
    * caller), so the deadline is enforced here. Writes get 1 ms more per 64 KiB they carry.
    */
-  #run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0): Promise<T> {
+  protected run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0): Promise<T> {
     if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
     const limitMs = this.#timeoutMs + (payloadBytes >> 16);
     // One promise and one timer per command: this is the hot path of every cache call.
@@ -213,31 +228,29 @@ export class RedisStore implements CacheStore {
   }
 
   get(key: string): Promise<Uint8Array | null> {
-    return this.#run('GET', () => this.#bytes.get(key) as unknown as Promise<Buffer | null>);
+    return this.run('GET', () => this.bytes.get(key) as unknown as Promise<Buffer | null>);
   }
 
   getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.#run('MGET', () => this.#bytes.mGet([...keys]) as unknown as Promise<(Buffer | null)[]>);
+    return this.run('MGET', () => this.bytes.mGet([...keys]) as unknown as Promise<(Buffer | null)[]>);
   }
 
   getAndTouch(key: string, ttlMs: number): Promise<Uint8Array | null> {
-    return this.#run('GETEX', () => this.#bytes.getEx(key, { type: 'PX', value: ttlMs }) as unknown as Promise<Buffer | null>);
+    return this.run('GETEX', () => this.bytes.getEx(key, { type: 'PX', value: ttlMs }) as unknown as Promise<Buffer | null>);
   }
 
   set(key: string, value: Uint8Array, options: StoreSetOptions = {}): Promise<boolean> {
-    const args: string[] = [];
-    if (options.ttlMs !== undefined) args.push('PX', String(options.ttlMs));
-    if (options.ifAbsent) args.push('NX');
-    return this.#run('SET', async () => {
-      const reply = await this.client.sendCommand(['SET', key, toBuffer(value), ...args]);
-      return reply !== null;
-    }, value.byteLength);
+    const setOptions = {
+      ...(options.ttlMs === undefined ? {} : { expiration: { type: 'PX' as const, value: options.ttlMs } }),
+      ...(options.ifAbsent ? { condition: 'NX' as const } : {}),
+    };
+    return this.run('SET', async () => (await this.client.set(key, toBuffer(value), setOptions)) !== null, value.byteLength);
   }
 
   setMany(entries: readonly StoreEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
-    return this.#run('SET (pipeline)', async () => {
+    return this.run('SET (pipeline)', async () => {
       const multi = this.client.multi();
       for (const e of entries) {
         if (e.ttlMs === undefined) multi.set(e.key, toBuffer(e.value));
@@ -248,42 +261,35 @@ export class RedisStore implements CacheStore {
   }
 
   exists(key: string): Promise<boolean> {
-    return this.#run('EXISTS', async () => (await this.client.exists(key)) === 1);
+    return this.run('EXISTS', async () => (await this.client.exists(key)) === 1);
   }
 
   delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);
-    return this.#run('UNLINK', () => this.client.unlink([...keys]));
+    return this.run('UNLINK', () => this.client.unlink([...keys]));
   }
 
   deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
-    return this.#run('EVAL', async () => {
+    return this.run('EVAL', async () => {
       const deleted = await this.client.eval(DELETE_IF_EQUALS, { keys: [key], arguments: [toBuffer(value)] });
       return deleted === 1;
     });
   }
 
   expire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#run('PEXPIRE', async () => Boolean(await this.client.pExpire(key, ttlMs)));
+    return this.run('PEXPIRE', async () => Boolean(await this.client.pExpire(key, ttlMs)));
   }
 
   ttl(key: string): Promise<number> {
-    return this.#run('PTTL', () => this.client.pTTL(key));
+    return this.run('PTTL', () => this.client.pTTL(key));
   }
 
   incr(key: string): Promise<number> {
-    return this.#run('INCR', () => this.client.incr(key));
+    return this.run('INCR', () => this.client.incr(key));
   }
 
   async *scan(prefix: string, batchSize = 1000): AsyncIterable<string[]> {
-    const match = `${escapeGlob(prefix)}*`;
-    try {
-      for await (const keys of this.client.scanIterator({ MATCH: match, COUNT: batchSize })) {
-        if (keys.length) yield keys as string[];
-      }
-    } catch (error) {
-      throw mapRedisError(error, this.location, 'SCAN');
-    }
+    yield* scanClient(this.client, prefix, batchSize, this.location);
   }
 
   async deleteByPrefix(prefix: string): Promise<number> {
@@ -293,7 +299,7 @@ export class RedisStore implements CacheStore {
   }
 
   ping(): Promise<number> {
-    return this.#run('PING', async () => {
+    return this.run('PING', async () => {
       const start = performance.now();
       await this.client.ping();
       return performance.now() - start;
@@ -301,30 +307,70 @@ export class RedisStore implements CacheStore {
   }
 
   info(): Promise<StoreInfo> {
-    return this.#run('INFO', async () => {
+    return this.run('INFO', async () => {
       const [text, keys] = await Promise.all([this.client.info(), this.client.dbSize()]);
       return parseInfo(text, keys);
     });
+  }
+
+  /** True once {@link RedisStore.close} was called. */
+  protected get isClosed(): boolean {
+    return this.#closed;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
-    if (this.client.isOpen) {
+    const client = this.client as unknown as { isOpen: boolean; close(): Promise<void>; destroy(): void };
+    try {
+      if (client.isOpen) await client.close();
+      else client.destroy();
+    } catch {
       try {
-        await this.client.close();
-      } catch {
-        this.client.destroy();
-      }
-    } else {
-      try {
-        this.client.destroy();
+        client.destroy();
       } catch {
         // not open: nothing to release
       }
     }
   }
+}
+
+/** Keys with a literal prefix, from one node, in batches (SCAN MATCH with glob characters escaped). */
+export async function* scanClient(client: RedisClient, prefix: string, batchSize: number, location: string): AsyncIterable<string[]> {
+  const match = `${escapeGlob(prefix)}*`;
+  try {
+    for await (const keys of client.scanIterator({ MATCH: match, COUNT: batchSize })) {
+      if (keys.length) yield keys as string[];
+    }
+  } catch (error) {
+    throw mapRedisError(error, location, 'SCAN');
+  }
+}
+
+/** Creates the node-redis client for the configuration: a sentinel client when sentinels are set. */
+export function createRedisClient(config: CacheConfig): RedisClient {
+  const options = redisClientOptions(config);
+  if (config.sentinels) {
+    const { socket, password, username, commandOptions } = options;
+    // The sentinels say where the master is: the nodes' sockets carry no host or port of their own.
+    const { host: _host, port: _port, ...nodeSocket } = (socket ?? {}) as Record<string, unknown>;
+    const nodeClientOptions = {
+      socket: nodeSocket,
+      database: config.db,
+      ...(password ? { password } : {}),
+      ...(username ? { username } : {}),
+    };
+    return createSentinel({
+      name: config.sentinelMaster!,
+      sentinelRootNodes: config.sentinels,
+      nodeClientOptions: nodeClientOptions as never,
+      sentinelClientOptions: { socket: { connectTimeout: config.connectTimeoutMs, reconnectStrategy: reconnectDelay } } as never,
+      passthroughClientErrorEvents: true,
+      commandOptions,
+    } as never) as unknown as RedisClient;
+  }
+  return createClient(options);
 }
 
 function toBuffer(value: Uint8Array): Buffer {

@@ -1,0 +1,187 @@
+import { createClient, createCluster } from 'redis';
+import type { CacheConfig } from '../config.js';
+import { FinRiskCacheError } from '../errors.js';
+import { clusterSlot } from './cluster-slot.js';
+import { parseInfo, RedisStore, redisClientOptions, scanClient, type RedisClient } from './redis-store.js';
+import type { StoreEntry, StoreInfo } from './store.js';
+
+/** What the store needs of node-redis's cluster client beyond the command API it shares with a client. */
+interface ClusterClient {
+  masters: Array<{ host: string; port: number }>;
+  replicas: Array<{ host: string; port: number }>;
+  nodeClient(node: { host: string; port: number }): Promise<RedisClient>;
+}
+
+function groupBySlot<T>(items: readonly T[], keyOf: (item: T) => string): Map<number, { item: T; index: number }[]> {
+  const groups = new Map<number, { item: T; index: number }[]>();
+  items.forEach((item, index) => {
+    const slot = clusterSlot(keyOf(item));
+    let group = groups.get(slot);
+    if (!group) groups.set(slot, (group = []));
+    group.push({ item, index });
+  });
+  return groups;
+}
+
+/**
+ * A store on Redis Cluster (node-redis `createCluster`). Multi-key commands are split by hash
+ * slot and reassembled in order; scans and statistics visit every master; the client follows
+ * MOVED/ASK redirections and failovers by itself.
+ */
+export class RedisClusterStore extends RedisStore {
+  readonly #nodeOptions: { socket?: Record<string, unknown>; password?: string; username?: string };
+
+  constructor(config: CacheConfig) {
+    const options = redisClientOptions(config);
+    const { socket, password, username, commandOptions } = options;
+    const { host: _host, port: _port, ...nodeSocket } = (socket ?? {}) as Record<string, unknown>;
+    const cluster = createCluster({
+      rootNodes: config.clusterNodes!.map((n) => ({ socket: { host: n.host, port: n.port } })),
+      defaults: {
+        socket: nodeSocket,
+        ...(password ? { password } : {}),
+        ...(username ? { username } : {}),
+        disableOfflineQueue: true,
+      } as never,
+      commandOptions,
+    } as never);
+    super(config, cluster as unknown as RedisClient);
+    this.#nodeOptions = { socket: nodeSocket, ...(password ? { password } : {}), ...(username ? { username } : {}) };
+    // A cluster has no 'ready' of its own: 'connect' means the slot map is known.
+    this.client.on('connect', () => this.notifyReady());
+  }
+
+  get #cluster(): ClusterClient {
+    return this.client as unknown as ClusterClient;
+  }
+
+  override getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.run('MGET', async () => {
+      const out = new Array<Uint8Array | null>(keys.length).fill(null);
+      // One MGET per slot, all in flight at once: node-redis pipelines them per node.
+      await Promise.all(
+        [...groupBySlot(keys, (k) => k).values()].map(async (group) => {
+          const values = (await this.bytes.mGet(group.map((g) => g.item))) as unknown as (Buffer | null)[];
+          group.forEach((g, i) => (out[g.index] = values[i] ?? null));
+        }),
+      );
+      return out;
+    });
+  }
+
+  override setMany(entries: readonly StoreEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return this.run('SET (pipeline)', async () => {
+      await Promise.all(
+        entries.map((e) =>
+          this.client.set(e.key, Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength), e.ttlMs === undefined ? {} : { expiration: { type: 'PX', value: e.ttlMs } }),
+        ),
+      );
+    }, entries.reduce((sum, e) => sum + e.value.byteLength, 0));
+  }
+
+  override delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return this.run('UNLINK', async () => {
+      const counts = await Promise.all([...groupBySlot(keys, (k) => k).values()].map((group) => this.client.unlink(group.map((g) => g.item))));
+      return counts.reduce((a, b) => a + b, 0);
+    });
+  }
+
+  override async *scan(prefix: string, batchSize = 1000): AsyncIterable<string[]> {
+    for (const master of this.#cluster.masters) {
+      const client = await this.run('SCAN', () => this.#cluster.nodeClient(master));
+      yield* scanClient(client, prefix, batchSize, `${master.host}:${master.port}`);
+    }
+  }
+
+  /** Round trip to the slowest master; fails when the cluster does not serve every slot. */
+  override ping(): Promise<number> {
+    return this.run('PING', async () => {
+      const start = performance.now();
+      const masters = this.#cluster.masters;
+      const states = await Promise.all(
+        masters.map(async (m) => (await this.#cluster.nodeClient(m)).sendCommand(['CLUSTER', 'INFO']) as Promise<string>),
+      );
+      const latency = performance.now() - start;
+      for (const state of states) {
+        if (!/cluster_state:ok/.test(state)) {
+          const served = /cluster_slots_ok:(\d+)/.exec(state)?.[1] ?? '?';
+          throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis Cluster at ${this.location} does not serve every slot (${served} of 16384 ok)`);
+        }
+      }
+      return latency;
+    });
+  }
+
+  /** Totals over the masters (hit rate from summed counters) and one entry per node with its role. */
+  override info(): Promise<StoreInfo> {
+    return this.run('INFO', async () => {
+      const masters = this.#cluster.masters;
+      const first = await this.#cluster.nodeClient(masters[0]!);
+      const topology = parseClusterNodes((await first.sendCommand(['CLUSTER', 'NODES'])) as string);
+      const infos = await Promise.all(
+        topology.map(async (node) => {
+          // node-redis only holds connections to masters; a replica gets a short-lived one.
+          const known = masters.find((m) => m.port === node.port && m.host === node.host);
+          const client = known ? await this.#cluster.nodeClient(known) : await this.#connectTo(node);
+          try {
+            const [text, keys] = await Promise.all([client.info(), client.dbSize()]);
+            return { node, info: parseInfo(text, keys) };
+          } catch {
+            return { node, info: undefined };
+          } finally {
+            if (!known) client.destroy();
+          }
+        }),
+      );
+      const live = infos.filter((i) => i.node.role === 'master' && i.info).map((i) => i.info!);
+      const sum = (pick: (i: StoreInfo) => number) => live.reduce((total, i) => total + pick(i), 0);
+      return {
+        version: live[0]?.version ?? 'unknown',
+        connectedClients: sum((i) => i.connectedClients),
+        usedMemoryBytes: sum((i) => i.usedMemoryBytes),
+        totalCommandsProcessed: sum((i) => i.totalCommandsProcessed),
+        keyspaceHits: sum((i) => i.keyspaceHits),
+        keyspaceMisses: sum((i) => i.keyspaceMisses),
+        maxMemoryBytes: sum((i) => i.maxMemoryBytes),
+        maxMemoryPolicy: live[0]?.maxMemoryPolicy ?? 'unknown',
+        evictedKeys: sum((i) => i.evictedKeys),
+        expiredKeys: sum((i) => i.expiredKeys),
+        keys: sum((i) => i.keys),
+        nodes: infos.map(({ node, info }) => ({
+          address: `${node.host}:${node.port}`,
+          role: info ? node.role : `${node.role} (unreachable)`,
+          usedMemoryBytes: info?.usedMemoryBytes ?? 0,
+          connectedClients: info?.connectedClients ?? 0,
+        })),
+      };
+    });
+  }
+
+  async #connectTo(node: { host: string; port: number }): Promise<RedisClient> {
+    const client = createClient({ ...this.#nodeOptions, socket: { ...(this.#nodeOptions.socket ?? {}), host: node.host, port: node.port, reconnectStrategy: false } } as never);
+    client.on('error', () => undefined); // reported through the failed INFO instead
+    await client.connect();
+    return client as unknown as RedisClient;
+  }
+}
+
+/** Nodes of `CLUSTER NODES` that are not marked failed, with their role. */
+export function parseClusterNodes(text: string): { host: string; port: number; role: 'master' | 'replica' }[] {
+  const nodes: { host: string; port: number; role: 'master' | 'replica' }[] = [];
+  for (const line of text.split('\n')) {
+    const [, address, flags] = line.split(' ');
+    if (!address || !flags || flags.includes('noaddr')) continue;
+    const hostPort = address.split('@')[0]!;
+    const at = hostPort.lastIndexOf(':');
+    nodes.push({ host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)), role: flags.includes('master') ? 'master' : 'replica' });
+  }
+  return nodes.sort((a, b) => (a.role === b.role ? a.port - b.port : a.role === 'master' ? -1 : 1));
+}
+
+/** The Redis store for a configuration: a cluster when cluster nodes are set, else one server or a sentinel group. */
+export function createRedisStore(config: CacheConfig): RedisStore {
+  return config.clusterNodes ? new RedisClusterStore(config) : new RedisStore(config);
+}
