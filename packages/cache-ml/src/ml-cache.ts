@@ -19,7 +19,7 @@ import type {
 import { ReadThrough, resolveLock, type ReadThroughSlot, type ResolvedLock } from './read-through.js';
 import { checkSchema, type Schema } from './schema.js';
 import { isStoredEntry, modelVersionOf, type CachedEntry, type StoredEntry } from './stored-entry.js';
-import { assertJsonNumbers, assertPresent, assertRecord, checkGrace, isPlainObject } from './value-checks.js';
+import { assertPresent, assertRecord, checkGrace, isPlainObject } from './value-checks.js';
 
 type Kind = 'prediction' | 'feature' | 'model';
 
@@ -187,7 +187,6 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   ): Promise<{ key: CacheKey; value: T; modelVersion: string | undefined }> {
     const key = this.keys.prediction(customerId, modelType);
     assertRecord(prediction, 'prediction');
-    if (this.keys.isPython) assertJsonNumbers(prediction, 'prediction');
     await this.#checkWrite(this.#predictionSchemaOf(options.schema), prediction, 'prediction');
     const modelVersion = options.modelVersion ?? modelVersionOf(prediction);
     let value = prediction;
@@ -377,7 +376,6 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   async #prepareFeatures<T extends object>(customerId: string, features: T, schema: Schema<T> | undefined): Promise<CacheKey> {
     const key = this.keys.feature(customerId);
     assertRecord(features, 'features');
-    if (this.keys.isPython) assertJsonNumbers(features, 'features');
     await this.#checkWrite(this.#featureSchemaOf(schema), features, 'features');
     return key;
   }

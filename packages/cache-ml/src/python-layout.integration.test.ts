@@ -37,16 +37,12 @@ describe("finrisk-python layout: the Python service's keys and json.dumps bytes"
     expect(await py.getCachedFeatures('CUST003')).toEqual({ age: 35, income: 75000, city: 'München', debt_to_income: 0.25 });
   });
 
-  it('NaN and Infinity: refused on write with E_INVALID_VALUE; Python-written NaN is a miss and an error event (cache-core 0.1.0)', async () => {
-    await expect(py.cacheFeatures('CUST004', { debt_to_income: Number.NaN })).rejects.toThrow(expect.objectContaining({ code: 'E_INVALID_VALUE' }));
-    await expect(py.cacheModelPrediction('CUST004', 'credit', { s: [1, Infinity] })).rejects.toThrow(expect.objectContaining({ code: 'E_INVALID_VALUE' }));
-    expect(redis.server.cli('EXISTS', 'features:CUST004', 'prediction:credit:CUST004')).toBe('0');
-    const codes: string[] = [];
-    const off = cache.on('error', (e) => codes.push(e.error.code));
-    redis.server.cli('SET', 'features:CUST005', '{"debt_to_income": NaN}');
-    expect(await py.getCachedFeatures('CUST005')).toBeNull();
-    expect(codes).toEqual(['E_PAYLOAD_CORRUPT']);
-    off();
+  it('NaN and Infinity round-trip as Python writes them (bare words, as json.dumps with allow_nan)', async () => {
+    redis.server.cli('SET', 'features:CUST005', '{"debt_to_income": NaN, "cap": -Infinity}');
+    expect(await py.getCachedFeatures('CUST005')).toEqual({ debt_to_income: Number.NaN, cap: -Infinity });
+    await py.cacheFeatures('CUST004', { debt_to_income: Number.NaN, cap: Infinity });
+    expect(redis.server.cli('GET', 'features:CUST004')).toBe('{"debt_to_income": NaN, "cap": Infinity}');
+    expect(await py.getCachedFeatures('CUST004')).toEqual({ debt_to_income: Number.NaN, cap: Infinity });
   });
 
   it('batch reads and writes use the same keys', async () => {

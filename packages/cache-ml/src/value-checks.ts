@@ -33,20 +33,3 @@ export function checkGrace(grace: number | undefined): number {
   return grace;
 }
 
-/**
- * finrisk-python layout: refuses NaN and ±Infinity (E_INVALID_VALUE). Python's json.dumps writes
- * them as bare words that Python reads back, but strict JSON readers do not, and cache-core's
- * reader of that layout (parsePythonJson, 0.1.0) fails on them, so a write could not be read back
- * here. A clear error beats a value that silently becomes a miss.
- */
-export function assertJsonNumbers(value: unknown, path: string, depth = 0): void {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) {
-      throw invalidValue(`${path} is ${value}: the finrisk-python layout stores plain JSON, which has no NaN or Infinity; store null, or use the finrisk layout where NaN round-trips`);
-    }
-    return;
-  }
-  if (typeof value !== 'object' || value === null || depth > 500) return;
-  if (Array.isArray(value)) value.forEach((item, i) => assertJsonNumbers(item, `${path}[${i}]`, depth + 1));
-  else for (const [key, item] of Object.entries(value)) assertJsonNumbers(item, `${path}.${key}`, depth + 1);
-}
