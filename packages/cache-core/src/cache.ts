@@ -55,6 +55,20 @@ export interface CacheEvents {
   degraded: (event: { error: FinRiskCacheError; backend: string }) => void;
   /** The cache is healthy again. */
   recovered: (event: { backend: string; downForMs: number }) => void;
+  /** Every store operation, when it ends (for metrics adapters; costs nothing without listeners). */
+  operation: (event: OperationEvent) => void;
+}
+
+/** One finished store operation. */
+export interface OperationEvent {
+  /** e.g. `get`, `setMany`. */
+  operation: string;
+  /** The kind of entry. */
+  kind: string;
+  /** Time in the store, in ms (decoding excluded). */
+  durationMs: number;
+  /** False when the backend failed. */
+  ok: boolean;
 }
 
 /** Where a cache writes its few messages. @default warnings to stderr, nothing else */
@@ -120,7 +134,12 @@ export class Cache {
   #degradedSince: number | undefined;
   #lastError: FinRiskCacheError | undefined;
   #kindStats = new Map<string, KindStats>();
-  #listeners: { [E in keyof CacheEvents]: Set<CacheEvents[E]> } = { error: new Set(), degraded: new Set(), recovered: new Set() };
+  #listeners: { [E in keyof CacheEvents]: Set<CacheEvents[E]> } = {
+    error: new Set(),
+    degraded: new Set(),
+    recovered: new Set(),
+    operation: new Set(),
+  };
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -177,6 +196,11 @@ export class Cache {
   /** True when `auto` fell back to the local store because Redis was not reachable. */
   get isFallback(): boolean {
     return this.#fallback;
+  }
+
+  /** True while the cache is not healthy (backend failing, or running on a fallback store). */
+  get isDegraded(): boolean {
+    return this.status !== 'healthy';
   }
 
   /** Current health, without a round trip: `unhealthy` only when no store could be opened. */
@@ -303,9 +327,11 @@ export class Cache {
   async #op<T>(operation: string, kind: string, key: string | undefined, fallback: T, fn: (store: CacheStore) => Promise<T>): Promise<T> {
     const stats = this.#stats(kind);
     const start = performance.now();
+    let ok = false;
     try {
       const store = this.#store ?? (await this.connect());
       const result = await fn(store);
+      ok = true;
       if (this.#degradedSince !== undefined && !this.#fallback && (!(store instanceof RedisStore) || store.isReady)) this.#setRecovered();
       return result;
     } catch (error) {
@@ -317,8 +343,10 @@ export class Cache {
       if (this.config.strict && !PAYLOAD_ERRORS.has(err.code)) throw err;
       return fallback;
     } finally {
+      const durationMs = performance.now() - start;
       stats.operations++;
-      stats.totalLatencyMs += performance.now() - start;
+      stats.totalLatencyMs += durationMs;
+      if (this.#listeners.operation.size > 0) this.#emit('operation', { operation, kind, durationMs, ok });
     }
   }
 

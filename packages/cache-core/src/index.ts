@@ -7,6 +7,7 @@ export type {
   CreateCacheOptions,
   KeyInput,
   KeyPrefix,
+  OperationEvent,
   SetManyEntry,
   SetOptions,
 } from './cache.js';

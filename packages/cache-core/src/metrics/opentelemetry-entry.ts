@@ -1,0 +1,2 @@
+export { registerOpenTelemetryMetrics } from './opentelemetry.js';
+export type { OpenTelemetryMetricsOptions } from './opentelemetry.js';

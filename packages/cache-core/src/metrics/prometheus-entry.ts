@@ -1,0 +1,2 @@
+export { registerPrometheusMetrics } from './prometheus.js';
+export type { PrometheusMetricsOptions } from './prometheus.js';
