@@ -350,6 +350,16 @@ export class Cache {
     }
   }
 
+  /**
+   * Reports an error that a package built on this cache found (a schema failure on read, a
+   * failed background refresh, a missing chunk): it counts in the kind's errors and reaches
+   * every `error` listener, like the cache's own.
+   */
+  reportError(event: CacheErrorEvent): void {
+    if (event.kind) this.#stats(event.kind).errors++;
+    this.#report(event);
+  }
+
   #report(event: CacheErrorEvent): void {
     this.#emit('error', event);
     this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);

@@ -26,6 +26,10 @@ export type CacheErrorCode =
   | 'E_DEPENDENCY_MISSING'
   /** The embedded local store failed (locked, read-only or full disk, damaged file). */
   | 'E_LOCAL_STORE'
+  /** A caller's compute function (read-through) failed; the original error is the cause. */
+  | 'E_COMPUTE'
+  /** A file given by the caller is missing, unreadable or malformed (frames, CLI). */
+  | 'E_FILE'
   /** The cache was closed with `close()` and cannot serve more calls. */
   | 'E_CLOSED'
   /** Anything else: a bug or an unexpected failure. */
