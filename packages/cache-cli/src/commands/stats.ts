@@ -6,6 +6,14 @@ import { formatBytes, formatCount, formatMs, formatPercent } from '../output/for
 import { formatPairs, formatTable } from '../output/table.js';
 import type { Colors } from '../output/colors.js';
 
+/** The hit rate as text; the embedded and memory stores count only this process's reads. */
+function hitRateText(stats: CacheStats, reads: number): string {
+  const scope = stats.backend === 'redis' ? '' : 'this process only: the embedded store keeps no shared counters';
+  const note = reads === 0 ? ['no reads yet', scope] : [scope];
+  const text = note.filter(Boolean).join('; ');
+  return `${formatPercent(reads === 0 ? 0 : stats.hitRate)}${text ? ` (${text})` : ''}`;
+}
+
 /** The `stats` lines: label and value, `Hit Rate` among them (the guide greps for it). */
 export function statsPairs(stats: CacheStats, colors: Colors): [string, string][] {
   const status = stats.status === 'healthy' ? colors.green(stats.status) : colors.yellow(stats.status);
@@ -22,7 +30,7 @@ export function statsPairs(stats: CacheStats, colors: Colors): [string, string][
     ['Used Memory', stats.usedMemory],
     ['Max Memory', maxMemory],
     ['Eviction Policy', stats.maxMemoryPolicy],
-    ['Hit Rate', reads === 0 ? `${formatPercent(0)} (no reads yet)` : formatPercent(stats.hitRate)],
+    ['Hit Rate', hitRateText(stats, reads)],
     ['Keyspace Hits', formatCount(stats.keyspaceHits)],
     ['Keyspace Misses', formatCount(stats.keyspaceMisses)],
     ['Total Commands', formatCount(stats.totalCommandsProcessed)],
