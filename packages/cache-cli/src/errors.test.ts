@@ -19,6 +19,7 @@ describe('exit statuses', () => {
     expect(exitCodeFor(new FinRiskCacheError('E_LOCAL_STORE', 'x'))).toBe(3);
     expect(exitCodeFor(new FinRiskCacheError('E_INVALID_CONFIG', 'x'))).toBe(2);
     expect(exitCodeFor(new FinRiskCacheError('E_INVALID_KEY', 'x'))).toBe(2);
+    expect(exitCodeFor(new FinRiskCacheError('E_FILE', 'x'))).toBe(2);
     expect(exitCodeFor(new FinRiskCacheError('E_INTERNAL', 'x'))).toBe(ExitCode.INTERNAL);
     expect(exitCodeFor(new TypeError('boom'))).toBe(ExitCode.INTERNAL);
   });

@@ -61,6 +61,7 @@ const CORE_EXIT: Record<string, ExitCodeValue> = {
   E_INVALID_VALUE: ExitCode.USAGE,
   E_PAYLOAD_TOO_LARGE: ExitCode.USAGE,
   E_SCHEMA: ExitCode.USAGE,
+  E_FILE: ExitCode.USAGE,
   E_PAYLOAD_CORRUPT: ExitCode.NOT_FOUND,
   E_PAYLOAD_UNSUPPORTED: ExitCode.NOT_FOUND,
 };

@@ -15,6 +15,9 @@ export interface ConfigRow {
 
 const shownSource = (source: ConfigSource | undefined): ConfigRow['source'] => (source === 'option' ? 'flag' : source ?? 'default');
 
+const hostPorts = (list: readonly { host: string; port: number }[] | undefined): string | undefined =>
+  list?.map((n) => `${n.host}:${n.port}`).join(',');
+
 /** Every setting of a resolved configuration, in the order an operator reads them, password masked. */
 export function configRows(config: CacheConfig): ConfigRow[] {
   const row = (variable: string, setting: string, value: string | number | boolean | undefined): ConfigRow => ({
@@ -34,6 +37,9 @@ export function configRows(config: CacheConfig): ConfigRow[] {
     row('REDIS_TLS_CERT', 'tls.certFile', config.tls?.certFile),
     row('REDIS_TLS_KEY', 'tls.keyFile', config.tls?.keyFile),
     row('REDIS_TLS_SERVERNAME', 'tls.servername', config.tls?.servername),
+    row('REDIS_CLUSTER_NODES', 'clusterNodes', hostPorts(config.clusterNodes)),
+    row('REDIS_SENTINELS', 'sentinels', hostPorts(config.sentinels)),
+    row('REDIS_SENTINEL_MASTER', 'sentinelMaster', config.sentinelMaster),
     row('CACHE_BACKEND', 'backend', config.backend),
     row('CACHE_LOCAL_PATH', 'localPath', config.localPath),
     row('CACHE_KEY_PREFIX', 'keyPrefix', config.keyPrefix),
