@@ -1,0 +1,208 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedisServer, type RedisServer } from '@finrisk/test-utils';
+import autocannon from 'autocannon';
+
+/** Options of {@link runLoadTest}. */
+export interface LoadTestOptions {
+  /** Seconds each case runs. */
+  durationS: number;
+  /** Concurrent HTTP connections. */
+  connections: number;
+  /** Distinct customers. @default 5000 */
+  customers?: number;
+  /** Progress lines go here. @default nothing */
+  log?: (line: string) => void;
+}
+
+/** What one case measured. */
+export interface CaseResult {
+  name: 'with cache' | 'without cache' | 'with cache, Redis killed half-way';
+  requests: number;
+  /** Mean requests per second over the run. */
+  reqPerSec: number;
+  /** Latency percentiles, in ms. */
+  p50Ms: number;
+  p99Ms: number;
+  /** Share of 200 answers whose prediction came from Redis (`computed: false`), 0..1. */
+  hitRate: number;
+  /** Answers per status code. */
+  statuses: Record<string, number>;
+  /** Connection errors and timeouts seen by autocannon. */
+  errors: number;
+  /** Only for the Redis-killed case: what happened after the kill. */
+  afterKill?: { requests: number; statuses: Record<string, number>; hitRate: number; healthzStatus: number };
+  /** Only for the Redis-killed case: the hit rate before the kill. */
+  hitRateBeforeKill?: number;
+  /** The service's own counters from `/metrics` at the end (prediction hits and misses). */
+  metrics: { predictionHits: number; predictionMisses: number };
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const appRoot = join(here, '..');
+
+/**
+ * A deterministic stream of request paths: 80% of the requests go to the hottest 20% of the
+ * customers (a repeat-customer mix), two credit checks for each fraud check.
+ */
+export function requestMix(customers: number, seed = 42): () => string {
+  let state = seed >>> 0;
+  const random = () => {
+    // mulberry32: small, seedable, good enough for a traffic mix.
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const hot = Math.max(1, Math.floor(customers * 0.2));
+  return () => {
+    const n = random() < 0.8 ? Math.floor(random() * hot) : hot + Math.floor(random() * (customers - hot));
+    const model = random() < 2 / 3 ? 'credit' : 'fraud';
+    return `/v1/customers/CUST${String(n).padStart(5, '0')}/${model}-risk`;
+  };
+}
+
+interface Service {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startService(redisUrl: string, useCache: boolean): Promise<Service> {
+  const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
+  const child = spawn(process.execPath, [tsx, join(here, 'serve.ts')], {
+    cwd: appRoot,
+    env: { ...process.env, REDIS_URL: redisUrl, USE_CACHE: String(useCache) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const m = /listening (\S+)/.exec(output);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the service exited (${code}) before listening:\n${output}`)));
+  });
+  return {
+    url,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function scrapePredictionCounters(url: string): Promise<CaseResult['metrics']> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^finrisk_cache_${name}\\{kind="prediction"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { predictionHits: read('hits_total'), predictionMisses: read('misses_total') };
+}
+
+class Tally {
+  requests = 0;
+  ok = 0;
+  hits = 0;
+  statuses: Record<string, number> = {};
+  add(status: number, body: string): void {
+    this.requests++;
+    this.statuses[status] = (this.statuses[status] ?? 0) + 1;
+    if (status === 200) {
+      this.ok++;
+      if (body.includes('"computed":false')) this.hits++;
+    }
+  }
+  get hitRate(): number {
+    return this.ok === 0 ? 0 : this.hits / this.ok;
+  }
+}
+
+async function runCase(
+  name: CaseResult['name'],
+  redis: RedisServer,
+  options: Required<Omit<LoadTestOptions, 'log'>> & Pick<LoadTestOptions, 'log'>,
+): Promise<CaseResult> {
+  redis.cli('FLUSHALL');
+  const useCache = name !== 'without cache';
+  const killHalfWay = name === 'with cache, Redis killed half-way';
+  const service = await startService(redis.url, useCache);
+  const next = requestMix(options.customers);
+  const before = new Tally();
+  const after = new Tally();
+  let killed = false;
+  let healthzStatus = 0;
+  let killTimer: NodeJS.Timeout | undefined;
+  try {
+    options.log?.(`  ${name}: ${options.durationS} s, ${options.connections} connections`);
+    const run = autocannon({
+      url: service.url,
+      connections: options.connections,
+      duration: options.durationS,
+      requests: [
+        {
+          setupRequest: (request) => ({ ...request, path: next() }),
+          onResponse: (status, body) => (killed ? after : before).add(status, body),
+        },
+      ],
+    });
+    if (killHalfWay) {
+      killTimer = setTimeout(() => {
+        void redis.kill().then(async () => {
+          killed = true;
+          healthzStatus = (await fetch(`${service.url}/healthz`)).status;
+          options.log?.(`    Redis killed; /healthz answers ${healthzStatus}`);
+        });
+      }, (options.durationS * 1000) / 2);
+    }
+    const result = await run;
+    const all = new Tally();
+    for (const t of [before, after]) {
+      all.requests += t.requests;
+      all.ok += t.ok;
+      all.hits += t.hits;
+      for (const [s, n] of Object.entries(t.statuses)) all.statuses[s] = (all.statuses[s] ?? 0) + n;
+    }
+    const outcome: CaseResult = {
+      name,
+      requests: result.requests.total,
+      reqPerSec: result.requests.total / result.duration,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      hitRate: all.hitRate,
+      statuses: all.statuses,
+      errors: result.errors,
+      metrics: await scrapePredictionCounters(service.url),
+    };
+    if (killHalfWay) {
+      outcome.hitRateBeforeKill = before.hitRate;
+      outcome.afterKill = { requests: after.requests, statuses: after.statuses, hitRate: after.hitRate, healthzStatus };
+    }
+    return outcome;
+  } finally {
+    clearTimeout(killTimer);
+    await service.stop();
+    if (killHalfWay) await redis.restart();
+  }
+}
+
+/** Runs the three cases one after the other against one redis-server that it starts and stops. */
+export async function runLoadTest(options: LoadTestOptions): Promise<CaseResult[]> {
+  const full = { customers: 5000, ...options };
+  const redis = await startRedisServer();
+  try {
+    const results: CaseResult[] = [];
+    for (const name of ['with cache', 'without cache', 'with cache, Redis killed half-way'] as const) {
+      results.push(await runCase(name, redis, full));
+    }
+    return results;
+  } finally {
+    await redis.stop();
+  }
+}
