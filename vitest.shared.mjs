@@ -12,6 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
         },
@@ -20,6 +21,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          // Runs after the unit project when both are selected (they differ in maxWorkers).
+          sequence: { groupOrder: 1 },
           include: ['src/**/*.integration.test.ts', 'test/**/*.integration.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

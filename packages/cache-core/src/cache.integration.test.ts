@@ -300,16 +300,33 @@ describe('when Redis goes away', () => {
     expect((error as { code?: string }).code).toBe('E_REDIS_UNAVAILABLE');
   });
 
-  it('ends calls to a frozen server at the command timeout', async () => {
+  it('ends calls to a frozen server at the command timeout, then stops sending work until a probe answers', async () => {
     const own = await startRedisServer();
     try {
-      const cache = make({ url: own.url, commandTimeoutMs: 150 });
+      const cache = make({ url: own.url, commandTimeoutMs: 150, breakerThreshold: 3, breakerCooldownMs: 300 });
       const errors = errorsOf(cache);
+      const events: string[] = [];
+      cache.on('degraded', () => events.push('degraded'));
+      cache.on('recovered', () => events.push('recovered'));
       expect(await cache.set('k', 1)).toBe(true);
       own.signal('SIGSTOP');
-      expect(await cache.get('k')).toBeNull();
-      expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
+      for (let i = 0; i < 3; i++) expect(await cache.get('k')).toBeNull();
+      expect(errors.map((e) => e.error.code)).toEqual(['E_TIMEOUT', 'E_TIMEOUT', 'E_TIMEOUT']);
+      expect(cache.circuitState).toBe('open');
       expect(cache.status).toBe('degraded');
+      expect(events).toEqual(['degraded']);
+      // While open, calls are answered without going to the server: no new timeouts.
+      for (let i = 0; i < 20; i++) expect(await cache.get('k')).toBeNull();
+      expect(errors).toHaveLength(3);
+      own.signal('SIGCONT');
+      let value: unknown = null;
+      for (let i = 0; i < 50 && value === null; i++) {
+        await sleep(100);
+        value = await cache.get('k');
+      }
+      expect(value).toBe(1);
+      expect(cache.circuitState).toBe('closed');
+      expect(events).toEqual(['degraded', 'recovered']);
     } finally {
       own.signal('SIGCONT');
       await own.stop();

@@ -1,4 +1,5 @@
-import { decodeValue, encodeValue } from './codec.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { decodeValue, encodeValue, readHeader } from './codec.js';
 import { describeRedisAddress, resolveConfig, type CacheConfig, type CacheOptions, type TtlConfig } from './config.js';
 import { FinRiskCacheError, toCacheError, type CacheErrorCode } from './errors.js';
 import { KeySchema, type CacheKey } from './keys.js';
@@ -134,6 +135,7 @@ export class Cache {
   #degradedSince: number | undefined;
   #lastError: FinRiskCacheError | undefined;
   #kindStats = new Map<string, KindStats>();
+  readonly #breaker: CircuitBreaker;
   #listeners: { [E in keyof CacheEvents]: Set<CacheEvents[E]> } = {
     error: new Set(),
     degraded: new Set(),
@@ -146,6 +148,12 @@ export class Cache {
     this.keys = new KeySchema(this.config.keyPrefix);
     this.#logger = options.logger ?? defaultLogger;
     this.#injected = options.store;
+    this.#breaker = new CircuitBreaker({ threshold: this.config.breakerThreshold, cooldownMs: this.config.breakerCooldownMs });
+  }
+
+  /** State of the circuit breaker in front of Redis: `open` while calls are kept away from a failing server. */
+  get circuitState(): 'closed' | 'open' | 'half-open' {
+    return this.#breaker.state;
   }
 
   // ---------------------------------------------------------------- events
@@ -328,9 +336,22 @@ export class Cache {
     const stats = this.#stats(kind);
     const start = performance.now();
     let ok = false;
+    let breaker: CircuitBreaker | undefined;
     try {
       const store = this.#store ?? (await this.connect());
+      if (store.backend === 'redis') {
+        breaker = this.#breaker;
+        if (!breaker.allow()) {
+          // Refused without a round trip: the server failed too often just now.
+          if (this.config.strict) {
+            throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis at ${store.location} keeps failing; calls are paused for up to ${this.config.breakerCooldownMs} ms (circuit open)`);
+          }
+          breaker = undefined;
+          return fallback;
+        }
+      }
       const result = await fn(store);
+      breaker?.success();
       ok = true;
       if (this.#degradedSince !== undefined && !this.#fallback && (!(store instanceof RedisStore) || store.isReady)) this.#setRecovered();
       return result;
@@ -339,7 +360,10 @@ export class Cache {
       if (CALLER_ERRORS.has(err.code)) throw err;
       stats.errors++;
       this.#report({ error: err, operation, kind, ...(key === undefined ? {} : { key }) });
-      if (CONNECTION_ERRORS.has(err.code)) this.#setDegraded(err);
+      if (CONNECTION_ERRORS.has(err.code)) {
+        breaker?.failure();
+        this.#setDegraded(err);
+      } else breaker?.success(); // the server answered, with an error of its own
       if (this.config.strict && !PAYLOAD_ERRORS.has(err.code)) throw err;
       return fallback;
     } finally {
@@ -373,7 +397,25 @@ export class Cache {
       }
       return bytes;
     }
-    return encodeValue(value, compress === false ? { ...this.config, compress } : this.config);
+    const envelope = await encodeValue(value, compress === false ? { ...this.config, compress } : this.config);
+    const keyring = this.config.keyring;
+    return keyring?.covers(ref.kind) ? keyring.encrypt(envelope, ref.key) : envelope;
+  }
+
+  /** Decrypts an encrypted envelope; refuses a plaintext one where encryption is required (a downgrade). */
+  #unseal(ref: CacheKey, payload: Uint8Array): Uint8Array {
+    const keyring = this.config.keyring;
+    const encrypted = (readHeader(payload)?.encryption ?? 0) !== 0;
+    if (encrypted) {
+      if (!keyring) {
+        throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value at ${ref.key} is encrypted and no CACHE_ENCRYPTION_KEYS are configured`);
+      }
+      return keyring.decrypt(payload, ref.key);
+    }
+    if (keyring?.covers(ref.kind)) {
+      throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value at ${ref.key} is not encrypted, but ${ref.kind} values must be`);
+    }
+    return payload;
   }
 
   /** Decodes a stored payload; a payload that does not decode is a miss and an error event. */
@@ -384,7 +426,9 @@ export class Cache {
       return null;
     }
     try {
-      const value = (ref.format === 'json' ? parsePythonJson(Buffer.from(payload).toString('utf8')) : await decodeValue(payload)) as T;
+      const value = (
+        ref.format === 'json' ? parsePythonJson(Buffer.from(payload).toString('utf8')) : await decodeValue(this.#unseal(ref, payload))
+      ) as T;
       stats.hits++;
       return value;
     } catch (error) {
@@ -592,7 +636,8 @@ export class Cache {
       const latencyMs = await store.ping();
       return { ok: true, backend, address: store.location, latencyMs };
     } catch (error) {
-      const err = toCacheError(error, 'E_INTERNAL', 'ping failed');
+      // "The client is offline" says less than the connection error that made it so.
+      const err = (store instanceof RedisStore ? store.lastError : undefined) ?? toCacheError(error, 'E_INTERNAL', 'ping failed');
       return { ok: false, backend, address: store.location, error: err.message, code: err.code };
     }
   }

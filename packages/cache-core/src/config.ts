@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { FinRiskCacheError } from './errors.js';
+import { Keyring, parseEncryptionKeys, type EncryptionOptions } from './encryption.js';
 import { validatePrefix } from './keys.js';
 
 /** Which store serves the cache. */
@@ -77,8 +78,17 @@ export interface CacheOptions {
   maxValueBytes?: number;
   /** Throw backend failures into the caller instead of answering miss/false. @default false (`CACHE_STRICT`) */
   strict?: boolean;
+  /** Consecutive connection failures or timeouts after which calls stop going to Redis for a while. @default 5 (`CACHE_BREAKER_THRESHOLD`) */
+  breakerThreshold?: number;
+  /** How long calls stay away from a failing Redis before one probe is let through, in ms. @default 1000 (`CACHE_BREAKER_COOLDOWN_MS`) */
+  breakerCooldownMs?: number;
   /** Key layout of predictions and features. @default 'finrisk' (`CACHE_KEY_LAYOUT`) */
   keyLayout?: KeyLayout;
+  /**
+   * Encryption at rest with AES-256-GCM (`CACHE_ENCRYPTION_KEYS` = `id:base64,...`,
+   * `CACHE_ENCRYPTION_KEY_ID`, `CACHE_ENCRYPT_KINDS` = `prediction,feature` or `*`). @default none
+   */
+  encryption?: EncryptionOptions;
   /** Read a `.env` file: a path, or false for none. @default '.env' in the working directory */
   envFile?: string | false;
   /** Variables to read instead of `process.env`. */
@@ -117,7 +127,11 @@ export interface CacheConfig {
   compressionThreshold: number;
   maxValueBytes: number;
   strict: boolean;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
   keyLayout: KeyLayout;
+  /** The encryption keys, when encryption at rest is on (serializes without its keys). */
+  keyring: Keyring | undefined;
   /** Where each setting came from, by setting name (`ttl.prediction` for TTLs). */
   sources: Record<string, ConfigSource>;
   /** The `.env` file that was read, if any. */
@@ -319,14 +333,30 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
   const maxValueBytes = int('maxValueBytes', options.maxValueBytes, 'CACHE_MAX_VALUE_BYTES', 128 * 1024 * 1024, 1, 512 * 1024 * 1024);
   const strictRaw = pick('strict', options.strict, 'CACHE_STRICT');
   const strict = strictRaw ? parseBoolean('CACHE_STRICT', strictRaw.value as string | boolean) : false;
+  const breakerThreshold = int('breakerThreshold', options.breakerThreshold, 'CACHE_BREAKER_THRESHOLD', 5, 1, 1_000_000);
+  const breakerCooldownMs = int('breakerCooldownMs', options.breakerCooldownMs, 'CACHE_BREAKER_COOLDOWN_MS', 1000, 1, 3_600_000);
   const layoutRaw = pick('keyLayout', options.keyLayout, 'CACHE_KEY_LAYOUT');
   const keyLayout = layoutRaw
     ? parseChoice('CACHE_KEY_LAYOUT', String(layoutRaw.value), ['finrisk', 'finrisk-python'] as const)
     : 'finrisk';
 
+  let keyring: Keyring | undefined;
+  const keysRaw = pick('encryption', options.encryption, 'CACHE_ENCRYPTION_KEYS');
+  if (keysRaw) {
+    const fromOption = keysRaw.from === 'option' ? (keysRaw.value as EncryptionOptions) : undefined;
+    const activeKeyId = fromOption?.activeKeyId ?? optionalStr('encryption.activeKeyId', undefined, 'CACHE_ENCRYPTION_KEY_ID');
+    const kindsRaw = fromOption?.kinds ?? optionalStr('encryption.kinds', undefined, 'CACHE_ENCRYPT_KINDS');
+    const kinds = kindsRaw === undefined || kindsRaw === '*' ? '*' : Array.isArray(kindsRaw) ? kindsRaw : kindsRaw.split(',').map((k) => k.trim()).filter(Boolean);
+    keyring = new Keyring({
+      keys: fromOption?.keys ?? parseEncryptionKeys(String(keysRaw.value)),
+      ...(activeKeyId ? { activeKeyId } : {}),
+      kinds,
+    });
+  }
+
   return {
     url, host, port, db, username, password, tls, clusterNodes, sentinels, sentinelMaster, backend, keyPrefix, localPath, ttl,
-    commandTimeoutMs, connectTimeoutMs, compressionThreshold, maxValueBytes, strict, keyLayout,
+    commandTimeoutMs, connectTimeoutMs, compressionThreshold, maxValueBytes, strict, breakerThreshold, breakerCooldownMs, keyLayout, keyring,
     sources,
     envFile: envFilePath && existsSync(envFilePath) ? envFilePath : undefined,
   };

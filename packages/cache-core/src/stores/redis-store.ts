@@ -168,7 +168,8 @@ export class RedisStore implements CacheStore {
     );
     if (timeoutMs === undefined) return this.#connecting;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    let onError: ((error: unknown) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
           reject(
@@ -177,13 +178,17 @@ export class RedisStore implements CacheStore {
           ),
         timeoutMs,
       );
+      // A refused connection is an answer: do not wait for the timeout (reconnection goes on).
+      onError = (error: unknown) => reject(mapRedisError(error, this.location, 'connect'));
+      this.client.on('error', onError);
     });
     // The connect promise may reject after the timeout won: nobody waits for it then.
     this.#connecting.catch(() => undefined);
     try {
-      await Promise.race([this.#connecting, timeout]);
+      await Promise.race([this.#connecting, failed]);
     } finally {
       clearTimeout(timer);
+      if (onError) this.client.off('error', onError);
     }
   }
 
