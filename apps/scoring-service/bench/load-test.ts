@@ -27,7 +27,7 @@ export interface CaseResult {
   /** Latency percentiles, in ms. */
   p50Ms: number;
   p99Ms: number;
-  /** Share of 200 answers whose prediction came from Redis (`computed: false`), 0..1. */
+  /** Prediction reads that found a value in Redis, 0..1 (the service's own counters, from `/metrics`). */
   hitRate: number;
   /** Answers per status code. */
   statuses: Record<string, number>;
@@ -37,8 +37,8 @@ export interface CaseResult {
   afterKill?: { requests: number; statuses: Record<string, number>; hitRate: number; healthzStatus: number };
   /** Only for the Redis-killed case: the hit rate before the kill. */
   hitRateBeforeKill?: number;
-  /** The service's own counters from `/metrics` at the end (prediction hits and misses). */
-  metrics: { predictionHits: number; predictionMisses: number };
+  /** The service's own prediction counters from `/metrics` at the end. */
+  metrics: PredictionCounters;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -100,27 +100,32 @@ async function startService(redisUrl: string, useCache: boolean): Promise<Servic
   };
 }
 
-async function scrapePredictionCounters(url: string): Promise<CaseResult['metrics']> {
+/** Prediction reads of the service's cache, as `/metrics` counts them. */
+export interface PredictionCounters {
+  predictionHits: number;
+  predictionMisses: number;
+}
+
+async function scrapePredictionCounters(url: string): Promise<PredictionCounters> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^finrisk_cache_${name}\\{kind="prediction"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return { predictionHits: read('hits_total'), predictionMisses: read('misses_total') };
 }
 
+// Hit rate between two scrapes. Requests that joined a compute already running for the same
+// customer (single flight) read nothing, so they count neither way.
+function hitRateBetween(from: PredictionCounters, to: PredictionCounters): number {
+  const hits = to.predictionHits - from.predictionHits;
+  const reads = hits + to.predictionMisses - from.predictionMisses;
+  return reads === 0 ? 0 : hits / reads;
+}
+
 class Tally {
   requests = 0;
-  ok = 0;
-  hits = 0;
   statuses: Record<string, number> = {};
-  add(status: number, body: string): void {
+  add(status: number): void {
     this.requests++;
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
-    if (status === 200) {
-      this.ok++;
-      if (body.includes('"computed":false')) this.hits++;
-    }
-  }
-  get hitRate(): number {
-    return this.ok === 0 ? 0 : this.hits / this.ok;
   }
 }
 
@@ -136,6 +141,8 @@ async function runCase(
   const next = requestMix(options.customers);
   const before = new Tally();
   const after = new Tally();
+  const zero: PredictionCounters = { predictionHits: 0, predictionMisses: 0 };
+  let atKill = zero;
   let killed = false;
   let healthzStatus = 0;
   let killTimer: NodeJS.Timeout | undefined;
@@ -148,41 +155,42 @@ async function runCase(
       requests: [
         {
           setupRequest: (request) => ({ ...request, path: next() }),
-          onResponse: (status, body) => (killed ? after : before).add(status, body),
+          onResponse: (status) => (killed ? after : before).add(status),
         },
       ],
     });
     if (killHalfWay) {
       killTimer = setTimeout(() => {
-        void redis.kill().then(async () => {
+        void (async () => {
+          atKill = await scrapePredictionCounters(service.url);
+          await redis.kill();
           killed = true;
           healthzStatus = (await fetch(`${service.url}/healthz`)).status;
           options.log?.(`    Redis killed; /healthz answers ${healthzStatus}`);
-        });
+        })().catch((error: unknown) => options.log?.(`    killing Redis failed: ${String(error)}`));
       }, (options.durationS * 1000) / 2);
     }
     const result = await run;
     const all = new Tally();
     for (const t of [before, after]) {
       all.requests += t.requests;
-      all.ok += t.ok;
-      all.hits += t.hits;
       for (const [s, n] of Object.entries(t.statuses)) all.statuses[s] = (all.statuses[s] ?? 0) + n;
     }
+    const end = await scrapePredictionCounters(service.url);
     const outcome: CaseResult = {
       name,
       requests: result.requests.total,
       reqPerSec: result.requests.total / result.duration,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
-      hitRate: all.hitRate,
+      hitRate: hitRateBetween(zero, end),
       statuses: all.statuses,
       errors: result.errors,
-      metrics: await scrapePredictionCounters(service.url),
+      metrics: end,
     };
     if (killHalfWay) {
-      outcome.hitRateBeforeKill = before.hitRate;
-      outcome.afterKill = { requests: after.requests, statuses: after.statuses, hitRate: after.hitRate, healthzStatus };
+      outcome.hitRateBeforeKill = hitRateBetween(zero, atKill);
+      outcome.afterKill = { requests: after.requests, statuses: after.statuses, hitRate: hitRateBetween(atKill, end), healthzStatus };
     }
     return outcome;
   } finally {

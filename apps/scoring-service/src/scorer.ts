@@ -10,7 +10,7 @@ export interface ScoreResult {
   riskScore: number;
   decision: RiskPrediction['decision'];
   confidence: number;
-  /** True when this request ran the model; false when the prediction came from the cache. */
+  /** True when this request ran the model; false when it got the prediction from the cache, or from a concurrent request for the same customer and model (single flight). */
   computed: boolean;
 }
 
