@@ -71,7 +71,12 @@ for (const file of pending) {
 const baseRef = process.env.CHANGESET_BASE;
 const missing = [];
 if (baseRef) {
-  const base = git('merge-base', 'HEAD', baseRef);
+  let base;
+  try {
+    base = git('merge-base', 'HEAD', baseRef);
+  } catch {
+    fail(`CHANGESET_BASE=${baseRef} has no merge-base with HEAD: fetch it first (git fetch origin main) and use a ref this clone knows (origin/main)`);
+  }
   const touched = new Set([...lines(git('diff', '--name-only', base, '--', '.changeset')), ...lines(git('ls-files', '--others', '--exclude-standard', '--', '.changeset'))]);
   const added = pending.filter((f) => touched.has(f));
   const covered = new Set(added.flatMap((f) => Object.keys(parseChangeset(f))));
