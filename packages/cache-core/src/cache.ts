@@ -337,8 +337,9 @@ export class Cache {
     const start = performance.now();
     let ok = false;
     let breaker: CircuitBreaker | undefined;
+    let used: CacheStore | undefined;
     try {
-      const store = this.#store ?? (await this.connect());
+      const store = (used = this.#store ?? (await this.connect()));
       if (store.backend === 'redis') {
         breaker = this.#breaker;
         if (!breaker.allow()) {
@@ -356,7 +357,9 @@ export class Cache {
       if (this.#degradedSince !== undefined && !this.#fallback && (!(store instanceof RedisStore) || store.isReady)) this.#setRecovered();
       return result;
     } catch (error) {
-      const err = toCacheError(error, 'E_INTERNAL', `${operation} failed`);
+      let err = toCacheError(error, 'E_INTERNAL', `${operation} failed`);
+      // "The client is offline" says less than the connection error that made it so (WRONGPASS, a bad certificate).
+      if (err.code === 'E_REDIS_UNAVAILABLE' && used instanceof RedisStore && !used.isReady && used.lastError) err = used.lastError;
       if (CALLER_ERRORS.has(err.code)) throw err;
       stats.errors++;
       this.#report({ error: err, operation, kind, ...(key === undefined ? {} : { key }) });

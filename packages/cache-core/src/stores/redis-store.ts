@@ -60,7 +60,9 @@ export function redisClientOptions(config: CacheConfig): RedisClientOptions {
     socket: socket as RedisClientOptions['socket'],
     // A cache must fail fast while Redis is away: no queue of commands waiting for a reconnect.
     disableOfflineQueue: true,
-    commandOptions: { timeout: config.commandTimeoutMs },
+    // No node-redis command timeout: it costs an AbortSignal (and a DOMException) per command and
+    // only covers commands not yet written. RedisStore enforces its own deadline on every call.
+    commandOptions: { timeout: 0 },
   };
   if (config.url) options.url = config.url;
   else options.database = config.db;
@@ -113,10 +115,9 @@ export class RedisStore implements CacheStore {
     this.location = describeRedisAddress(config);
     this.#timeoutMs = config.commandTimeoutMs;
     this.client = client ?? createRedisClient(config);
-    // withTypeMapping would replace the default command options (and drop the timeout).
     this.bytes = this.client.withCommandOptions({
       typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer },
-      timeout: config.commandTimeoutMs,
+      timeout: 0,
     }) as unknown as RedisClient;
     this.client.on('error', (error: unknown) => this.notifyDown(error));
     this.client.on('ready', () => this.notifyReady());

@@ -1,0 +1,226 @@
+// Authentication against real redis-server processes: a password (requirepass), and a
+// least-privilege ACL user that the SDK (cache-core and cache-ml) and the CLI work under.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startRedisServer, type RedisServer } from '@finrisk/test-utils';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCache, type Cache, type CacheErrorEvent } from '../cache.js';
+import { FinRiskCacheError } from '../errors.js';
+import { createSessionStore } from '../session.js';
+
+/**
+ * The ACL documented in SECURITY.md: no command but these, no key outside the prefix, no channel.
+ * EVAL runs the compare-and-delete that releases a lock (its GET and DEL are checked too).
+ * MEMORY USAGE is for `finrisk-cache stats`.
+ */
+export const MINIMAL_ACL = [
+  'resetkeys', '~finrisk:*', 'resetchannels', '-@all',
+  '+get', '+mget', '+getex', '+set', '+exists', '+del', '+unlink', '+pexpire', '+pttl', '+incr',
+  '+eval', '+scan', '+ping', '+info', '+dbsize', '+memory|usage',
+];
+
+const APP_USER = 'finrisk-app';
+const APP_PASSWORD = 'app-pw-Zq81x';
+const ADMIN_PASSWORD = 'admin-pw-Kf02m';
+const cliBin = fileURLToPath(new URL('../../../../apps/finrisk-cache/dist/finrisk-cache.js', import.meta.url));
+const mlDist = fileURLToPath(new URL('../../../cache-ml/dist/index.js', import.meta.url));
+
+function errorsOf(cache: Cache): CacheErrorEvent[] {
+  const events: CacheErrorEvent[] = [];
+  cache.on('error', (e) => events.push(e));
+  return events;
+}
+
+function runBinary(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env },
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('password (requirepass)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--requirepass', ADMIN_PASSWORD], password: ADMIN_PASSWORD });
+  });
+  afterAll(() => server.stop());
+
+  it('works with the right password, from REDIS_PASSWORD and from the URL', async () => {
+    for (const options of [{ env: { REDIS_URL: server.url, REDIS_PASSWORD: ADMIN_PASSWORD } }, { url: `redis://:${ADMIN_PASSWORD}@127.0.0.1:${server.port}` }]) {
+      const cache = createCache({ backend: 'redis', envFile: false, env: {}, ...options });
+      try {
+        expect(await cache.set('k', 1)).toBe(true);
+        expect(await cache.get('k')).toBe(1);
+        expect((await cache.checkConnection()).ok).toBe(true);
+      } finally {
+        await cache.close();
+      }
+    }
+  });
+
+  it('without or with a wrong password: E_REDIS_UNAVAILABLE naming the credentials, never the password', async () => {
+    for (const url of [`redis://:wrong-${APP_PASSWORD}@127.0.0.1:${server.port}`, server.url]) {
+      const cache = createCache({ url, backend: 'redis', strict: true, envFile: false, env: {}, connectTimeoutMs: 500 });
+      const events = errorsOf(cache);
+      const degraded: FinRiskCacheError[] = [];
+      cache.on('degraded', (e) => degraded.push(e.error));
+      try {
+        const error = await cache.get('k').catch((e: unknown) => e);
+        expect(FinRiskCacheError.hasCode(error, 'E_REDIS_UNAVAILABLE')).toBe(true);
+        const check = await cache.checkConnection();
+        expect(check.ok).toBe(false);
+        expect(check.code).toBe('E_REDIS_UNAVAILABLE');
+        for (const message of [(error as Error).message, check.error!, ...degraded.map((e) => e.message)]) {
+          expect(message).toMatch(/WRONGPASS|NOAUTH/);
+          expect(message).toMatch(/credentials/);
+          expect(message).toMatch(/REDIS_PASSWORD/);
+        }
+        const everything = JSON.stringify([String((error as Error).stack), (error as Error).message, check, events.map((e) => e.error.message), degraded.map((e) => e.message)]);
+        expect(everything).not.toContain(APP_PASSWORD);
+      } finally {
+        await cache.close();
+      }
+    }
+  });
+});
+
+describe('a least-privilege ACL user', () => {
+  let server: RedisServer;
+  const appUrl = () => `redis://${APP_USER}:${APP_PASSWORD}@127.0.0.1:${server.port}`;
+  const aclLog = () => server.cli('ACL', 'LOG');
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    expect(server.cli('ACL', 'SETUSER', APP_USER, 'reset', 'on', `>${APP_PASSWORD}`, ...MINIMAL_ACL)).toBe('OK');
+    // Keys outside the prefix, which the user must not be able to touch.
+    server.cli('SET', 'other-app:secret', 'theirs');
+    server.cli('ACL', 'LOG', 'RESET');
+  });
+  afterAll(() => server.stop());
+
+  it('runs the cache-core flow without a single denied command', async () => {
+    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
+    try {
+      expect((await cache.checkConnection()).ok).toBe(true);
+      expect(await cache.set('user:1', { score: 0.5, at: new Date(0) })).toBe(true);
+      expect(await cache.get('user:1')).toEqual({ score: 0.5, at: new Date(0) });
+      expect(await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: 60 }])).toBe(true);
+      expect(await cache.getMany(['a', 'b', 'missing'])).toEqual([1, 2, null]);
+      expect(await cache.exists('a')).toBe(true);
+      expect(await cache.ttl('b')).toBe(60);
+      expect(await cache.expire('a', 30)).toBe(true);
+      expect(await cache.getAndTouch('a', { ttl: 40 })).toBe(1);
+      expect(await cache.setIfAbsent('lock', 'token-1', { ttl: 5 })).toBe(true);
+      expect(await cache.setIfAbsent('lock', 'token-2', { ttl: 5 })).toBe(false);
+      expect(await cache.deleteIfEquals('lock', 'token-1')).toBe(true);
+      expect(await cache.incr('counter')).toBe(1);
+      expect(await cache.getCounter('counter')).toBe(1);
+      const sessions = createSessionStore(cache, { ttl: 60 });
+      expect(await sessions.set('s1', { user: 'ana' })).toBe(true);
+      expect(await sessions.get('s1')).toEqual({ user: 'ana' });
+      expect(await sessions.touch('s1')).toBe(true);
+      expect(await sessions.delete('s1')).toBe(true);
+      expect(await cache.countByPrefix('')).toBeGreaterThan(0);
+      expect(await cache.deleteByPrefix('')).toBeGreaterThan(0);
+      expect(await cache.delete('user:1')).toBe(false);
+      const stats = await cache.stats();
+      expect(stats.status).toBe('healthy');
+      expect(stats.serverVersion).toMatch(/^\d/);
+    } finally {
+      await cache.close();
+    }
+    expect(aclLog()).toBe('');
+  });
+
+  it('runs the cache-ml flow (generations, read-through with a lock, clears) without a denied command', async () => {
+    expect(existsSync(mlDist), `${mlDist} is missing: run pnpm build first`).toBe(true);
+    const { createMlCache } = (await import(mlDist)) as typeof import('../../../cache-ml/dist/index.js');
+    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
+    const errors = errorsOf(cache);
+    // cache-ml is built against its installed cache-core; the classes are the same code.
+    const ml = createMlCache(cache as never, { lock: { ttlMs: 2000, waitMs: 2000, pollMs: 20 } });
+    try {
+      expect(await ml.cacheModelPrediction('CUST001', 'credit', { risk_score: 0.7, model_version: 'v1' })).toBe(true);
+      expect(await ml.getCachedPrediction('CUST001', 'credit')).toMatchObject({ risk_score: 0.7 });
+      expect(await ml.cachePredictionsMany([{ customerId: 'CUST002', modelType: 'credit', prediction: { risk_score: 0.1 } }])).toBe(true);
+      expect(await ml.getCachedPredictions(['CUST001', 'CUST002', 'CUST003'], 'credit')).toHaveLength(3);
+      let computed = 0;
+      const compute = async () => {
+        computed++;
+        await new Promise((r) => setTimeout(r, 50));
+        return { risk_score: 0.9 };
+      };
+      const results = await Promise.all([1, 2, 3].map(() => ml.getOrComputePrediction('CUST009', 'fraud', compute)));
+      expect(results).toEqual([{ risk_score: 0.9 }, { risk_score: 0.9 }, { risk_score: 0.9 }]);
+      expect(computed).toBe(1);
+      // A new generation makes every cached prediction of the model a miss.
+      expect(await ml.invalidateModelPredictions('credit')).toBe(true);
+      expect(await ml.getCachedPrediction('CUST001', 'credit')).toBeNull();
+      expect(await ml.cacheFeatures('CUST001', { age: 35 })).toBe(true);
+      expect(await ml.getCachedFeatures('CUST001')).toEqual({ age: 35 });
+      expect(await ml.cacheModelArtifacts('m', 'v1', { weights: [1, 2] })).toBe(true);
+      expect(await ml.clearPredictionCache('CUST009')).toBe(1);
+      expect(await ml.clearPredictionCache()).toBeGreaterThanOrEqual(0);
+      expect(await ml.clearFeatureCache()).toBe(1);
+      expect(await ml.clearModelCache()).toBe(1);
+      await ml.drain();
+    } finally {
+      await cache.close();
+    }
+    expect(errors).toEqual([]);
+    expect(aclLog()).toBe('');
+  });
+
+  it('runs the CLI (check, config, stats, cache-pred, get-pred, clear-pred) without a denied command', async () => {
+    expect(existsSync(cliBin), `${cliBin} is missing: run pnpm build first`).toBe(true);
+    const env = { REDIS_URL: appUrl(), CACHE_BACKEND: 'redis' };
+    const run = async (...args: string[]) => {
+      const result = await runBinary(args, env);
+      expect(result.code, `finrisk-cache ${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+    expect(await run('check')).toMatch(/ok|OK|reachable|connected/i);
+    expect(await run('cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75}')).toBeDefined();
+    expect(JSON.parse(await run('--json', 'get-pred', 'CUST001', 'credit'))).toMatchObject({ risk_score: 0.75 });
+    expect(await run('--json', 'stats')).toContain('"status"');
+    expect(await run('stats')).toMatch(/Hit Rate/i);
+    expect(await run('clear-pred', '--customer', 'CUST001')).toBeDefined();
+    expect((await runBinary(['get-pred', 'CUST001', 'credit'], env)).code).toBe(1);
+    await run('config');
+    expect(aclLog()).toBe('');
+  });
+
+  it('denies KEYS, FLUSHDB, CONFIG and keys outside the prefix to that user', async () => {
+    const client = createClient({ url: appUrl() });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      for (const command of [['KEYS', '*'], ['FLUSHDB'], ['FLUSHALL'], ['CONFIG', 'GET', 'maxmemory'], ['GET', 'other-app:secret'], ['SET', 'other-app:x', '1']]) {
+        await expect(client.sendCommand(command), command.join(' ')).rejects.toThrow(/NOPERM/);
+      }
+      // Through the SDK: a denied command is reported with the ACL named, and the secret is not read.
+      const cache = createCache({ url: appUrl(), backend: 'redis', keyPrefix: 'other-app', strict: true, envFile: false, env: {} });
+      try {
+        const error = await cache.get('secret').catch((e: unknown) => e);
+        expect(FinRiskCacheError.isInstance(error) && error.message).toMatch(/NOPERM.*ACL/);
+      } finally {
+        await cache.close();
+      }
+    } finally {
+      await client.close();
+    }
+    expect(server.cli('GET', 'other-app:secret')).toBe('theirs');
+    expect(aclLog()).not.toBe('');
+  });
+});
