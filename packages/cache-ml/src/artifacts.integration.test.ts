@@ -1,4 +1,5 @@
 import type { Cache } from '@finrisk/cache-core';
+import { topologies } from '@finrisk/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerArtifactClass } from './artifact-classes.js';
 import { createMlCache, type MlCache } from './ml-cache.js';
@@ -19,20 +20,20 @@ class LabelEncoder {
 registerArtifactClass(StandardScaler, 'it.StandardScaler');
 registerArtifactClass(LabelEncoder, 'it.LabelEncoder');
 
-let redis: TestRedis;
-let cache: Cache;
-let ml: MlCache;
+describe.each(topologies)('model artifacts on Redis ($name)', (topology) => {
+  let redis: TestRedis;
+  let cache: Cache;
+  let ml: MlCache;
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  cache = redis.cache();
-  ml = createMlCache(cache);
-});
-afterAll(async () => {
-  await redis.stop();
-});
+  beforeAll(async () => {
+    redis = await startTestRedis(topology);
+    cache = redis.cache();
+    ml = createMlCache(cache);
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
 
-describe('model artifacts on Redis', () => {
   it('round-trips the guide artifacts with classes, typed arrays, Map and Date; default TTL 86400 s', async () => {
     const encoder = new LabelEncoder();
     encoder.classes = ['approve', 'decline'];
@@ -44,7 +45,7 @@ describe('model artifacts on Redis', () => {
       model_metadata: { version: 'v1.2.0', trained_date: new Date('2024-01-15T00:00:00Z') },
     };
     expect(await ml.cacheModelArtifacts('credit_risk', 'v1.2.0', artifacts)).toBe(true);
-    const pttl = Number(redis.server.cli('PTTL', ml.keys.artifact('credit_risk', 'v1.2.0').key));
+    const pttl = Number(redis.cli('PTTL', ml.keys.artifact('credit_risk', 'v1.2.0').key));
     expect(pttl).toBeGreaterThan(86_390_000);
     const back = await ml.getCachedModelArtifacts<typeof artifacts>('credit_risk', 'v1.2.0');
     expect(back?.scaler.transform([12, 28])).toEqual([1, 2]);
@@ -55,14 +56,14 @@ describe('model artifacts on Redis', () => {
 
   it('stores artifacts without expiry with ttl: null', async () => {
     await ml.cacheModelArtifacts('credit_risk', 'v-pinned', { a: 1 }, { ttl: null });
-    expect(redis.server.cli('PTTL', ml.keys.artifact('credit_risk', 'v-pinned').key)).toBe('-1');
+    expect(redis.cli('PTTL', ml.keys.artifact('credit_risk', 'v-pinned').key)).toBe('-1');
   });
 
   it('round-trips a 24 MB weight vector, compressed on the server', async () => {
     const weights = new Float64Array(3_000_000);
     for (let i = 0; i < weights.length; i++) weights[i] = Math.round(Math.sin(i) * 1000) / 1000;
     expect(await ml.cacheModelArtifacts('deep', 'v1', { weights }, { ttl: null })).toBe(true);
-    const stored = Number(redis.server.cli('STRLEN', ml.keys.artifact('deep', 'v1').key));
+    const stored = Number(redis.cli('STRLEN', ml.keys.artifact('deep', 'v1').key));
     expect(stored).toBeLessThan(weights.byteLength);
     const back = await ml.getCachedModelArtifacts<{ weights: Float64Array }>('deep', 'v1');
     expect(back?.weights).toBeInstanceOf(Float64Array);

@@ -1,26 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '@finrisk/cache-core';
+import { topologies } from '@finrisk/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMlCache, type MlCache } from './ml-cache.js';
 import { startTestRedis, type TestRedis } from './test-redis.js';
 
-let redis: TestRedis;
-let cache: Cache;
-let ml: MlCache;
-const code = (c: string) => expect.objectContaining({ code: c });
+describe.each(topologies)('bad input on Redis ($name)', (topology) => {
+  let redis: TestRedis;
+  let cache: Cache;
+  let ml: MlCache;
+  const code = (c: string) => expect.objectContaining({ code: c });
 
-const allKeys = () => redis.server.cli('KEYS', '*').split('\n').filter(Boolean).sort();
+  const allKeys = () => redis.deployment.keys('*');
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  cache = redis.cache({ keyPrefix: 'bad', maxValueBytes: 64 * 1024 });
-  ml = createMlCache(cache);
-});
-afterAll(async () => {
-  await redis.stop();
-});
+  beforeAll(async () => {
+    redis = await startTestRedis(topology);
+    cache = redis.cache({ keyPrefix: 'bad', maxValueBytes: 64 * 1024 });
+    ml = createMlCache(cache);
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
 
-describe('bad input on Redis', () => {
   it('refuses an empty id before any command reaches the server', async () => {
     const before = redis.calls('set') + redis.calls('mget');
     await expect(ml.cacheModelPrediction('', 'credit', { s: 1 })).rejects.toThrow(code('E_INVALID_KEY'));
@@ -73,6 +74,6 @@ describe('bad input on Redis', () => {
   it('refuses a payload over maxValueBytes with E_PAYLOAD_TOO_LARGE and writes nothing', async () => {
     const noise = randomBytes(100 * 1024); // random bytes do not compress under the limit
     await expect(ml.cacheModelArtifacts('big', 'v1', { blob: new Uint8Array(noise) })).rejects.toThrow(code('E_PAYLOAD_TOO_LARGE'));
-    expect(redis.server.cli('EXISTS', ml.keys.artifact('big', 'v1').key)).toBe('0');
+    expect(redis.cli('EXISTS', ml.keys.artifact('big', 'v1').key)).toBe('0');
   });
 });

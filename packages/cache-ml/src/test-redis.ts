@@ -1,26 +1,39 @@
-import { createCache, type Cache, type CreateCacheOptions } from '@finrisk/cache-core';
-import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
+import { clusterSlot, createCache, type Cache, type CacheKey, type CreateCacheOptions } from '@finrisk/cache-core';
+import { singleNode, uniquePrefix, type RedisDeployment, type RedisTopology } from '@finrisk/test-utils';
 
-/** Helpers for integration tests: a throwaway redis-server and caches on it (never the Redis on 6379). */
+/**
+ * Helpers for integration tests: a throwaway Redis deployment (one server, a cluster or a
+ * sentinel group; never the Redis on 6379) and caches on it.
+ */
 export interface TestRedis {
-  server: RedisServer;
-  /** A cache on the throwaway server with its own key prefix, closed by `stop()`. */
+  /** The deployment, with its server-side probes (`cli`, `keys`, `exists`). */
+  deployment: RedisDeployment;
+  /** A cache on the deployment with its own key prefix, closed by `stop()`. */
   cache(options?: CreateCacheOptions): Cache;
-  /** `calls` of one command in INFO commandstats (e.g. 'mget'). */
+  /** `redis-cli` for a command on one key, on the node that serves it. */
+  cli(...args: string[]): string;
+  /** `calls` of one command in INFO commandstats (e.g. 'mget'), summed over the masters. */
   calls(command: string): number;
-  /** A numeric field of INFO stats (e.g. 'total_reads_processed'). */
+  /** A numeric field of INFO stats (e.g. 'total_reads_processed'), summed over the masters. */
   stat(field: string): number;
+  /** How many nodes `calls` and `stat` ask (each `stat` call adds one socket read per node). */
+  nodesAsked(): number;
+  /**
+   * How many MGETs a batch read of `keys` costs: one on a single server, one per hash slot on a
+   * cluster (the store splits by slot and sends them all at once).
+   */
+  mgetsFor(keys: readonly (CacheKey | string)[]): number;
   stop(): Promise<void>;
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
-  const server = await startRedisServer();
+export async function startTestRedis(topology: RedisTopology = singleNode): Promise<TestRedis> {
+  const deployment = await topology.start();
   const caches: Cache[] = [];
   return {
-    server,
+    deployment,
     cache(options = {}) {
       const cache = createCache({
-        url: server.url,
+        ...deployment.connection,
         backend: 'redis',
         keyPrefix: uniquePrefix('ml'),
         envFile: false,
@@ -31,18 +44,17 @@ export async function startTestRedis(): Promise<TestRedis> {
       caches.push(cache);
       return cache;
     },
-    calls(command) {
-      const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(server.cli('INFO', 'commandstats'));
-      return match ? Number(match[1]) : 0;
-    },
-    stat(field) {
-      const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(server.cli('INFO', 'stats'));
-      if (!match) throw new Error(`INFO stats has no ${field}`);
-      return Number(match[1]);
+    cli: (...args) => deployment.cli(...args),
+    calls: (command) => deployment.calls(command),
+    stat: (field) => deployment.stat(field),
+    nodesAsked: () => deployment.masters().length,
+    mgetsFor(keys) {
+      if (deployment.topology !== 'cluster') return 1;
+      return new Set(keys.map((k) => clusterSlot(typeof k === 'string' ? k : k.key))).size;
     },
     async stop() {
       await Promise.all(caches.map((c) => c.close()));
-      await server.stop();
+      await deployment.stop();
     },
   };
 }
