@@ -164,6 +164,8 @@ describe('a least-privilege ACL user', () => {
       const results = await Promise.all([1, 2, 3].map(() => ml.getOrComputePrediction('CUST009', 'fraud', compute)));
       expect(results).toEqual([{ risk_score: 0.9 }, { risk_score: 0.9 }, { risk_score: 0.9 }]);
       expect(computed).toBe(1);
+      // The cross-process lock was taken (SET NX) and released by its owner (EVAL compare-and-delete).
+      expect(server.cli('INFO', 'commandstats')).toMatch(/cmdstat_eval:calls=[1-9]/);
       // A new generation makes every cached prediction of the model a miss.
       expect(await ml.invalidateModelPredictions('credit')).toBe(true);
       expect(await ml.getCachedPrediction('CUST001', 'credit')).toBeNull();
@@ -192,7 +194,7 @@ describe('a least-privilege ACL user', () => {
     };
     expect(await run('check')).toMatch(/ok|OK|reachable|connected/i);
     expect(await run('cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75}')).toBeDefined();
-    expect(JSON.parse(await run('--json', 'get-pred', 'CUST001', 'credit'))).toMatchObject({ risk_score: 0.75 });
+    expect(JSON.parse(await run('--json', 'get-pred', 'CUST001', 'credit'))).toMatchObject({ found: true, prediction: { risk_score: 0.75 } });
     expect(await run('--json', 'stats')).toContain('"status"');
     expect(await run('stats')).toMatch(/Hit Rate/i);
     expect(await run('clear-pred', '--customer', 'CUST001')).toBeDefined();
