@@ -1,6 +1,7 @@
 // pnpm bench (cache-core): wrapper cost against the raw node-redis client on the same server,
 // sequential and with 100 calls in flight, and the cost of the codec. Ratios, not timings.
 import { measure, measureSync, report, startRedisServer, type Measurement, type RatioRow } from '@finrisk/test-utils';
+import { execFileSync } from 'node:child_process';
 import { createClient, RESP_TYPES } from 'redis';
 import { SuperJSON } from 'superjson';
 import { createCache, decodeValue, encodeValue, serializeValue } from '../src/index.js';
@@ -75,7 +76,46 @@ try {
       detail: `${c.usPerOp.toFixed(2)} µs codec vs ${flightGet.toFixed(2)} µs per GET in flight (${seqGet.toFixed(2)} µs sequential)`,
     });
   }
-  report('cache-core', [...m, ...codec, ...fullCodec], ratios, { ops: OPS, redis: server.cli('INFO', 'server').match(/redis_version:(\S+)/)?.[1] });
+  // Batch path against redis-benchmark pipelining 16 GETs, at the same moment on the same server.
+  const batchKeys = Array.from({ length: 10_000 }, (_, i) => `b${i}`);
+  await cache.setMany(batchKeys.map((key, i) => ({ key, value: { ...prediction, i } })));
+  const batch = await measure('cache.getMany of 10,000 keys', () => cache.getMany(batchKeys), 20, 1);
+  const keysPerSec = 10_000 / (batch.usPerOp / 1e6);
+  const benchOut = execFileSync('redis-benchmark', ['-p', String(server.port), '-t', 'get', '-n', '200000', '-P', '16', '-q', '--csv'], { encoding: 'utf8' });
+  const redisBenchRps = Number(/"GET","([\d.]+)"/.exec(benchOut)?.[1] ?? 0);
+  ratios.push({
+    what: 'cache.getMany keys/s / redis-benchmark -P 16 GET req/s',
+    ratio: keysPerSec / redisBenchRps,
+    target: 'report',
+    met: true,
+    detail: `${keysPerSec.toFixed(0)} keys/s vs ${redisBenchRps.toFixed(0)} req/s (redis-benchmark, C client)`,
+  });
+
+  // Bytes in Redis per cached prediction against a plain JSON string under a short key.
+  await raw.set('p:1', JSON.stringify(prediction));
+  const plainBytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', 'p:1']));
+  await cache.set(cache.keys.key('prediction', 'CUST001', 'credit'), prediction);
+  const oursBytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', cache.keys.key('prediction', 'CUST001', 'credit').key]));
+  ratios.push({
+    what: 'MEMORY USAGE of a prediction / plain JSON under a short key',
+    ratio: oursBytes / plainBytes,
+    target: '<= 1.20',
+    met: oursBytes / plainBytes <= 1.2,
+    detail: `${oursBytes} vs ${plainBytes} bytes (key finrisk:prediction:CUST001:credit vs p:1)`,
+  });
+  // The same comparison under the same key isolates what the envelope itself costs.
+  const sameKey = cache.keys.key('prediction', 'CUST002', 'credit').key;
+  await raw.set(sameKey, JSON.stringify(prediction));
+  const sameKeyBytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', sameKey]));
+  ratios.push({
+    what: 'MEMORY USAGE of a prediction / plain JSON under the same-length key',
+    ratio: oursBytes / sameKeyBytes,
+    target: 'report',
+    met: true,
+    detail: `${oursBytes} vs ${sameKeyBytes} bytes: the envelope header is 6 bytes`,
+  });
+
+  report('cache-core', [...m, ...codec, ...fullCodec, batch], ratios, { ops: OPS, redis: server.cli('INFO', 'server').match(/redis_version:(\S+)/)?.[1] });
   await raw.close();
   await lean.close();
   await cache.close();
