@@ -27,6 +27,23 @@ const ADMIN_PASSWORD = 'admin-pw-Kf02m';
 const cliBin = fileURLToPath(new URL('../../../../apps/finrisk-cache/dist/finrisk-cache.js', import.meta.url));
 const mlDist = fileURLToPath(new URL('../../../cache-ml/dist/index.js', import.meta.url));
 
+/** The part of cache-ml's MlCache this flow uses. */
+interface MlFlow {
+  cacheModelPrediction(customerId: string, modelType: string, prediction: object): Promise<boolean>;
+  getCachedPrediction(customerId: string, modelType: string): Promise<object | null>;
+  cachePredictionsMany(entries: { customerId: string; modelType: string; prediction: object }[]): Promise<boolean>;
+  getCachedPredictions(customerIds: string[], modelType: string): Promise<(object | null)[]>;
+  getOrComputePrediction(customerId: string, modelType: string, compute: () => Promise<object>): Promise<object>;
+  invalidateModelPredictions(modelType: string): Promise<boolean>;
+  cacheFeatures(customerId: string, features: object): Promise<boolean>;
+  getCachedFeatures(customerId: string): Promise<object | null>;
+  cacheModelArtifacts(modelName: string, version: string, artifacts: unknown): Promise<boolean>;
+  clearPredictionCache(customerId?: string): Promise<number>;
+  clearFeatureCache(customerId?: string): Promise<number>;
+  clearModelCache(modelName?: string): Promise<number>;
+  drain(): Promise<void>;
+}
+
 function errorsOf(cache: Cache): CacheErrorEvent[] {
   const events: CacheErrorEvent[] = [];
   cache.on('error', (e) => events.push(e));
@@ -145,11 +162,12 @@ describe('a least-privilege ACL user', () => {
 
   it('runs the cache-ml flow (generations, read-through with a lock, clears) without a denied command', async () => {
     expect(existsSync(mlDist), `${mlDist} is missing: run pnpm build first`).toBe(true);
-    const { createMlCache } = (await import(mlDist)) as typeof import('../../../cache-ml/dist/index.js');
+    // Loaded by path, untyped: cache-core does not depend on cache-ml (typecheck must not need its build).
+    const { createMlCache } = (await import(mlDist)) as { createMlCache: (cache: Cache, options: object) => MlFlow };
     const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
     const errors = errorsOf(cache);
     // cache-ml is built against its installed cache-core; the classes are the same code.
-    const ml = createMlCache(cache as never, { lock: { ttlMs: 2000, waitMs: 2000, pollMs: 20 } });
+    const ml = createMlCache(cache, { lock: { ttlMs: 2000, waitMs: 2000, pollMs: 20 } });
     try {
       expect(await ml.cacheModelPrediction('CUST001', 'credit', { risk_score: 0.7, model_version: 'v1' })).toBe(true);
       expect(await ml.getCachedPrediction('CUST001', 'credit')).toMatchObject({ risk_score: 0.7 });
