@@ -86,4 +86,19 @@ describe('resolveConfig', () => {
       expect((e as Error).message).not.toContain('s3cret');
     }
   });
+
+  it('masks every piece of a password with @ or / in a URL the parser rejects', () => {
+    for (const url of ['redis://app:pa@ss-Word1@h:notaport', 'redis://app:pa/ss-Word2@h:6379', 'redis://:x/y@z-Word3@h:bad']) {
+      const error = (() => {
+        try {
+          resolveConfig({ ...none, url });
+        } catch (e) {
+          return e as Error;
+        }
+        return new Error(`accepted ${url}`);
+      })();
+      expect(error.message).toMatch(/is invalid/);
+      expect(error.message).not.toMatch(/Word|pa\b|ss-|x\/y/);
+    }
+  });
 });

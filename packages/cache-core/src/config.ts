@@ -212,7 +212,8 @@ export function maskUrl(raw: string): string {
     else if (url.username && !url.password) url.username = '***';
     return url.toString();
   } catch {
-    return raw.replace(/\/\/[^@/]*@/, '//***@');
+    // Up to the last '@' of the line: a password that was not percent-encoded may hold '@' or '/'.
+    return raw.replace(/\/\/.*@/, '//***@');
   }
 }
 
