@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { describeRedisAddress, maskUrl, resolveConfig } from './config.js';
 import { FinRiskCacheError } from './errors.js';
@@ -85,6 +86,19 @@ describe('resolveConfig', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('s3cret');
     }
+  });
+
+  it('shows the password and the URL credentials masked when the configuration is serialized or logged', () => {
+    const config = resolveConfig({ ...none, url: 'redis://app:url-s3cret@h:6379', password: 'env-s3cret' });
+    for (const text of [JSON.stringify(config), inspect(config, { depth: 5 }), JSON.stringify({ nested: config })]) {
+      expect(text).not.toMatch(/s3cret/);
+      expect(text).toContain('redis://app:***@h:6379');
+    }
+    expect(JSON.parse(JSON.stringify(config)).password).toBe('***');
+    // Still there for the connection.
+    expect(config.password).toBe('env-s3cret');
+    expect(config.url).toBe('redis://app:url-s3cret@h:6379');
+    expect({ ...config }.password).toBe('env-s3cret');
   });
 
   it('masks every piece of a password with @ or / in a URL the parser rejects', () => {

@@ -355,12 +355,20 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     });
   }
 
-  return {
+  const config: CacheConfig = {
     url, host, port, db, username, password, tls, clusterNodes, sentinels, sentinelMaster, backend, keyPrefix, localPath, ttl,
     commandTimeoutMs, connectTimeoutMs, compressionThreshold, maxValueBytes, strict, breakerThreshold, breakerCooldownMs, keyLayout, keyring,
     sources,
     envFile: envFilePath && existsSync(envFilePath) ? envFilePath : undefined,
   };
+  // The password and the URL's credentials are there to connect, not to be printed: a service that
+  // logs or serializes its configuration gets them masked. Non-enumerable, so spreads stay plain.
+  const masked = () => ({ ...config, url: url === undefined ? undefined : maskUrl(url), password: password === undefined ? undefined : '***' });
+  Object.defineProperty(config, 'toJSON', { value: masked });
+  Object.defineProperty(config, Symbol.for('nodejs.util.inspect.custom'), {
+    value: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) => inspect(masked(), options),
+  });
+  return config;
 }
 
 /** `host:port/db` or the URL of the configured Redis, with any password masked. */
