@@ -116,4 +116,16 @@ describe('codec', () => {
     const error = await decodeValue(payload).catch((e: unknown) => e);
     expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_CORRUPT')).toBe(true);
   });
+
+  it('refuses a JSON payload with a __proto__ key, which this SDK never writes', async () => {
+    await expect(encodeValue(JSON.parse('{"__proto__": {"admin": true}}'))).rejects.toThrow(/__proto__/);
+    for (const text of ['{"__proto__": {"admin": true}}', '[1, {"a": {"__proto__": null}}]']) {
+      const payload = Buffer.concat([Buffer.from([0xf1, 0x52, 1, Codec.json, 0, 0]), Buffer.from(text)]);
+      const error = await decodeValue(payload).catch((e: unknown) => e);
+      expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_CORRUPT')).toBe(true);
+      expect((error as Error).message).toMatch(/__proto__/);
+    }
+    // The word as data is fine.
+    expect(await decodeValue(await encodeValue({ note: '"__proto__"', list: ['__proto__'] }))).toEqual({ note: '"__proto__"', list: ['__proto__'] });
+  });
 });

@@ -309,6 +309,11 @@ export async function decodeValue(payload: Uint8Array): Promise<unknown> {
   return decodeBody(header.codec, body);
 }
 
+function refuseProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new Error('__proto__ is not allowed as a property');
+  return value;
+}
+
 function decodeBody(codec: number, body: Buffer): unknown {
   switch (codec) {
     case Codec.bytes:
@@ -319,7 +324,9 @@ function decodeBody(codec: number, body: Buffer): unknown {
     case Codec.superjson: {
       const text = body.toString('utf8');
       try {
-        return codec === Codec.json ? JSON.parse(text) : serializer.parse(text);
+        // The writer refuses __proto__ keys (superjson does), so a JSON payload holding one was forged;
+        // it must not reach a caller's Object.assign or merge. The reviver runs only when the word appears.
+        return codec === Codec.json ? (text.includes('"__proto__"') ? JSON.parse(text, refuseProto) : JSON.parse(text)) : serializer.parse(text);
       } catch (error) {
         throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value is not valid ${codec === Codec.json ? 'JSON' : 'superjson'}: ${(error as Error).message}`, {
           cause: error,
