@@ -1,0 +1,164 @@
+// Payloads that cannot lie and keys that cannot be reached, against a real redis-server: forged
+// payloads (unregistered classes, __proto__, constructor.prototype) are misses with an error event
+// and leave Object.prototype alone; ids from callers reach their own key only; sizes are limited.
+import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCache, type Cache, type CacheErrorEvent, type CreateCacheOptions } from '../cache.js';
+import { Codec } from '../codec.js';
+import { FinRiskCacheError } from '../errors.js';
+
+let server: RedisServer;
+let raw: ReturnType<typeof createClient>;
+const open: Cache[] = [];
+
+function make(options: CreateCacheOptions = {}): Cache {
+  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, ...options });
+  open.push(cache);
+  return cache;
+}
+
+function errorsOf(cache: Cache): CacheErrorEvent[] {
+  const events: CacheErrorEvent[] = [];
+  cache.on('error', (e) => events.push(e));
+  return events;
+}
+
+const envelope = (codec: number, text: string) => Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, 0, 0]), Buffer.from(text)]);
+
+function expectPrototypesClean(): void {
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTOTYPE_NAMES);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect(({} as Record<string, unknown>).admin).toBeUndefined();
+}
+const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  raw = createClient({ url: server.url });
+  await raw.connect();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+  expectPrototypesClean();
+});
+afterAll(async () => {
+  await raw.close();
+  await server.stop();
+});
+
+describe('forged payloads', () => {
+  const forged: [string, Buffer][] = [
+    ['a superjson payload naming an unregistered class', envelope(Codec.superjson, JSON.stringify({ json: { a: {} }, meta: { values: { a: [['class', 'Evil']] }, v: 1 } }))],
+    ['a superjson payload naming an unknown custom type', envelope(Codec.superjson, JSON.stringify({ json: { a: 1 }, meta: { values: { a: [['custom', 'Evil']] }, v: 1 } }))],
+    ['a superjson payload with __proto__ in a path', envelope(Codec.superjson, '{"json":{"__proto__":{"polluted":"yes"}},"meta":{"values":{"__proto__.polluted":["Date"]},"v":1}}')],
+    ['a superjson payload reaching constructor.prototype', envelope(Codec.superjson, '{"json":{"constructor":{"prototype":{"polluted":"yes"}}},"meta":{"values":{"constructor.prototype.polluted":["Date"]},"v":1}}')],
+    ['a superjson payload with a __proto__ referential path', envelope(Codec.superjson, '{"json":{"a":{"admin":true},"b":null},"meta":{"referentialEqualities":{"a":["__proto__"]},"v":1}}')],
+    ['a JSON payload with a __proto__ key', envelope(Codec.json, '{"__proto__": {"admin": true}, "score": 1}')],
+    ['a JSON payload with a nested __proto__ key', envelope(Codec.json, '{"a": [{"__proto__": {"admin": true}}]}')],
+    ['a payload this SDK did not write', Buffer.from('{"__proto__": {"admin": true}}')],
+  ];
+
+  it.each(forged)('%s is a miss and an error event, and builds nothing', async (_name, payload) => {
+    const cache = make();
+    const errors = errorsOf(cache);
+    const key = cache.keys.key('kv', 'forged').key;
+    await raw.set(key, payload);
+    expect(await cache.get('forged')).toBeNull();
+    expect(await cache.getMany(['forged', 'forged'])).toEqual([null, null]);
+    expect(errors).toHaveLength(3);
+    for (const e of errors) {
+      expect(e.error.code).toBe('E_PAYLOAD_CORRUPT');
+      expect(e.key).toBe(key);
+    }
+    expect(cache.processStats().byKind.kv!.misses).toBe(3);
+    expectPrototypesClean();
+  });
+
+  it('a value with a constructor field is data: it round-trips and changes no prototype', async () => {
+    const cache = make();
+    const value = { constructor: { prototype: { polluted: 'yes' } }, toString: 'not a function', hasOwnProperty: 1 };
+    expect(await cache.set('ctor', value)).toBe(true);
+    const back = (await cache.get<typeof value>('ctor'))!;
+    expect(back).toEqual(value);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expectPrototypesClean();
+  });
+
+  it('refuses to write a value with a __proto__ key or an unregistered class', async () => {
+    const cache = make();
+    await expect(cache.set('p', JSON.parse('{"__proto__": {"admin": true}}'))).rejects.toSatisfy((e) => FinRiskCacheError.hasCode(e, 'E_INVALID_VALUE'));
+    class Unregistered {
+      x = 1;
+    }
+    await expect(cache.set('c', { a: new Unregistered() })).rejects.toThrow(/register the class first/);
+    expect(await raw.exists([cache.keys.key('kv', 'p').key, cache.keys.key('kv', 'c').key])).toBe(0);
+  });
+});
+
+describe('keys built from caller input', () => {
+  const ids = ['*', '?', '[a-z]', 'a*', 'a?c', 'a[bc]', 'a:b', 'a%3Ab', 'a%b', '%', 'a\\*', '\\', 'a b', ' ', 'ü', 'ключ', '顧客', '😀', 'a:*', '*:a', 'CUST001', 'CUST001:credit'];
+
+  it('each id reaches its own key and no other', async () => {
+    const cache = make();
+    for (const id of ids) expect(await cache.set(id, { id })).toBe(true);
+    for (const id of ids) expect(await cache.get(id)).toEqual({ id });
+    const stored = new Set<string>();
+    for await (const batch of cache.scan('')) for (const key of batch) stored.add(key);
+    expect(stored.size).toBe(ids.length);
+    // ':' inside an id is encoded, so `a:b` (one id) and the parts `a`, `b` are different keys.
+    expect(cache.keys.key('kv', 'a:b').key).not.toBe(cache.keys.key('kv', 'a', 'b').key);
+    expect(await cache.get(cache.keys.key('kv', 'a', 'b'))).toBeNull();
+  });
+
+  it('prefix operations treat glob characters literally and stay inside the prefix', async () => {
+    const cache = make();
+    const other = make();
+    for (const id of ids) await cache.set(id, id);
+    await other.set('a', 'other tenant');
+    for (const id of ids) {
+      const expected = ids.filter((k) => k.startsWith(id)).length;
+      expect(await cache.countByPrefix(id), `prefix ${JSON.stringify(id)}`).toBe(expected);
+    }
+    expect(await cache.deleteByPrefix('a*')).toBe(1);
+    expect(await cache.get('a*')).toBeNull();
+    expect(await cache.get('a?c')).toBe('a?c');
+    expect(await cache.deleteByPrefix('*')).toBe(2); // '*' and '*:a', not everything
+    expect(await cache.deleteByPrefix('')).toBe(ids.length - 3);
+    expect(await other.get('a')).toBe('other tenant');
+    expect(server.cli('INFO', 'commandstats')).not.toMatch(/cmdstat_keys:/);
+  });
+
+  it('refuses ids that are empty, too long, or not text', async () => {
+    const cache = make();
+    expect(await cache.set('x'.repeat(512), 1)).toBe(true);
+    for (const bad of ['', 'x'.repeat(513), 'a\nb', 'a\u0000b', 'a\u007fb', '\ud800']) {
+      const error = await cache.set(bad, 1).catch((e: unknown) => e);
+      expect(FinRiskCacheError.hasCode(error, 'E_INVALID_KEY'), JSON.stringify(bad)).toBe(true);
+      await expect(cache.get(bad)).rejects.toSatisfy((e) => FinRiskCacheError.hasCode(e, 'E_INVALID_KEY'));
+    }
+    expect(await cache.countByPrefix('')).toBe(1);
+  });
+});
+
+describe('size limits', () => {
+  it('refuses a value over maxValueBytes and writes nothing; values under it are stored', async () => {
+    const cache = make({ maxValueBytes: 64 * 1024, compressionThreshold: 0 });
+    expect(await cache.set('fits', Buffer.alloc(64 * 1024 - 6))).toBe(true);
+    for (const [key, value] of [['big', Buffer.alloc(64 * 1024)], ['text', 'x'.repeat(70_000)], ['nested', { a: ['y'.repeat(70_000)] }]] as const) {
+      const error = await cache.set(key, value).catch((e: unknown) => e);
+      expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_TOO_LARGE'), key).toBe(true);
+      expect((error as Error).message).toMatch(/limit is 65536/);
+      expect(await raw.exists(cache.keys.key('kv', key).key)).toBe(0);
+    }
+    const batch = await cache.setMany([{ key: 'ok', value: 1 }, { key: 'big', value: Buffer.alloc(70_000) }]).catch((e: unknown) => e);
+    expect(FinRiskCacheError.hasCode(batch, 'E_PAYLOAD_TOO_LARGE')).toBe(true);
+    expect(await raw.exists(cache.keys.key('kv', 'ok').key)).toBe(0); // the whole batch is refused before anything is sent
+  });
+
+  it('a compressible value is measured after compression', async () => {
+    const cache = make({ maxValueBytes: 16 * 1024, compressionThreshold: 1024 });
+    expect(await cache.set('zeros', 'z'.repeat(200_000))).toBe(true);
+    expect(await cache.get('zeros')).toBe('z'.repeat(200_000));
+  });
+});
