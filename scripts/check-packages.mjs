@@ -6,11 +6,11 @@
 // every public entry point there, type-checks a TypeScript consumer against them, and runs the
 // `finrisk-cache` bin against a redis-server it starts (and without one).
 // KEEP_PACK_DIR=1 keeps the temporary folders for a look afterwards.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { startRedis } from './lib/redis.mjs';
 import { publishedPackages, root, step } from './lib/workspace.mjs';
 
 const APP = { name: '@finrisk/finrisk-cache-app', relDir: 'apps/finrisk-cache' };
@@ -112,9 +112,8 @@ try {
 
   step('the finrisk-cache bin, installed');
   const cli = join(consumer, 'node_modules', '.bin', 'finrisk-cache');
-  const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: work, stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
+  redis = await startRedis();
+  const { url } = redis;
   const env = { ...process.env, NO_COLOR: '1' };
   for (const k of Object.keys(env)) if (/^(REDIS_|CACHE_)/.test(k)) delete env[k];
   const cliRun = (...args) => run(cli, args, { cwd: consumer, capture: true, env });
@@ -136,12 +135,12 @@ try {
   expectExit('cache-pred', cliRun('cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75, "decision": "approve"}', '--url', url), 0);
   expectExit('get-pred', cliRun('get-pred', 'CUST001', 'credit', '--json', '--url', url), 0, /0\.75/);
   expectExit('get-pred (miss)', cliRun('get-pred', 'NOBODY', 'credit', '--url', url), 1);
-  redis.kill('SIGKILL');
+  redis.kill();
   expectExit('check (Redis down)', cliRun('check', '--url', url), 3);
 } catch (error) {
   problem(error instanceof Error ? error.message : String(error));
 } finally {
-  if (redis && redis.exitCode === null) redis.kill('SIGKILL');
+  redis?.stop();
   if (process.env.KEEP_PACK_DIR) console.log(`\nkept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }
@@ -151,17 +150,6 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log('\ncheck-packages: every tarball lints, installs outside the workspace, imports and runs');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function smokeScript(entries) {
   return `// Written by scripts/check-packages.mjs: runs in a folder where only the tarballs are installed.
