@@ -1,0 +1,60 @@
+// fast-check arbitraries for the property tests: every kind of value the API accepts, and ids
+// biased towards the characters that could break a key (glob, separator, escape, unicode).
+import fc from 'fast-check';
+import { validateId } from '../keys.js';
+
+const key = fc.string({ unit: 'binary', maxLength: 8 }).filter((k) => k !== '__proto__');
+
+/** Numbers, with NaN, -0, ±Infinity and the edges of doubles. */
+const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Number.NaN, -0, 0, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER + 2));
+
+/** Any text: full unicode (astral planes, combining marks), and lone surrogates. */
+const text = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.string(), fc.constantFrom('\ud800', 'a\udfffb', '"__proto__"', '\u0000'));
+
+const leaf = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  number,
+  text,
+  fc.date({ noInvalidDate: true }),
+  fc.bigInt(),
+  fc.float64Array(),
+  fc.float32Array(),
+  fc.int32Array(),
+  fc.uint8Array(),
+  fc.bigInt64Array(),
+  fc.uint8Array().map((bytes) => Buffer.from(bytes)),
+);
+
+/** Every value the API accepts, nested a few levels: JSON-like values and what superjson adds. */
+export const anyValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.array(tie('value'), { maxLength: 5 }),
+    // Null-prototype objects are accepted too, but come back as plain objects (same data, not the same prototype).
+    fc.dictionary(key, fc.oneof(tie('value'), fc.constant(undefined)), { maxKeys: 5, noNullPrototype: true }),
+    fc.array(fc.tuple(fc.oneof(text, number), tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
+    fc.array(fc.oneof(text, number, fc.bigInt()), { maxLength: 5 }).map((items) => new Set(items)),
+  ),
+})).value;
+
+/** Plain JSON values only (the JSON codec's path). */
+export const jsonValue = fc.jsonValue();
+
+function isValidId(id: string): boolean {
+  try {
+    validateId(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ids a caller could pass: mostly the characters that matter to keys and patterns. */
+export const anyId = fc
+  .oneof(
+    fc.string({ unit: fc.constantFrom('*', '?', '[', ']', '^', '-', '\\', ':', '%', '3', 'A', 'a', ' ', 'ü', '😀', '顧'), minLength: 1, maxLength: 8 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+  )
+  .filter(isValidId);
