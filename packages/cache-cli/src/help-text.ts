@@ -12,6 +12,7 @@ export const EXIT_STATUS_HELP = `Exit statuses (the same for every command):
 /** The environment variables, as printed at the end of `--help`. */
 export const ENVIRONMENT_HELP = `Configuration (flags > environment > .env in the current directory > defaults; see \`finrisk-cache config\`):
   REDIS_URL, REDIS_HOST (localhost), REDIS_PORT (6379), REDIS_DB (0), REDIS_USERNAME, REDIS_PASSWORD,
+  REDIS_CLUSTER_NODES (host:port,...), REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_MASTER,
   REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY, CACHE_BACKEND (auto: Redis, else the embedded store),
   CACHE_LOCAL_PATH, CACHE_KEY_PREFIX (finrisk), CACHE_KEY_LAYOUT (finrisk | finrisk-python),
   CACHE_PREDICTION_TTL (3600), CACHE_FEATURE_TTL (1800), CACHE_MODEL_TTL (86400),

@@ -54,3 +54,19 @@ export function hostName(raw: string): string {
   if (!raw.trim() || /\s/.test(raw)) throw new InvalidArgumentError('expected a host name or address.');
   return raw;
 }
+
+/** Parses a comma-separated list of `host:port` (cluster seeds, sentinels). */
+export function hostPortList(name: string): (raw: string) => string[] {
+  return (raw) => {
+    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    if (items.length === 0) throw new InvalidArgumentError(`${name} expects host:port[,host:port...], e.g. 10.0.0.1:7000,10.0.0.2:7000.`);
+    for (const item of items) {
+      const at = item.lastIndexOf(':');
+      const port = Number(item.slice(at + 1));
+      if (at <= 0 || !/^\d+$/.test(item.slice(at + 1)) || port < 1 || port > 65535 || /\s/.test(item.slice(0, at))) {
+        throw new InvalidArgumentError(`${name}: ${JSON.stringify(item)} is not host:port (port 1 to 65535).`);
+      }
+    }
+    return items;
+  };
+}

@@ -5,7 +5,7 @@ import type { CommandDefinition } from './command-definition.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { GlobalOptions } from './global-options.js';
 import { ENVIRONMENT_HELP, EXAMPLES_HELP, EXIT_STATUS_HELP } from './help-text.js';
-import { hostName, integerIn, redisUrl } from './option-parsers.js';
+import { hostName, hostPortList, integerIn, redisUrl } from './option-parsers.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link buildProgram}. */
@@ -28,6 +28,11 @@ export function buildProgram(io: CliIo, commands: readonly CommandDefinition[], 
     .addOption(new Option('--port <PORT>', 'Redis port (REDIS_PORT)').argParser(integerIn(1, 65535, '--port')))
     .addOption(new Option('--db <N>', 'Redis database number (REDIS_DB)').argParser(integerIn(0, 15, '--db')))
     .addOption(new Option('--backend <NAME>', 'backend (CACHE_BACKEND)').choices(['auto', 'redis', 'local', 'memory']))
+    .addOption(
+      new Option('--cluster-nodes <HOST:PORT,...>', 'Redis Cluster seed nodes, comma-separated (REDIS_CLUSTER_NODES)').argParser(hostPortList('--cluster-nodes')),
+    )
+    .addOption(new Option('--sentinels <HOST:PORT,...>', 'Redis Sentinels, comma-separated (REDIS_SENTINELS)').argParser(hostPortList('--sentinels')))
+    .addOption(new Option('--sentinel-master <NAME>', "the master's name the sentinels watch (REDIS_SENTINEL_MASTER)").argParser(hostName))
     .option('--debug', 'print stack traces and cache errors on stderr')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [COMMAND]', 'show help for a command')
@@ -53,7 +58,7 @@ export function buildProgram(io: CliIo, commands: readonly CommandDefinition[], 
     }
     const after = [
       definition.examples?.length ? `Examples:\n${definition.examples.map((e) => `  ${e}`).join('\n')}` : '',
-      'Global options (--json, --url, --host, --port, --db, --backend, --debug): see finrisk-cache --help.',
+      'Global options (--json, --url, --host, --port, --db, --backend, --cluster-nodes, --sentinels, --sentinel-master, --debug): see finrisk-cache --help.',
       EXIT_STATUS_HELP,
     ].filter(Boolean);
     command.addHelpText('after', `\n${after.join('\n\n')}\n`);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeRedisAddress, type CacheStats } from '@finrisk/cache-core';
 import { rootMessage } from '../command-context.js';
+import { clusterInfoOverrides } from '../cluster-nodes.js';
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { integerIn, positiveNumber, ratio } from '../option-parsers.js';
@@ -70,7 +71,7 @@ export const monitorCommand: CommandDefinition = {
     const checks = options.once === true ? 1 : (options.count as number | undefined) ?? Number.POSITIVE_INFINITY;
     const intervalMs = (options.interval as number) * 1000;
     const viaRedis = config.backend === 'auto' || config.backend === 'redis';
-    const cache = ctx.cache(viaRedis ? { backend: 'redis' } : {});
+    const cache = ctx.cache({ ...(viaRedis ? { backend: 'redis' as const } : {}), ...clusterInfoOverrides(config) });
     // The connection error says why (ECONNREFUSED, a timeout); a failed PING only says "offline".
     let downBecause: string | undefined;
     cache.on('degraded', ({ error }) => (downBecause = rootMessage(error)));

@@ -1,4 +1,5 @@
 import type { CacheStats } from '@finrisk/cache-core';
+import { clusterInfoOverrides, describeNodes, formatNodes, readClusterNodes } from '../cluster-nodes.js';
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode } from '../exit-codes.js';
 import { measureKeyUsage, type KindUsage } from '../key-usage.js';
@@ -58,20 +59,30 @@ export const statsCommand: CommandDefinition = {
   description:
     'Shows the statistics of the backend: status, memory used, maxmemory and its eviction policy, hit rate ' +
     '(server-wide keyspace hits / (hits + misses)), evicted and expired keys. With --keys it also counts the keys ' +
-    'and bytes of each kind (prediction, feature, dataframe, ...) with SCAN, never KEYS.',
+    'and bytes of each kind (prediction, feature, dataframe, ...) with SCAN, never KEYS. On a Redis Cluster the ' +
+    'figures are totals over the masters (the hit rate from the summed counters), followed by one line per node ' +
+    'with its role, memory and clients.',
   options: [{ flags: '--keys', description: 'count keys and bytes per kind (SCAN, with a progress bar on a terminal)' }],
   examples: ['finrisk-cache stats', 'finrisk-cache stats | grep "Hit Rate"', 'finrisk-cache stats --keys', 'finrisk-cache stats --json'],
   async run(ctx, _args, options) {
-    const cache = ctx.cache();
-    const stats = await cache.stats();
+    const cache = ctx.cache(clusterInfoOverrides(ctx.config()));
+    let stats = await cache.stats();
     let usage: KindUsage[] | undefined;
     if (options.keys === true && stats.status !== 'unhealthy') {
       usage = await measureKeyUsage(cache, ctx.out.progress({ label: 'Counting keys' }), stats.keys);
     }
+    const nodes = await readClusterNodes(cache);
+    // As in `check`: a cluster client that knows no answering master has nothing to report on.
+    if (ctx.config().clusterNodes && stats.status !== 'unhealthy' && !nodes?.some((n) => n.role === 'master')) {
+      stats = { ...stats, status: 'unhealthy', error: 'the cluster did not list a master that answers (slots not served?)' };
+    }
     const { process: _process, ...server } = stats;
-    ctx.out.result({ ...server, fallback: cache.isFallback, ...(usage ? { byKind: usage } : {}) }, () => {
+    ctx.out.result({ ...server, fallback: cache.isFallback, ...(nodes ? { nodes } : {}), ...(usage ? { byKind: usage } : {}) }, () => {
       const c = ctx.out.colors;
-      const lines = [formatPairs(statsPairs(stats, c))];
+      const pairs = statsPairs(stats, c);
+      if (nodes) pairs.splice(2, 0, ['Cluster', `${describeNodes(nodes)}; the figures below are totals over the masters`]);
+      const lines = [formatPairs(pairs)];
+      if (nodes) lines.push('', formatNodes(nodes, c));
       if (usage) {
         const rows = usage.map((u) => [u.kind, formatCount(u.keys), formatBytes(u.bytes)]);
         const total = usage.reduce((t, u) => ({ keys: t.keys + u.keys, bytes: t.bytes + u.bytes }), { keys: 0, bytes: 0 });
