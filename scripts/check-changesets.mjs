@@ -96,7 +96,10 @@ if (baseRef) {
     const lastRelease = git('log', '-1', '--format=%H', '--', `${p.relDir}/CHANGELOG.md`);
     const files = changedFiles(lastRelease || EMPTY_TREE, p.relDir);
     const since = lastRelease ? `since its last release (${lastRelease.slice(0, 12)})` : 'and it was never released';
+    // Between `pnpm version-packages` and its commit the changesets are gone and the changelog is new.
+    const releasing = git('status', '--porcelain', '--', `${p.relDir}/CHANGELOG.md`) !== '';
     if (files.length === 0) console.log(`  ok   ${p.name}: unchanged ${since}`);
+    else if (releasing) console.log(`  ok   ${p.name}: being released (CHANGELOG.md not committed yet)`);
     else if (covered.has(p.name)) console.log(`  ok   ${p.name}: ${files.length} file(s) changed ${since}, changeset pending`);
     else missing.push({ p, files, since });
   }
