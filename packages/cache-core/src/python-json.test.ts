@@ -26,3 +26,12 @@ describe('python json', () => {
     expect(() => parsePythonJson('{bad')).toThrow(SyntaxError);
   });
 });
+
+describe('python json safety', () => {
+  it('refuses a __proto__ key, with or without NaN in the text', () => {
+    expect(() => parsePythonJson('{"__proto__": {"polluted": true}}')).toThrow(/__proto__/);
+    expect(() => parsePythonJson('{"a": NaN, "__proto__": {"polluted": true}}')).toThrow(/__proto__/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(parsePythonJson('{"text": "__proto__"}')).toEqual({ text: '__proto__' });
+  });
+});

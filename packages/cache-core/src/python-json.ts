@@ -56,10 +56,12 @@ const NON_FINITE = /NaN|-?Infinity/;
  * Throws a SyntaxError for anything else that is not JSON.
  */
 export function parsePythonJson(text: string): unknown {
+  // A `__proto__` key in stored JSON is refused: it could change a prototype in a caller's merge.
+  const guard = text.includes('"__proto__"');
   try {
-    return JSON.parse(text);
+    return guard ? JSON.parse(text, refuseProto) : JSON.parse(text);
   } catch (error) {
-    if (!NON_FINITE.test(text)) throw error;
+    if (!NON_FINITE.test(text) || (error instanceof SyntaxError && error.message.includes('__proto__'))) throw error;
   }
   // Replace the bare words outside strings with sentinel strings, then revive them.
   let out = '';
@@ -84,10 +86,16 @@ export function parsePythonJson(text: string): unknown {
       i += word.length - 1;
     } else out += c;
   }
-  return JSON.parse(out, (_key, v: unknown) => {
+  return JSON.parse(out, (key: string, v: unknown) => {
+    if (guard) refuseProto(key, v);
     if (v === '\u0000NaN') return Number.NaN;
     if (v === '\u0000Infinity') return Infinity;
     if (v === '\u0000-Infinity') return -Infinity;
     return v;
   });
+}
+
+function refuseProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError('__proto__ is not allowed as a property');
+  return value;
 }

@@ -85,7 +85,9 @@ export function mapRedisError(error: unknown, location: string, command: string)
   } else if (error instanceof ErrorReply) {
     code = 'E_REDIS_COMMAND';
     text = `Redis at ${location} refused ${command}: ${message}`;
-    if (/^(WRONGPASS|NOAUTH|NOPERM)/.test(message)) {
+    // Refused credentials mean no connection at all; a NOPERM for one command is that command's
+    // error (E_REDIS_COMMAND), and must not trip the circuit breaker for every other call.
+    if (/^(WRONGPASS|NOAUTH)/.test(message)) {
       code = 'E_REDIS_UNAVAILABLE';
       text = `Redis at ${location} refused the credentials or the command ${command}: ${message}; check REDIS_USERNAME / REDIS_PASSWORD and the user's ACL`;
     }
