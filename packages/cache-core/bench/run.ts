@@ -2,7 +2,7 @@
 // sequential and with 100 calls in flight, and the cost of the codec. Ratios, not timings.
 import { measure, measureSync, report, startRedisServer, type Measurement, type RatioRow } from '@finrisk/test-utils';
 import { execFileSync } from 'node:child_process';
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, RESP_TYPES } from '@redis/client';
 import { SuperJSON } from 'superjson';
 import { createCache, decodeValue, encodeValue, serializeValue } from '../src/index.js';
 

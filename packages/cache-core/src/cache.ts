@@ -695,6 +695,7 @@ export class Cache {
       expiredKeys: i.expiredKeys,
       keys: i.keys,
       latencyMs,
+      ...(i.nodes ? { nodes: i.nodes } : {}),
       process: this.processStats(),
     };
   }

@@ -47,6 +47,8 @@ export interface CacheStats {
   keys: number;
   /** Round trip of a PING, in ms. */
   latencyMs: number;
+  /** On a Redis Cluster: every node with its role, memory and clients. */
+  nodes?: Array<{ address: string; role: string; usedMemoryBytes: number; connectedClients: number }>;
   /** This process's own reads and writes, per kind. */
   process: {
     hits: number;

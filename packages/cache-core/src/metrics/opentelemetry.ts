@@ -1,4 +1,4 @@
-import { OpenTelemetry } from 'redis';
+import { OpenTelemetry } from '@redis/client';
 import type { Cache, OperationEvent } from '../cache.js';
 
 // Only the parts of @opentelemetry/api used here, so that it stays an optional peer.

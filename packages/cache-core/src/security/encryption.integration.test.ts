@@ -3,7 +3,7 @@
 // an error event. (The keyring itself is unit-tested in encryption.test.ts.)
 import { randomBytes } from 'node:crypto';
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, RESP_TYPES } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CacheErrorEvent } from '../cache.js';
 

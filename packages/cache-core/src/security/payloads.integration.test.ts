@@ -2,7 +2,7 @@
 // payloads (unregistered classes, __proto__, constructor.prototype) are misses with an error event
 // and leave Object.prototype alone; ids from callers reach their own key only; sizes are limited.
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CacheErrorEvent, type CreateCacheOptions } from '../cache.js';
 import { Codec } from '../codec.js';

@@ -1,4 +1,4 @@
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster } from '@redis/client';
 import type { CacheConfig } from '../config.js';
 import { FinRiskCacheError } from '../errors.js';
 import { clusterSlot } from './cluster-slot.js';
@@ -101,13 +101,16 @@ export class RedisClusterStore extends RedisStore {
     return this.run('PING', async () => {
       const start = performance.now();
       const masters = this.#cluster.masters;
+      if (masters.length === 0) {
+        throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis Cluster at ${this.location} lists no master that answers`);
+      }
       const states = await Promise.all(
         masters.map(async (m) => (await this.#cluster.nodeClient(m)).sendCommand(['CLUSTER', 'INFO']) as Promise<string>),
       );
       const latency = performance.now() - start;
       for (const state of states) {
-        if (!/cluster_state:ok/.test(state)) {
-          const served = /cluster_slots_ok:(\d+)/.exec(state)?.[1] ?? '?';
+        const served = Number(/cluster_slots_ok:(\d+)/.exec(state)?.[1] ?? 0);
+        if (!/cluster_state:ok/.test(state) || served < 16384) {
           throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis Cluster at ${this.location} does not serve every slot (${served} of 16384 ok)`);
         }
       }
@@ -115,28 +118,32 @@ export class RedisClusterStore extends RedisStore {
     });
   }
 
-  /** Totals over the masters (hit rate from summed counters) and one entry per node with its role. */
+  /**
+   * Totals over the masters (hit rate from summed counters) and one entry per node with its
+   * role. It visits every node, so it gets a longer deadline than one command: at least 2 s.
+   */
   override info(): Promise<StoreInfo> {
     return this.run('INFO', async () => {
       const masters = this.#cluster.masters;
-      const first = await this.#cluster.nodeClient(masters[0]!);
-      const topology = parseClusterNodes((await first.sendCommand(['CLUSTER', 'NODES'])) as string);
+      const topology = await this.#topology(masters);
       const infos = await Promise.all(
         topology.map(async (node) => {
           // node-redis only holds connections to masters; a replica gets a short-lived one.
           const known = masters.find((m) => m.port === node.port && m.host === node.host);
-          const client = known ? await this.#cluster.nodeClient(known) : await this.#connectTo(node);
+          let client: RedisClient | undefined;
           try {
+            client = known ? await this.#cluster.nodeClient(known) : await this.#connectTo(node);
             const [text, keys] = await Promise.all([client.info(), client.dbSize()]);
             return { node, info: parseInfo(text, keys) };
           } catch {
             return { node, info: undefined };
           } finally {
-            if (!known) client.destroy();
+            if (!known) client?.destroy();
           }
         }),
       );
       const live = infos.filter((i) => i.node.role === 'master' && i.info).map((i) => i.info!);
+      if (live.length === 0) throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `no master of the Redis Cluster at ${this.location} answered INFO`);
       const sum = (pick: (i: StoreInfo) => number) => live.reduce((total, i) => total + pick(i), 0);
       return {
         version: live[0]?.version ?? 'unknown',
@@ -157,7 +164,21 @@ export class RedisClusterStore extends RedisStore {
           connectedClients: info?.connectedClients ?? 0,
         })),
       };
-    });
+    }, 0, 2000);
+  }
+
+  /** `CLUSTER NODES` from the first master that answers. */
+  async #topology(masters: Array<{ host: string; port: number }>): Promise<ReturnType<typeof parseClusterNodes>> {
+    let lastError: unknown;
+    for (const master of masters) {
+      try {
+        const client = await this.#cluster.nodeClient(master);
+        return parseClusterNodes((await client.sendCommand(['CLUSTER', 'NODES'])) as string);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `no master of the Redis Cluster at ${this.location} answered CLUSTER NODES`, { cause: lastError });
   }
 
   async #connectTo(node: { host: string; port: number }): Promise<RedisClient> {

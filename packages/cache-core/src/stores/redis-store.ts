@@ -5,7 +5,7 @@ import {
   ErrorReply,
   RESP_TYPES,
   type RedisClientOptions,
-} from 'redis';
+} from '@redis/client';
 import type { CacheConfig } from '../config.js';
 import { describeRedisAddress, maskUrl } from '../config.js';
 import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
@@ -200,9 +200,9 @@ export class RedisStore implements CacheStore {
    * written; a written command waits for its reply forever (a frozen server would hang the
    * caller), so the deadline is enforced here. Writes get 1 ms more per 64 KiB they carry.
    */
-  protected run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0): Promise<T> {
+  protected run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0, minimumMs = 0): Promise<T> {
     if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
-    const limitMs = this.#timeoutMs + (payloadBytes >> 16);
+    const limitMs = Math.max(this.#timeoutMs + (payloadBytes >> 16), minimumMs);
     // One promise and one timer per command: this is the hot path of every cache call.
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {

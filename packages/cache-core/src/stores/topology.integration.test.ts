@@ -99,7 +99,7 @@ describe('Redis Cluster', () => {
       expect(stats.keys).toBe(50);
       expect(stats.keyspaceHits).toBeGreaterThanOrEqual(50);
       expect(stats.keyspaceMisses).toBeGreaterThanOrEqual(1);
-      const nodes = (await cache.store!.info()).nodes!;
+      const nodes = stats.nodes!;
       expect(nodes).toHaveLength(6);
       expect(nodes.filter((n) => n.role === 'master')).toHaveLength(3);
       expect(await cache.countByPrefix('k')).toBe(50);
@@ -123,6 +123,14 @@ describe('Redis Cluster', () => {
         check = await cache.checkConnection();
       }
       expect(check.ok).toBe(false);
+      // A cache created after the failure (its client may know fewer masters) agrees.
+      const fresh = createCache({ clusterNodes: own.seeds.split(','), backend: 'redis', envFile: false, env: {}, commandTimeoutMs: 2000 });
+      try {
+        expect((await fresh.checkConnection()).ok).toBe(false);
+        expect((await fresh.stats()).status).toBe('unhealthy');
+      } finally {
+        await fresh.close();
+      }
     } finally {
       await cache.close();
       await own.stop();
