@@ -192,6 +192,8 @@ describe.each(topologies)('frames on Redis ($name)', (topology) => {
       fresh({ chunkBytes: 16 * 1024 });
       const events: FrameErrorEvent[] = [];
       frames.on('error', (e) => events.push(e));
+      const atCache: string[] = [];
+      cache.on('error', (e) => atCache.push(`${e.kind}:${e.error.code}`));
       await frames.cacheDataFrame('fragile', aq.table({ x: Array.from({ length: 10_000 }, (_, i) => i * 2) }));
       const [first, second] = chunkKeysOf('fragile').sort();
       // Same length, one bit flipped: only the checksum can tell.
@@ -207,6 +209,9 @@ describe.each(topologies)('frames on Redis ($name)', (topology) => {
       expect(await frames.getCachedDataFrame('fragile')).toBeNull();
       expect(events.at(-1)!.error.reason).toBe('CHUNK_MISSING');
       expect(events.at(-1)!.key).toBe(first);
+      // the cache's own listeners (services, metrics) hear both
+      expect(atCache).toHaveLength(2);
+      expect(atCache.every((e) => e.startsWith('dataframe:'))).toBe(true);
     });
 
     it('sets the TTL on the manifest and every chunk, on the server', async () => {

@@ -80,6 +80,8 @@ export class FrameCache {
       cache,
       options: this.options,
       emitError: (event) => {
+        // Also to the cache's own listeners and error counts (services and metrics watch those).
+        cache.reportError({ error: event.error, operation: event.operation, kind: 'dataframe', ...(event.key ? { key: event.key } : {}) });
         for (const listener of this.#listeners) {
           try {
             listener(event);

@@ -121,8 +121,13 @@ describe('schemas', () => {
     const typed = createMlCache(cache, { predictionSchema: zodPrediction });
     const seen: MlCacheErrorEvent[] = [];
     typed.on('error', (e) => seen.push(e));
+    const atCache: string[] = [];
+    const off = cache.on('error', (e) => atCache.push(e.error.code));
     expect(await typed.getCachedPrediction('C1', 'credit')).toBeNull();
+    off();
     expect(seen).toHaveLength(1);
+    // the cache's own listeners (services, metrics) hear it too
+    expect(atCache).toEqual(['E_SCHEMA']);
     expect(seen[0]?.error.code).toBe('E_SCHEMA');
     expect(seen[0]?.key).toBe(ml.keys.prediction('C1', 'credit').key);
   });

@@ -75,7 +75,7 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   /**
    * Listens to problems cache-ml met without throwing: a cached value that failed its schema or
    * is not in cache-ml's format (a miss), a failed background refresh. Returns an unsubscribe
-   * function. Backend failures are reported by `cache.on('error')`.
+   * function. Backend failures are reported by `cache.on('error')`, which also hears these.
    */
   on(event: 'error', listener: (event: MlCacheErrorEvent) => void): () => void {
     if (event !== 'error') throw new FinRiskCacheError('E_INVALID_VALUE', `unknown event ${String(event)}; cache-ml emits 'error'`);
@@ -84,6 +84,9 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   }
 
   #emit(event: MlCacheErrorEvent): void {
+    // Also to the cache's own listeners (and its error counts), so that a service watching
+    // `cache.on('error')` and the metrics adapters see schema failures and failed refreshes too.
+    this.cache.reportError(event);
     for (const listener of this.#listeners) {
       try {
         listener(event);

@@ -155,7 +155,7 @@ export class ReadThrough {
         await this.#computeAndWrite(slot, compute, generation);
       } catch (error) {
         this.#report({
-          error: toCacheError(error, 'E_INTERNAL', `refreshing the stale value of ${slot.key.key} failed (the stale value is served until its grace period ends)`),
+          error: toCacheError(error, 'E_COMPUTE', `refreshing the stale value of ${slot.key.key} failed (the stale value is served until its grace period ends)`),
           operation: 'refresh',
           kind: slot.key.kind,
           key: slot.key.key,
