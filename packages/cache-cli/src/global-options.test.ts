@@ -45,4 +45,14 @@ describe('config rows', () => {
     const row = configRows(config).find((r) => r.variable === 'REDIS_URL');
     expect(row?.value).toBe('redis://user:***@h:6379/0');
   });
+
+  it('shows the breaker settings and the encryption key id, never the key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = resolveConfig(cacheOptionsFromFlags({}, { CACHE_ENCRYPTION_KEYS: `k2026:${key}`, CACHE_BREAKER_THRESHOLD: '9' }, emptyDir()));
+    const rows = Object.fromEntries(configRows(config).map((r) => [r.variable, r]));
+    expect(rows.CACHE_BREAKER_THRESHOLD).toMatchObject({ value: '9', source: 'environment' });
+    expect(rows.CACHE_BREAKER_COOLDOWN_MS).toMatchObject({ value: '1000', source: 'default' });
+    expect(rows.CACHE_ENCRYPTION_KEYS).toMatchObject({ value: '*** (active key id k2026)', source: 'environment' });
+    expect(JSON.stringify(rows)).not.toContain(key);
+  });
 });

@@ -54,6 +54,10 @@ export function configRows(config: CacheConfig): ConfigRow[] {
     row('CACHE_COMPRESSION_THRESHOLD', 'compressionThreshold', config.compressionThreshold),
     row('CACHE_MAX_VALUE_BYTES', 'maxValueBytes', config.maxValueBytes),
     row('CACHE_STRICT', 'strict', config.strict),
+    row('CACHE_BREAKER_THRESHOLD', 'breakerThreshold', config.breakerThreshold),
+    row('CACHE_BREAKER_COOLDOWN_MS', 'breakerCooldownMs', config.breakerCooldownMs),
+    // Key ids only: the keys themselves are never shown.
+    row('CACHE_ENCRYPTION_KEYS', 'encryption', config.keyring ? `*** (active key id ${config.keyring.activeKeyId})` : undefined),
   ];
 }
 
