@@ -41,7 +41,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+/** The redis-server binary: `REDIS_SERVER_BIN`, read at each start, or `redis-server` on the PATH. */
+const redisServerBin = () => process.env.REDIS_SERVER_BIN ?? 'redis-server';
 
 /** Thrown when `redis-server` is not installed, so that a missing binary reads as such and not as a hang. */
 export class RedisServerMissingError extends Error {
@@ -49,10 +50,11 @@ export class RedisServerMissingError extends Error {
 }
 
 function assertRedisInstalled(): void {
-  const probe = spawnSync(REDIS_SERVER_BIN, ['--version'], { encoding: 'utf8' });
+  const bin = redisServerBin();
+  const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new RedisServerMissingError(
-      `${REDIS_SERVER_BIN} was not found or did not run (${probe.error?.message ?? `exit ${probe.status}`}). ` +
+      `${bin} was not found or did not run (${probe.error?.message ?? `exit ${probe.status}`}). ` +
         'Install it (Debian: apt-get install redis-server) or set REDIS_SERVER_BIN to its path.',
     );
   }
@@ -146,7 +148,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         '--loglevel', 'warning',
         ...(options.args ?? []),
       ];
-      const proc = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(redisServerBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
       proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
       proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
       live.add(proc);
