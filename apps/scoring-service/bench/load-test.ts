@@ -27,7 +27,11 @@ export interface CaseResult {
   /** Latency percentiles, in ms. */
   p50Ms: number;
   p99Ms: number;
-  /** Prediction reads that found a value in Redis, 0..1 (the service's own counters, from `/metrics`). */
+  /**
+   * Share of the answered requests whose prediction came from Redis, 0..1: prediction hits counted
+   * by the service's own `/metrics`, over 200 answers. (Not hits / (hits + misses): while Redis is
+   * down the cache counts failed or refused reads as neither.)
+   */
   hitRate: number;
   /** Answers per status code. */
   statuses: Record<string, number>;
@@ -112,12 +116,9 @@ async function scrapePredictionCounters(url: string): Promise<PredictionCounters
   return { predictionHits: read('hits_total'), predictionMisses: read('misses_total') };
 }
 
-// Hit rate between two scrapes. Requests that joined a compute already running for the same
-// customer (single flight) read nothing, so they count neither way.
-function hitRateBetween(from: PredictionCounters, to: PredictionCounters): number {
-  const hits = to.predictionHits - from.predictionHits;
-  const reads = hits + to.predictionMisses - from.predictionMisses;
-  return reads === 0 ? 0 : hits / reads;
+// Share of `answered` requests served from Redis between two scrapes.
+function hitRateBetween(from: PredictionCounters, to: PredictionCounters, answered: number): number {
+  return answered === 0 ? 0 : (to.predictionHits - from.predictionHits) / answered;
 }
 
 class Tally {
@@ -143,6 +144,7 @@ async function runCase(
   const after = new Tally();
   const zero: PredictionCounters = { predictionHits: 0, predictionMisses: 0 };
   let atKill = zero;
+  let answeredAtKill = 0;
   let killed = false;
   let healthzStatus = 0;
   let killTimer: NodeJS.Timeout | undefined;
@@ -163,6 +165,7 @@ async function runCase(
       killTimer = setTimeout(() => {
         void (async () => {
           atKill = await scrapePredictionCounters(service.url);
+          answeredAtKill = before.statuses['200'] ?? 0;
           await redis.kill();
           killed = true;
           healthzStatus = (await fetch(`${service.url}/healthz`)).status;
@@ -183,14 +186,14 @@ async function runCase(
       reqPerSec: result.requests.total / result.duration,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
-      hitRate: hitRateBetween(zero, end),
+      hitRate: hitRateBetween(zero, end, all.statuses['200'] ?? 0),
       statuses: all.statuses,
       errors: result.errors,
       metrics: end,
     };
     if (killHalfWay) {
-      outcome.hitRateBeforeKill = hitRateBetween(zero, atKill);
-      outcome.afterKill = { requests: after.requests, statuses: after.statuses, hitRate: hitRateBetween(atKill, end), healthzStatus };
+      outcome.hitRateBeforeKill = hitRateBetween(zero, atKill, answeredAtKill);
+      outcome.afterKill = { requests: after.requests, statuses: after.statuses, hitRate: hitRateBetween(atKill, end, (all.statuses['200'] ?? 0) - answeredAtKill), healthzStatus };
     }
     return outcome;
   } finally {
