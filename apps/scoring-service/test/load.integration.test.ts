@@ -33,7 +33,6 @@ describe('load test, short form', () => {
     expect(without!.metrics.predictionHits + without!.metrics.predictionMisses).toBe(0);
 
     // Redis was down for the second half: requests kept coming, all 200, all computed.
-    expect(killed!.hitRateBeforeKill).toBeGreaterThan(0);
     expect(killed!.afterKill!.requests).toBeGreaterThan(0);
     expect(Object.keys(killed!.afterKill!.statuses)).toEqual(['200']);
     expect(killed!.afterKill!.healthzStatus).toBe(503);
