@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRaw } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 import { SuperJSON } from 'superjson';
 import { FinRiskCacheError } from './errors.js';
 
@@ -32,6 +32,13 @@ export const Compression = { none: 0, deflate: 1 } as const;
 const deflateRawAsync = promisify(deflateRaw);
 const inflateRawAsync = promisify(inflateRaw);
 
+/**
+ * Below this size (de)compression runs on the calling thread: a trip through libuv's thread pool
+ * costs more than deflating a few tens of KB at level 1 (measured: bench/compression.ts). Larger
+ * values go to the pool so that the event loop is not held up by a multi-MB artifact.
+ */
+const SYNC_ZLIB_MAX_BYTES = 256 * 1024;
+
 /** The decoded header of a stored payload. */
 export interface EnvelopeHeader {
   version: number;
@@ -42,7 +49,7 @@ export interface EnvelopeHeader {
 
 /** Settings of {@link encodeValue}. */
 export interface EncodeOptions {
-  /** Compress when the encoded value reaches this many bytes. @default 4096 */
+  /** Compress when the encoded value reaches this many bytes. @default 16384 */
   compressionThreshold?: number;
   /** Refuse values larger than this many bytes (after compression). @default 128 MiB */
   maxValueBytes?: number;
@@ -247,11 +254,12 @@ export function serializeValue(value: unknown): Buffer {
  * pays. Throws E_INVALID_VALUE or E_PAYLOAD_TOO_LARGE.
  */
 export async function encodeValue(value: unknown, options: EncodeOptions = {}): Promise<Buffer> {
-  const threshold = options.compressionThreshold ?? 4096;
+  const threshold = options.compressionThreshold ?? 16384;
   const maxBytes = options.maxValueBytes ?? 128 * 1024 * 1024;
   let out = serializeValue(value);
   if (options.compress !== false && threshold > 0 && out.byteLength >= threshold) {
-    const body = await deflateRawAsync(out.subarray(HEADER_BYTES), { level: 1 });
+    const input = out.subarray(HEADER_BYTES);
+    const body = input.byteLength <= SYNC_ZLIB_MAX_BYTES ? deflateRawSync(input, { level: 1 }) : await deflateRawAsync(input, { level: 1 });
     if (body.byteLength < out.byteLength - HEADER_BYTES) {
       const compressed = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
       out.copy(compressed, 0, 0, HEADER_BYTES);
@@ -299,7 +307,7 @@ export async function decodeValue(payload: Uint8Array): Promise<unknown> {
   let body = Buffer.from(payload.buffer, payload.byteOffset + HEADER_BYTES, payload.byteLength - HEADER_BYTES);
   if (header.compression === Compression.deflate) {
     try {
-      body = await inflateRawAsync(body);
+      body = body.byteLength <= SYNC_ZLIB_MAX_BYTES / 4 ? inflateRawSync(body) : await inflateRawAsync(body);
     } catch (error) {
       throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value does not decompress: ${(error as Error).message}`, { cause: error });
     }

@@ -72,7 +72,7 @@ export interface CacheOptions {
   commandTimeoutMs?: number;
   /** How long `auto` waits for Redis before it falls back to the local store, in ms. @default 1000 (`CACHE_CONNECT_TIMEOUT_MS`) */
   connectTimeoutMs?: number;
-  /** Values whose encoded size reaches this many bytes are compressed. @default 4096 (`CACHE_COMPRESSION_THRESHOLD`) */
+  /** Values whose encoded size reaches this many bytes are compressed. @default 16384 (`CACHE_COMPRESSION_THRESHOLD`; chosen by measurement: bench/compression.ts) */
   compressionThreshold?: number;
   /** Largest value accepted, in bytes after encoding. @default 134217728 (128 MiB, `CACHE_MAX_VALUE_BYTES`) */
   maxValueBytes?: number;
@@ -329,7 +329,7 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
   const commandTimeoutMs = int('commandTimeoutMs', options.commandTimeoutMs, 'CACHE_COMMAND_TIMEOUT_MS', 250, 1, 600_000);
   const connectTimeoutMs = int('connectTimeoutMs', options.connectTimeoutMs, 'CACHE_CONNECT_TIMEOUT_MS', 1000, 1, 600_000);
   const compressionThreshold = int(
-    'compressionThreshold', options.compressionThreshold, 'CACHE_COMPRESSION_THRESHOLD', 4096, 0, 2 ** 31 - 1,
+    'compressionThreshold', options.compressionThreshold, 'CACHE_COMPRESSION_THRESHOLD', 16384, 0, 2 ** 31 - 1,
   );
   const maxValueBytes = int('maxValueBytes', options.maxValueBytes, 'CACHE_MAX_VALUE_BYTES', 128 * 1024 * 1024, 1, 512 * 1024 * 1024);
   const strictRaw = pick('strict', options.strict, 'CACHE_STRICT');
