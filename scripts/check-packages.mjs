@@ -80,9 +80,17 @@ try {
     else console.log(`  publint --strict: ${/All good/.test(lint.stdout) ? 'all good' : lint.stdout.trim()}`);
 
     // ESM-only packages: the esm-only profile leaves out the CommonJS `require` resolutions.
-    const types = run(bin('attw'), [tgz, '--profile', 'esm-only', '--format', 'ascii', '--no-color'], { capture: true, env: { ...process.env, NO_COLOR: '1' } });
-    if (types.status !== 0) problem(`${p.name}: attw failed\n${types.stdout}${types.stderr}`);
-    else console.log('  attw --profile esm-only: no problems');
+    // attw exits 0 for a package without any types at all, so its JSON says whether it found them.
+    const types = run(bin('attw'), [tgz, '--profile', 'esm-only', '--format', 'json'], { capture: true });
+    let report;
+    try {
+      report = JSON.parse(types.stdout);
+    } catch {
+      report = undefined;
+    }
+    if (types.status !== 0 || !report) problem(`${p.name}: attw failed\n${types.stdout.slice(0, 4000)}${types.stderr}`);
+    else if (report.analysis?.types === false) problem(`${p.name}: attw found no type declarations in the tarball`);
+    else console.log('  attw --profile esm-only: no problems, types found');
   }
 
   step(`npm install of the tarballs into ${consumer}`);
