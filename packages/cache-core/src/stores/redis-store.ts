@@ -85,6 +85,9 @@ export function mapRedisError(error: unknown, location: string, command: string)
   } else if (error instanceof ErrorReply) {
     code = 'E_REDIS_COMMAND';
     text = `Redis at ${location} refused ${command}: ${message}`;
+    if (message.startsWith('NOPERM')) {
+      text += "; the user's ACL does not allow it (SECURITY.md lists the commands and key pattern the SDK needs)";
+    }
     // Refused credentials mean no connection at all; a NOPERM for one command is that command's
     // error (E_REDIS_COMMAND), and must not trip the circuit breaker for every other call.
     if (/^(WRONGPASS|NOAUTH)/.test(message)) {
