@@ -2,6 +2,7 @@ import { getCache, type Cache } from '@finrisk/cache-core';
 import { MlCache } from './ml-cache.js';
 import type { CachedEntry } from './stored-entry.js';
 import type {
+  ClearOptions,
   FeatureEntry,
   PredictionEntry,
   PredictionReadOptions,
@@ -64,8 +65,8 @@ export function invalidateModelPredictions(modelType: string): Promise<boolean> 
 }
 
 /** {@link MlCache.clearPredictionCache} on the process-wide cache. */
-export function clearPredictionCache(customerId?: string): Promise<number> {
-  return getMlCache().clearPredictionCache(customerId);
+export function clearPredictionCache(customerId?: string, options?: ClearOptions): Promise<number> {
+  return getMlCache().clearPredictionCache(customerId, options);
 }
 
 /** {@link MlCache.cacheFeatures} on the process-wide cache. */
@@ -99,8 +100,8 @@ export function getOrComputeFeatures<T extends object = Record<string, unknown>>
 }
 
 /** {@link MlCache.clearFeatureCache} on the process-wide cache. */
-export function clearFeatureCache(customerId?: string): Promise<number> {
-  return getMlCache().clearFeatureCache(customerId);
+export function clearFeatureCache(customerId?: string, options?: ClearOptions): Promise<number> {
+  return getMlCache().clearFeatureCache(customerId, options);
 }
 
 /** {@link MlCache.cacheModelArtifacts} on the process-wide cache. */
@@ -119,6 +120,6 @@ export function getOrComputeModelArtifacts<A = unknown>(modelName: string, versi
 }
 
 /** {@link MlCache.clearModelCache} on the process-wide cache. */
-export function clearModelCache(modelName?: string): Promise<number> {
-  return getMlCache().clearModelCache(modelName);
+export function clearModelCache(modelName?: string, options?: ClearOptions): Promise<number> {
+  return getMlCache().clearModelCache(modelName, options);
 }

@@ -26,6 +26,7 @@ export { MlKeys } from './ml-keys.js';
 export { SingleFlight } from './single-flight.js';
 export { FinRiskCacheError } from './errors.js';
 export type {
+  ClearOptions,
   FeatureEntry,
   LockOptions,
   MlCacheErrorEvent,

@@ -102,6 +102,20 @@ describe('predictions', () => {
     expect(await ml.getCachedPredictions(['CUST001', 'CUST0011', 'CUST001:x'], 'credit')).toEqual([null, { id: 'CUST0011' }, { id: 'CUST001:x' }]);
     expect(await ml.clearPredictionCache()).toBe(2);
   });
+
+  it('counts what a clear would delete with dryRun, and deletes nothing', async () => {
+    for (const id of ['CUST001', 'CUST0011']) await ml.cacheModelPrediction(id, 'credit', { id });
+    await ml.cacheFeatures('CUST001', { x: 1 });
+    await ml.cacheModelArtifacts('credit', 'v1', { a: 1 });
+    expect(await ml.clearPredictionCache('CUST001', { dryRun: true })).toBe(1);
+    expect(await ml.clearPredictionCache(undefined, { dryRun: true })).toBe(2);
+    expect(await ml.clearFeatureCache('CUST001', { dryRun: true })).toBe(1);
+    expect(await ml.clearFeatureCache('NOBODY', { dryRun: true })).toBe(0);
+    expect(await ml.clearModelCache(undefined, { dryRun: true })).toBe(1);
+    expect(await ml.getCachedPrediction('CUST001', 'credit')).toEqual({ id: 'CUST001' });
+    expect(await ml.getCachedFeatures('CUST001')).toEqual({ x: 1 });
+    expect(await ml.getCachedModelArtifacts('credit', 'v1')).toEqual({ a: 1 });
+  });
 });
 
 describe('schemas', () => {

@@ -3,6 +3,7 @@ import { invalidConfig } from './errors.js';
 import { GenerationTracker } from './generations.js';
 import { MlKeys } from './ml-keys.js';
 import type {
+  ClearOptions,
   FeatureEntry,
   MlCacheErrorEvent,
   MlCacheOptions,
@@ -356,18 +357,20 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   /**
    * Deletes cached predictions: one customer's, of every model (exactly that customer: the id is
    * literal, so `*` is only the customer named `*`), or every customer's. Uses SCAN and UNLINK,
-   * never KEYS. Returns how many keys were deleted (0 when the backend failed).
+   * never KEYS. Returns how many keys were deleted (0 when the backend failed), or with `dryRun`
+   * how many would be.
    */
-  async clearPredictionCache(customerId?: string): Promise<number> {
+  async clearPredictionCache(customerId?: string, options: ClearOptions = {}): Promise<number> {
     if (this.keys.isPython && customerId !== undefined) {
       this.keys.prediction(customerId, 'm'); // validates the id
       const matches: CacheKey[] = [];
       for await (const batch of this.cache.scan(this.keys.predictionPrefix())) {
         for (const key of batch) if (this.keys.pythonCustomerOf(key) === customerId) matches.push({ kind: 'prediction', key });
       }
-      return this.cache.deleteMany(matches);
+      return options.dryRun ? matches.length : this.cache.deleteMany(matches);
     }
-    return this.cache.deleteByPrefix(this.keys.predictionPrefix(customerId));
+    const prefix = this.keys.predictionPrefix(customerId);
+    return options.dryRun ? this.cache.countByPrefix(prefix) : this.cache.deleteByPrefix(prefix);
   }
 
   // ---------------------------------------------------------------- features
@@ -452,10 +455,14 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     return this.#readThrough.run(slot, compute, this.#lockFor(options.lock));
   }
 
-  /** Deletes one customer's features (exactly that id), or every customer's (SCAN and UNLINK). Returns how many keys were deleted. */
-  async clearFeatureCache(customerId?: string): Promise<number> {
-    if (customerId !== undefined) return (await this.cache.delete(this.keys.feature(customerId))) ? 1 : 0;
-    return this.cache.deleteByPrefix(this.keys.featurePrefix());
+  /** Deletes one customer's features (exactly that id), or every customer's (SCAN and UNLINK). Returns how many keys were deleted, or with `dryRun` how many would be. */
+  async clearFeatureCache(customerId?: string, options: ClearOptions = {}): Promise<number> {
+    if (customerId !== undefined) {
+      const key = this.keys.feature(customerId);
+      return (await (options.dryRun ? this.cache.exists(key) : this.cache.delete(key))) ? 1 : 0;
+    }
+    const prefix = this.keys.featurePrefix();
+    return options.dryRun ? this.cache.countByPrefix(prefix) : this.cache.deleteByPrefix(prefix);
   }
 
   // ---------------------------------------------------------------- artifacts
@@ -506,9 +513,10 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     return this.#readThrough.run(slot, compute, this.#lockFor(options.lock));
   }
 
-  /** Deletes every version of one model's artifacts, or every model's (SCAN and UNLINK). Returns how many keys were deleted. */
-  async clearModelCache(modelName?: string): Promise<number> {
-    return this.cache.deleteByPrefix(this.keys.artifactPrefix(modelName));
+  /** Deletes every version of one model's artifacts, or every model's (SCAN and UNLINK). Returns how many keys were deleted, or with `dryRun` how many would be. */
+  async clearModelCache(modelName?: string, options: ClearOptions = {}): Promise<number> {
+    const prefix = this.keys.artifactPrefix(modelName);
+    return options.dryRun ? this.cache.countByPrefix(prefix) : this.cache.deleteByPrefix(prefix);
   }
 }
 

@@ -35,6 +35,12 @@ export interface MlCacheOptions<P extends object = Record<string, unknown>, F ex
   generationRefreshMs?: number;
 }
 
+/** Options of the clear functions. */
+export interface ClearOptions {
+  /** Count what would be deleted and delete nothing. @default false */
+  dryRun?: boolean;
+}
+
 /** Options of a single write. */
 export interface WriteOptions {
   /** Seconds to live; `null` keeps the value until it is deleted. @default the configured TTL of the kind */

@@ -75,6 +75,8 @@ describe.each(topologies)("finrisk-python layout: the Python service's keys and 
     for (const [model, id] of [['credit', 'K1'], ['fraud', 'K1'], ['credit', 'K10'], ['credit', 'x:K1'], ['credit', '*']]) {
       redis.cli('SET', `prediction:${model}:${id}`, '{"s": 1}');
     }
+    expect(await py.clearPredictionCache('K1', { dryRun: true })).toBe(2);
+    expect(redis.cli('EXISTS', 'prediction:credit:K1')).toBe('1');
     expect(await py.clearPredictionCache('K1')).toBe(2);
     expect(redis.deployment.exists('prediction:credit:K10', 'prediction:credit:x:K1', 'prediction:credit:*')).toBe(3);
     expect(await py.clearPredictionCache('*')).toBe(1);

@@ -14,10 +14,7 @@ export const clearFeatCommand: CommandDefinition = {
     const customer = options.customer as string | undefined;
     const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
-    let count: number;
-    if (!dryRun) count = await ml.clearFeatureCache(customer);
-    else if (customer !== undefined) count = (await ml.cache.exists(ml.keys.feature(customer))) ? 1 : 0;
-    else count = await ml.cache.countByPrefix(ml.keys.featurePrefix());
+    const count = await ml.clearFeatureCache(customer, { dryRun });
     reportClear(ctx, count, customer === undefined ? 'features of every customer' : `features of ${customer}`, dryRun);
   },
 };

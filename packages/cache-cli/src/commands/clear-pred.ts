@@ -1,19 +1,7 @@
-import type { MlCache } from '@finrisk/cache-ml';
 import type { CommandDefinition } from '../command-definition.js';
 import { DRY_RUN_OPTION } from '../common-options.js';
 import { openMlCache } from '../ml-access.js';
 import { reportClear } from './clear-output.js';
-
-/** How many prediction keys {@link MlCache.clearPredictionCache} would delete. */
-async function countPredictions(ml: MlCache, customer: string | undefined): Promise<number> {
-  if (!ml.keys.isPython || customer === undefined) return ml.cache.countByPrefix(ml.keys.predictionPrefix(customer));
-  ml.keys.prediction(customer, 'm'); // validates the id as the clear would
-  let count = 0;
-  for await (const batch of ml.cache.scan(ml.keys.predictionPrefix())) {
-    count += batch.filter((key) => ml.keys.pythonCustomerOf(key) === customer).length;
-  }
-  return count;
-}
 
 /** `clear-pred [--customer ID]`: the guide's `clear_prediction_cache`. */
 export const clearPredCommand: CommandDefinition = {
@@ -26,7 +14,7 @@ export const clearPredCommand: CommandDefinition = {
     const customer = options.customer as string | undefined;
     const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
-    const count = dryRun ? await countPredictions(ml, customer) : await ml.clearPredictionCache(customer);
+    const count = await ml.clearPredictionCache(customer, { dryRun });
     reportClear(ctx, count, customer === undefined ? 'predictions of every customer' : `predictions of ${customer}`, dryRun);
   },
 };
