@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedisServer, type RedisServer } from './redis-server.ts';
 
@@ -186,11 +187,11 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       await sleep(50);
     }
     const sentinels: RedisServer[] = [];
+    const configDirs: string[] = [];
     const quorum = Math.floor((options.sentinels ?? 3) / 2) + 1;
     for (let i = 0; i < (options.sentinels ?? 3); i++) {
-      const { mkdtempSync } = await import('node:fs');
-      const { tmpdir } = await import('node:os');
       const dir = mkdtempSync(join(tmpdir(), 'finrisk-sentinel-'));
+      configDirs.push(dir);
       const conf = join(dir, 'sentinel.conf');
       const lines = [
         `sentinel monitor ${masterName} 127.0.0.1 ${master.port} ${quorum}`,
@@ -224,6 +225,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       },
       async stop() {
         await Promise.all(started.map((s) => s.stop()));
+        for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
       },
     };
     // Wait until every sentinel sees the others and the replicas.
