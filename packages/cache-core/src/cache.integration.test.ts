@@ -122,6 +122,21 @@ describe('cache on Redis', () => {
     expect(gets() - get0).toBe(0);
   });
 
+  it('reads a large batch as a few pipelined MGETs, large compressed values and misses in their places', async () => {
+    const cache = make();
+    // ~700 KB of poorly compressible JSON: deflated and inflated off the thread (a promise inside
+    // the batch, both ways); the small values are coded inline.
+    const big = { weights: Array.from({ length: 100_000 }, (_, i) => (i * 2654435761) % 1000003) };
+    const entries = Array.from({ length: 2500 }, (_, i) => ({ key: `batch${i}`, value: i % 1000 === 7 ? big : { i } }));
+    expect(await cache.setMany(entries.filter((_, i) => i % 11 !== 5))).toBe(true);
+    const calls = () => Number(/cmdstat_mget:calls=(\d+)/.exec(server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+    const before = calls();
+    const values = await cache.getMany(entries.map((e) => e.key));
+    expect(calls() - before).toBe(3); // 1,000 keys per MGET
+    expect(values).toEqual(entries.map((e, i) => (i % 11 === 5 ? null : e.value)));
+    expect(server.cli('GETRANGE', cache.keys.key('kv', 'batch7').key, '4', '4')).toBe('\x01'); // compressed
+  });
+
   it('deletes by prefix with SCAN, treating glob characters literally', async () => {
     const cache = make();
     for (const key of ['*', '*x', 'CUST[0-9]:1', 'CUST1', 'CUST[0-9]:2', 'other']) await cache.set(key, key);

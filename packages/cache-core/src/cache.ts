@@ -1,5 +1,5 @@
 import { CircuitBreaker } from './circuit-breaker.js';
-import { decodeValue, encodeValue, readHeader } from './codec.js';
+import { decodeValueFast, encodeValueFast, ENVELOPE_MAGIC_0, ENVELOPE_MAGIC_1, HEADER_BYTES } from './codec.js';
 import { describeRedisAddress, resolveConfig, type CacheConfig, type CacheOptions, type TtlConfig } from './config.js';
 import { FinRiskCacheError, toCacheError, type CacheErrorCode } from './errors.js';
 import { KeySchema, type CacheKey } from './keys.js';
@@ -392,7 +392,8 @@ export class Cache {
     this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);
   }
 
-  async #encode(ref: CacheKey, value: unknown, compress?: boolean): Promise<Uint8Array> {
+  /** Encodes a value for `ref`; a promise only when a large value is deflated off the thread. */
+  #encode(ref: CacheKey, value: unknown, compress?: boolean): Uint8Array | Promise<Uint8Array> {
     if (ref.format === 'json') {
       const bytes = Buffer.from(pythonJsonDumps(value), 'utf8');
       if (bytes.byteLength > this.config.maxValueBytes) {
@@ -400,7 +401,11 @@ export class Cache {
       }
       return bytes;
     }
-    const envelope = await encodeValue(value, compress === false ? { ...this.config, compress } : this.config);
+    const envelope = encodeValueFast(value, compress === false ? { ...this.config, compress } : this.config);
+    return envelope instanceof Promise ? envelope.then((e) => this.#seal(ref, e)) : this.#seal(ref, envelope);
+  }
+
+  #seal(ref: CacheKey, envelope: Buffer): Uint8Array {
     const keyring = this.config.keyring;
     return keyring?.covers(ref.kind) ? keyring.encrypt(envelope, ref.key) : envelope;
   }
@@ -408,7 +413,8 @@ export class Cache {
   /** Decrypts an encrypted envelope; refuses a plaintext one where encryption is required (a downgrade). */
   #unseal(ref: CacheKey, payload: Uint8Array): Uint8Array {
     const keyring = this.config.keyring;
-    const encrypted = (readHeader(payload)?.encryption ?? 0) !== 0;
+    // Byte 5 of an envelope is its encryption scheme (readHeader without allocating a header per value).
+    const encrypted = payload.byteLength >= HEADER_BYTES && payload[0] === ENVELOPE_MAGIC_0 && payload[1] === ENVELOPE_MAGIC_1 && payload[5] !== 0;
     if (encrypted) {
       if (!keyring) {
         throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value at ${ref.key} is encrypted and no CACHE_ENCRYPTION_KEYS are configured`);
@@ -421,29 +427,50 @@ export class Cache {
     return payload;
   }
 
-  /** Decodes a stored payload; a payload that does not decode is a miss and an error event. */
-  async #decode<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): Promise<T | null> {
+  /**
+   * Decodes a stored payload; a payload that does not decode is a miss and an error event. A
+   * promise only when a large compressed value is inflated off the thread: the hot path of get
+   * and getMany allocates no promise per value.
+   */
+  #decode<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): T | null | Promise<T | null> {
     const stats = this.#stats(ref.kind);
     if (payload === null) {
       stats.misses++;
       return null;
     }
     try {
-      const value = (
-        ref.format === 'json' ? parsePythonJson(Buffer.from(payload).toString('utf8')) : await decodeValue(this.#unseal(ref, payload))
-      ) as T;
+      if (ref.format === 'json') {
+        const value = parsePythonJson(Buffer.from(payload).toString('utf8')) as T;
+        stats.hits++;
+        return value;
+      }
+      const value = decodeValueFast(this.#unseal(ref, payload));
+      if (value instanceof Promise) {
+        return value.then(
+          (v) => {
+            stats.hits++;
+            return v as T;
+          },
+          (error: unknown) => this.#undecodable(ref, error, operation),
+        );
+      }
       stats.hits++;
-      return value;
+      return value as T;
     } catch (error) {
-      const err =
-        ref.format === 'json'
-          ? new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value at ${ref.key} is not JSON: ${(error as Error).message}`, { cause: error })
-          : toCacheError(error, 'E_PAYLOAD_CORRUPT', `stored value at ${ref.key} does not decode`);
-      stats.misses++;
-      stats.errors++;
-      this.#report({ error: err, operation, kind: ref.kind, key: ref.key });
-      return null;
+      return this.#undecodable(ref, error, operation);
     }
+  }
+
+  #undecodable(ref: CacheKey, error: unknown, operation: string): null {
+    const err =
+      ref.format === 'json'
+        ? new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value at ${ref.key} is not JSON: ${(error as Error).message}`, { cause: error })
+        : toCacheError(error, 'E_PAYLOAD_CORRUPT', `stored value at ${ref.key} does not decode`);
+    const stats = this.#stats(ref.kind);
+    stats.misses++;
+    stats.errors++;
+    this.#report({ error: err, operation, kind: ref.kind, key: ref.key });
+    return null;
   }
 
   // ---------------------------------------------------------------- the API
@@ -472,12 +499,12 @@ export class Cache {
   async set(key: KeyInput, value: unknown, options: SetOptions = {}): Promise<boolean> {
     const ref = this.resolveKey(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
-    const payload = await this.#encode(ref, value, options.compress);
+    let payload = this.#encode(ref, value, options.compress);
+    if (payload instanceof Promise) payload = await payload;
     const stats = this.#stats(ref.kind);
-    const ok = await this.#op('set', ref.kind, ref.key, false, async (s) => {
-      await s.set(ref.key, payload, { ttlMs });
-      return true;
-    });
+    const bytes = payload;
+    // A plain SET always answers true from every store; false comes from #op's fallback.
+    const ok = await this.#op('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs }));
     if (ok) stats.writes++;
     else stats.writeFailures++;
     return ok;
@@ -548,19 +575,31 @@ export class Cache {
       this.#stats(refs[0]!.kind).misses += refs.length;
       return refs.map(() => null);
     }
-    return Promise.all(refs.map((ref, i) => this.#decode<T>(ref, payloads[i] ?? null, 'getMany')));
+    const out = new Array<T | null>(refs.length);
+    let pending: Promise<unknown>[] | undefined;
+    for (let i = 0; i < refs.length; i++) {
+      const value = this.#decode<T>(refs[i]!, payloads[i] ?? null, 'getMany');
+      if (value instanceof Promise) (pending ??= []).push(value.then((v) => (out[i] = v)));
+      else out[i] = value;
+    }
+    if (pending) await Promise.all(pending);
+    return out;
   }
 
   /** Writes many entries in one round trip (a pipeline, not a transaction); true when all were stored. */
   async setMany(entries: readonly SetManyEntry[], options: SetOptions = {}): Promise<boolean> {
     if (entries.length === 0) return true;
-    const prepared = await Promise.all(
-      entries.map(async (e) => {
-        const ref = this.resolveKey(e.key);
-        const ttlMs = this.ttlMs(ref.kind, e.ttl === undefined ? options.ttl : e.ttl);
-        return { ref, key: ref.key, value: await this.#encode(ref, e.value, e.compress ?? options.compress), ttlMs };
-      }),
-    );
+    const prepared: { ref: CacheKey; key: string; value: Uint8Array; ttlMs: number | undefined }[] = [];
+    let pending: Promise<unknown>[] | undefined;
+    for (const e of entries) {
+      const ref = this.resolveKey(e.key);
+      const ttlMs = this.ttlMs(ref.kind, e.ttl === undefined ? options.ttl : e.ttl);
+      const value = this.#encode(ref, e.value, e.compress ?? options.compress);
+      const entry = { ref, key: ref.key, value: value instanceof Promise ? new Uint8Array(0) : value, ttlMs };
+      if (value instanceof Promise) (pending ??= []).push(value.then((v) => (entry.value = v)));
+      prepared.push(entry);
+    }
+    if (pending) await Promise.all(pending);
     const kind = prepared[0]!.ref.kind;
     const ok = await this.#op('setMany', kind, undefined, false, async (s) => {
       await s.setMany(prepared);

@@ -254,20 +254,41 @@ export function serializeValue(value: unknown): Buffer {
  * pays. Throws E_INVALID_VALUE or E_PAYLOAD_TOO_LARGE.
  */
 export async function encodeValue(value: unknown, options: EncodeOptions = {}): Promise<Buffer> {
+  return encodeValueFast(value, options);
+}
+
+/**
+ * {@link encodeValue} without a promise unless one is needed: a Buffer for everything encoded
+ * on the calling thread, a promise only for a value large enough to be deflated on libuv's pool.
+ * The cache's hot path uses this; every promise it avoids is a microtask and garbage per call.
+ * Throws (synchronously) E_INVALID_VALUE or E_PAYLOAD_TOO_LARGE.
+ * @internal
+ */
+export function encodeValueFast(value: unknown, options: EncodeOptions = {}): Buffer | Promise<Buffer> {
   const threshold = options.compressionThreshold ?? 16384;
-  const maxBytes = options.maxValueBytes ?? 128 * 1024 * 1024;
-  let out = serializeValue(value);
+  const out = serializeValue(value);
   if (options.compress !== false && threshold > 0 && out.byteLength >= threshold) {
     const input = out.subarray(HEADER_BYTES);
-    const body = input.byteLength <= SYNC_ZLIB_MAX_BYTES ? deflateRawSync(input, { level: 1 }) : await deflateRawAsync(input, { level: 1 });
-    if (body.byteLength < out.byteLength - HEADER_BYTES) {
-      const compressed = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
-      out.copy(compressed, 0, 0, HEADER_BYTES);
-      compressed[4] = Compression.deflate;
-      body.copy(compressed, HEADER_BYTES);
-      out = compressed;
+    if (input.byteLength > SYNC_ZLIB_MAX_BYTES) {
+      return deflateRawAsync(input, { level: 1 }).then((body) => finishEncode(compressedOrNot(out, body), options));
     }
+    return finishEncode(compressedOrNot(out, deflateRawSync(input, { level: 1 })), options);
   }
+  return finishEncode(out, options);
+}
+
+/** The compressed envelope when deflate made the body smaller, else the plain one. */
+function compressedOrNot(plain: Buffer, body: Buffer): Buffer {
+  if (body.byteLength >= plain.byteLength - HEADER_BYTES) return plain;
+  const compressed = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
+  plain.copy(compressed, 0, 0, HEADER_BYTES);
+  compressed[4] = Compression.deflate;
+  body.copy(compressed, HEADER_BYTES);
+  return compressed;
+}
+
+function finishEncode(out: Buffer, options: EncodeOptions): Buffer {
+  const maxBytes = options.maxValueBytes ?? 128 * 1024 * 1024;
   if (out.byteLength > maxBytes) {
     throw new FinRiskCacheError(
       'E_PAYLOAD_TOO_LARGE',
@@ -288,33 +309,56 @@ export function readHeader(payload: Uint8Array): EnvelopeHeader | null {
  * E_PAYLOAD_UNSUPPORTED for a format, codec or compression this SDK does not read.
  */
 export async function decodeValue(payload: Uint8Array): Promise<unknown> {
-  const header = readHeader(payload);
-  if (!header) {
+  return decodeValueFast(payload);
+}
+
+/**
+ * {@link decodeValue} without a promise unless a large compressed body is inflated on libuv's
+ * pool. Throws (synchronously) what decodeValue rejects with.
+ * @internal
+ */
+export function decodeValueFast(payload: Uint8Array): unknown {
+  if (payload.byteLength < HEADER_BYTES || payload[0] !== ENVELOPE_MAGIC_0 || payload[1] !== ENVELOPE_MAGIC_1) {
     throw new FinRiskCacheError(
       'E_PAYLOAD_CORRUPT',
       `stored value was not written by @finrisk/cache (${payload.byteLength} bytes, no envelope header)`,
     );
   }
-  if (header.version !== ENVELOPE_VERSION) {
+  const version = payload[2]!;
+  const codec = payload[3]!;
+  const compression = payload[4]!;
+  const encryption = payload[5]!;
+  if (version !== ENVELOPE_VERSION) {
     throw new FinRiskCacheError(
       'E_PAYLOAD_UNSUPPORTED',
-      `stored value has envelope format ${header.version}; this SDK reads format ${ENVELOPE_VERSION}: upgrade @finrisk/cache-core to read it`,
+      `stored value has envelope format ${version}; this SDK reads format ${ENVELOPE_VERSION}: upgrade @finrisk/cache-core to read it`,
     );
   }
-  if (header.encryption !== 0) {
-    throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value is encrypted (scheme ${header.encryption}), which this SDK does not read`);
+  if (encryption !== 0) {
+    throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value is encrypted (scheme ${encryption}), which this SDK does not read`);
   }
-  let body = Buffer.from(payload.buffer, payload.byteOffset + HEADER_BYTES, payload.byteLength - HEADER_BYTES);
-  if (header.compression === Compression.deflate) {
-    try {
-      body = body.byteLength <= SYNC_ZLIB_MAX_BYTES / 4 ? inflateRawSync(body) : await inflateRawAsync(body);
-    } catch (error) {
-      throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value does not decompress: ${(error as Error).message}`, { cause: error });
-    }
-  } else if (header.compression !== Compression.none) {
-    throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value uses compression ${header.compression}, unknown to this SDK`);
+  const body = Buffer.from(payload.buffer, payload.byteOffset + HEADER_BYTES, payload.byteLength - HEADER_BYTES);
+  if (compression === Compression.none) return decodeBody(codec, body);
+  if (compression !== Compression.deflate) {
+    throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value uses compression ${compression}, unknown to this SDK`);
   }
-  return decodeBody(header.codec, body);
+  const corrupt = (error: unknown) =>
+    new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value does not decompress: ${(error as Error).message}`, { cause: error });
+  if (body.byteLength > SYNC_ZLIB_MAX_BYTES / 4) {
+    return inflateRawAsync(body).then(
+      (inflated) => decodeBody(codec, inflated),
+      (error: unknown) => {
+        throw corrupt(error);
+      },
+    );
+  }
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(body);
+  } catch (error) {
+    throw corrupt(error);
+  }
+  return decodeBody(codec, inflated);
 }
 
 function refuseProto(key: string, value: unknown): unknown {

@@ -34,13 +34,19 @@ export class GenerationTracker {
     return token;
   }
 
+  /** The token seen in the last `refreshMs`, without a round trip; undefined when none was. */
+  recent(modelType: string): string | undefined {
+    const seen = this.#seen.get(modelType);
+    return seen && Date.now() - seen.at < this.#refreshMs ? seen.token : undefined;
+  }
+
   /**
    * The token to write a prediction under: the one seen in the last `refreshMs`, else read
    * (and created when the model type has none yet). Null when the backend failed.
    */
   async current(modelType: string): Promise<string | null> {
-    const seen = this.#seen.get(modelType);
-    if (seen && Date.now() - seen.at < this.#refreshMs) return seen.token;
+    const recent = this.recent(modelType);
+    if (recent !== undefined) return recent;
     const key = this.#keys.generation(modelType);
     const stored = await this.#cache.get<string>(key);
     if (typeof stored === 'string') return this.observe(modelType, stored);

@@ -21,6 +21,7 @@ import { invalidKey } from './errors.js';
  */
 export class MlKeys {
   readonly #cache: Cache;
+  readonly #generationKeys = new Map<string, CacheKey>();
   /** The layout of predictions and features. */
   readonly layout: KeyLayout;
 
@@ -75,7 +76,14 @@ export class MlKeys {
 
   /** Key of a model type's generation token (`finrisk` layout). */
   generation(modelType: string): CacheKey {
-    return this.#cache.keys.key('generation', 'prediction', validateId(modelType, 'modelType'));
+    // Every prediction read needs it: remember the few model types a service uses.
+    let key = this.#generationKeys.get(modelType);
+    if (key === undefined) {
+      key = Object.freeze(this.#cache.keys.key('generation', 'prediction', validateId(modelType, 'modelType')));
+      if (this.#generationKeys.size >= 1024) this.#generationKeys.clear();
+      this.#generationKeys.set(modelType, key);
+    }
+    return key;
   }
 
   /** Key of one customer's features. */

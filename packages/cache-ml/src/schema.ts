@@ -13,9 +13,26 @@ export type SchemaOutcome<T> = { ok: true; value: T } | { ok: false; error: FinR
  * The schema's output is returned, so that a schema that transforms values transforms them on read.
  */
 export async function checkSchema<T>(schema: Schema<T> | undefined, value: unknown, what: string): Promise<SchemaOutcome<T>> {
+  return checkSchemaFast(schema, value, what);
+}
+
+/**
+ * {@link checkSchema} that answers synchronously unless the schema itself is async: reads
+ * without a schema (the common case) allocate no promise per value.
+ */
+export function checkSchemaFast<T>(schema: Schema<T> | undefined, value: unknown, what: string): SchemaOutcome<T> | Promise<SchemaOutcome<T>> {
   if (!schema) return { ok: true, value: value as T };
-  let result = schema['~standard'].validate(value);
-  if (result instanceof Promise) result = await result;
+  const result = schema['~standard'].validate(value);
+  return result instanceof Promise ? result.then((r) => outcomeOf(r, what)) : outcomeOf(result, what);
+}
+
+function outcomeOf<T>(result: StandardSchemaV1.Result<T>, what: string): SchemaOutcome<T> {
   if (result.issues) return { ok: false, error: schemaError(what, result.issues) };
   return { ok: true, value: result.value };
+}
+
+/** Resolves a list whose items may be promises; the list itself, untouched, when none is. */
+export function settleAll<T>(items: (T | Promise<T>)[]): T[] | Promise<T[]> {
+  for (const item of items) if (item instanceof Promise) return Promise.all(items);
+  return items as T[];
 }

@@ -1,4 +1,4 @@
-import { createClient, createCluster } from '@redis/client';
+import { createClient, createCluster, type RedisArgument } from '@redis/client';
 import type { CacheConfig } from '../config.js';
 import { FinRiskCacheError } from '../errors.js';
 import { clusterSlot } from './cluster-slot.js';
@@ -10,6 +10,11 @@ interface ClusterClient {
   masters: Array<{ host: string; port: number }>;
   replicas: Array<{ host: string; port: number }>;
   nodeClient(node: { host: string; port: number }): Promise<RedisClient>;
+}
+
+/** The raw command entry of node-redis's cluster client: the first key picks the node. */
+interface ClusterSend {
+  sendCommand(firstKey: string, isReadonly: boolean, args: RedisArgument[]): Promise<unknown>;
 }
 
 function groupBySlot<T>(items: readonly T[], keyOf: (item: T) => string): Map<number, { item: T; index: number }[]> {
@@ -51,6 +56,10 @@ export class RedisClusterStore extends RedisStore {
     this.client.on('connect', () => this.notifyReady());
   }
 
+  protected override send<T>(args: RedisArgument[], firstKey: string, readonly: boolean): Promise<T> {
+    return (this.bytes as unknown as ClusterSend).sendCommand(firstKey, readonly, args) as Promise<T>;
+  }
+
   get #cluster(): ClusterClient {
     return this.client as unknown as ClusterClient;
   }
@@ -62,7 +71,8 @@ export class RedisClusterStore extends RedisStore {
       // One MGET per slot, all in flight at once: node-redis pipelines them per node.
       await Promise.all(
         [...groupBySlot(keys, (k) => k).values()].map(async (group) => {
-          const values = (await this.bytes.mGet(group.map((g) => g.item))) as unknown as (Buffer | null)[];
+          const groupKeys = group.map((g) => g.item);
+          const values = await this.send<(Buffer | null)[]>(['MGET', ...groupKeys], groupKeys[0]!, true);
           group.forEach((g, i) => (out[g.index] = values[i] ?? null));
         }),
       );

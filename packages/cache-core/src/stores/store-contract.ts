@@ -106,6 +106,14 @@ export function describeStoreContract(
       expect(await store.getMany([])).toEqual([]);
     });
 
+    it('reads a batch larger than one MGET chunk in order, misses included', async () => {
+      // 2,501 keys cross the store's 1,000-key MGET chunks (and many cluster slots).
+      const keys = Array.from({ length: 2501 }, (_, i) => k(`big${i}`));
+      await store.setMany(keys.filter((_, i) => i % 7 !== 3).map((key) => ({ key, value: bytes(key) })));
+      const values = (await store.getMany(keys)).map(text);
+      expect(values).toEqual(keys.map((key, i) => (i % 7 === 3 ? null : key)));
+    });
+
     it('deletes keys and counts only those that existed', async () => {
       const a = k('del');
       const b = k('del');
