@@ -34,6 +34,7 @@ export function validateId(id: unknown, what = 'id'): string {
   if (id.length > MAX_ID_LENGTH) {
     throw new FinRiskCacheError('E_INVALID_KEY', `${what} is ${id.length} characters long; the limit is ${MAX_ID_LENGTH}`);
   }
+  if (isPrintableAscii(id)) return id; // most ids: no regex, no unicode scan
   const control = CONTROL_RE.exec(id);
   if (control) {
     const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
@@ -42,6 +43,29 @@ export function validateId(id: unknown, what = 'id'): string {
   if (!id.isWellFormed()) throw new FinRiskCacheError('E_INVALID_KEY', `${what} is not well-formed unicode (lone surrogate)`);
   return id;
 }
+
+/** True when every character is printable ASCII (space to `~`): such an id needs no further check. */
+function isPrintableAscii(id: string): boolean {
+  if (id.length > 64) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** True for a part that is kept as it is: valid (printable ASCII) and without `:` or `%` to encode. */
+function isPlainPart(part: unknown): part is string {
+  if (typeof part !== 'string' || part.length === 0 || part.length > 64) return false;
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x3a || c === 0x25) return false;
+  }
+  return true;
+}
+
+// Kinds already checked (they come from code, so there are few); bounded in case they do not.
+const checkedKinds = new Set<string>();
 
 /** Checks a kind name: lower-case letters, digits and dashes, starting with a letter. */
 export function validateKind(kind: string): string {
@@ -92,9 +116,15 @@ export class KeySchema {
 
   /** `{prefix}:{kind}:{encoded part}:...`; every part is validated and encoded. */
   key(kind: string, ...parts: string[]): CacheKey {
-    validateKind(kind);
+    if (!checkedKinds.has(kind)) {
+      validateKind(kind);
+      if (checkedKinds.size < 256) checkedKinds.add(kind);
+    }
     if (parts.length === 0) throw new FinRiskCacheError('E_INVALID_KEY', `a ${kind} key needs at least one part`);
-    return { kind, key: `${this.prefix}:${kind}:${parts.map((p) => encodeKeyPart(p, `${kind} key part`)).join(':')}` };
+    // Built by concatenation with a fast path per part: this runs for every key of a 10,000-key batch.
+    let key = `${this.prefix}:${kind}`;
+    for (const part of parts) key += `:${isPlainPart(part) ? part : encodeKeyPart(part, `${kind} key part`)}`;
+    return { kind, key };
   }
 
   /**

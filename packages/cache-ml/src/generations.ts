@@ -30,7 +30,12 @@ export class GenerationTracker {
   /** Remembers a token a read came across (a read always sees the current one). */
   observe(modelType: string, token: unknown): string | null {
     if (typeof token !== 'string') return null;
-    this.#seen.set(modelType, { token, at: Date.now() });
+    const seen = this.#seen.get(modelType);
+    // Every read passes here: refresh the entry in place rather than allocate one per read.
+    if (seen) {
+      seen.token = token;
+      seen.at = Date.now();
+    } else this.#seen.set(modelType, { token, at: Date.now() });
     return token;
   }
 

@@ -260,19 +260,40 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   }
 
   /**
+   * One customer's prediction: {@link MlCache.#readPredictions} without the arrays, because
+   * it is the call a scoring service makes per request (same MGET of token and prediction).
+   */
+  async #readPrediction<T extends object>(
+    customerId: string,
+    modelType: string,
+    options: PredictionReadOptions<T>,
+    operation: string,
+    valuesOnly = false,
+  ): Promise<{ entry: CachedEntry<T> | null; generation: string | null }> {
+    const key = this.keys.prediction(customerId, modelType);
+    const rules: DecodeRules<T> = { kind: 'prediction', modelVersion: options.modelVersion, schema: this.#predictionSchemaOf(options.schema), operation, valuesOnly };
+    if (this.keys.isPython) return { entry: await this.#decode(key, await this.cache.get<unknown>(key), rules), generation: null };
+    const pair = await this.cache.getMany<unknown>([this.keys.generation(modelType), key]);
+    const generation = this.#generations.observe(modelType, pair[0]);
+    rules.generation = generation;
+    const entry = this.#decode(key, pair[1], rules);
+    return { entry: entry instanceof Promise ? await entry : entry, generation };
+  }
+
+  /**
    * A customer's cached prediction by a model (the guide's `get_cached_prediction`): the value,
    * or null when missing, expired, written before the model was invalidated, of another
    * `modelVersion`, failing the schema, or when the backend failed. One round trip.
    */
   async getCachedPrediction<T extends object = P>(customerId: string, modelType: string, options: PredictionReadOptions<T> = {}): Promise<T | null> {
-    const { entries } = await this.#readPredictions([customerId], modelType, options, 'getCachedPrediction', true);
-    return MlCache.#fresh(entries[0] ?? null);
+    const { entry } = await this.#readPrediction(customerId, modelType, options, 'getCachedPrediction', true);
+    return MlCache.#fresh(entry);
   }
 
   /** Like {@link MlCache.getCachedPrediction}, with the model version, the write time, and stale values of a grace period. */
   async getCachedPredictionEntry<T extends object = P>(customerId: string, modelType: string, options: PredictionReadOptions<T> = {}): Promise<CachedEntry<T> | null> {
-    const { entries } = await this.#readPredictions([customerId], modelType, options, 'getCachedPredictionEntry');
-    return entries[0] ?? null;
+    const { entry } = await this.#readPrediction(customerId, modelType, options, 'getCachedPredictionEntry');
+    return entry;
   }
 
   /** Many customers' predictions by one model in one round trip (one MGET); values in the order of `customerIds`, null for misses. */
@@ -326,8 +347,8 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     const slot: ReadThroughSlot<T> = {
       key,
       read: async () => {
-        const { entries, generation } = await this.#readPredictions([customerId], modelType, options, 'getOrComputePrediction');
-        return { hit: entries[0] ?? null, generation };
+        const { entry, generation } = await this.#readPrediction(customerId, modelType, options, 'getOrComputePrediction');
+        return { hit: entry, generation };
       },
       prepare: async (value) => {
         assertRecord(value, `the prediction computed for ${customerId}`);
