@@ -17,11 +17,11 @@ try {
   // The baseline is node-redis as users get it by default (its 5 s command timeout included).
   const raw = createClient({ url: server.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   await raw.connect();
-  // And the fastest raw configuration: no per-command timeout (the SDK keeps its own deadline).
-  const lean = createClient({ url: server.url, commandOptions: { timeout: 0 } }).withCommandOptions({
-    typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer },
-    timeout: 0,
-  });
+  // And the fastest raw configuration measured: no per-command timeout (the SDK keeps its own
+  // deadline) and Buffer replies set at creation. (The same options through withTypeMapping /
+  // withCommandOptions cost about 2x the client CPU per typed command, measured: node-redis's
+  // proxied command methods are slow, its sendCommand is not.)
+  const lean = createClient({ url: server.url, commandOptions: { timeout: 0, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } });
   await lean.connect();
   const cache = createCache({ url: server.url, backend: 'redis', envFile: false, env: {} });
   await cache.connect();
@@ -57,7 +57,7 @@ try {
       ratios.push({ what: `cache.${op} / raw ${op.toUpperCase()}, ${label}`, ratio, target: '>= 0.90', met: ratio >= 0.9, detail: `${ours.opsPerSec.toFixed(0)} vs ${base.opsPerSec.toFixed(0)} ops/s` });
       const leanBase = find(`raw ${op.toUpperCase()}, no timeout (${label})`);
       const leanRatio = ours.opsPerSec / leanBase.opsPerSec;
-      ratios.push({ what: `cache.${op} / raw ${op.toUpperCase()} without timeout, ${label}`, ratio: leanRatio, target: '>= 0.90', met: leanRatio >= 0.9, detail: `${ours.opsPerSec.toFixed(0)} vs ${leanBase.opsPerSec.toFixed(0)} ops/s` });
+      ratios.push({ what: `cache.${op} / fastest raw ${op.toUpperCase()} (timeout off, Buffer replies at creation), ${label}`, ratio: leanRatio, target: '>= 0.90', met: leanRatio >= 0.9, detail: `${ours.opsPerSec.toFixed(0)} vs ${leanBase.opsPerSec.toFixed(0)} ops/s` });
     }
   }
 
