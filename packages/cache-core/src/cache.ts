@@ -569,7 +569,11 @@ export class Cache {
     return this.#op('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
   }
 
-  /** Reads many keys in one round trip (MGET); values in the order of `keys`. */
+  /**
+   * Reads many keys in one round trip: one MGET, or for more than 1,000 keys one MGET per 1,000
+   * written together as a pipeline (each counts as an operation in stats and events). Values in
+   * the order of `keys`; null for misses and for a chunk whose read failed.
+   */
   async getMany<T = unknown>(keys: readonly KeyInput[]): Promise<(T | null)[]> {
     const refs = keys.map((k) => this.resolveKey(k));
     const out = new Array<T | null>(refs.length);
