@@ -1,5 +1,5 @@
 import { CircuitBreaker } from './circuit-breaker.js';
-import { decodeValueFast, encodeValueFast, ENVELOPE_MAGIC_0, ENVELOPE_MAGIC_1, HEADER_BYTES } from './codec.js';
+import { decodeValueFast, encodeValueFast, isEncryptedEnvelope } from './codec.js';
 import { describeRedisAddress, resolveConfig, type CacheConfig, type CacheOptions, type TtlConfig } from './config.js';
 import { FinRiskCacheError, toCacheError, type CacheErrorCode } from './errors.js';
 import { KeySchema, type CacheKey } from './keys.js';
@@ -103,7 +103,11 @@ export interface ConnectionCheck {
   code?: CacheErrorCode;
 }
 
-/** Keys per store call of a large getMany (measured: 500-1,000 were the fastest for 10,000 keys). */
+/**
+ * Keys per store call of a large getMany. Measured on 10,000 keys: one 10,000-key MGET 5.8 ms,
+ * ten 1,000-key MGETs written at once 3.8 ms (500-2,000 about the same); decoding each chunk as
+ * it arrives overlaps with Redis answering the next.
+ */
 const GET_MANY_CHUNK = 1000;
 
 const CALLER_ERRORS = new Set<CacheErrorCode>(['E_INVALID_KEY', 'E_INVALID_VALUE', 'E_PAYLOAD_TOO_LARGE', 'E_INVALID_CONFIG', 'E_CLOSED', 'E_SCHEMA']);
@@ -416,8 +420,7 @@ export class Cache {
   /** Decrypts an encrypted envelope; refuses a plaintext one where encryption is required (a downgrade). */
   #unseal(ref: CacheKey, payload: Uint8Array): Uint8Array {
     const keyring = this.config.keyring;
-    // Byte 5 of an envelope is its encryption scheme (readHeader without allocating a header per value).
-    const encrypted = payload.byteLength >= HEADER_BYTES && payload[0] === ENVELOPE_MAGIC_0 && payload[1] === ENVELOPE_MAGIC_1 && payload[5] !== 0;
+    const encrypted = isEncryptedEnvelope(payload);
     if (encrypted) {
       if (!keyring) {
         throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value at ${ref.key} is encrypted and no CACHE_ENCRYPTION_KEYS are configured`);

@@ -304,6 +304,11 @@ export function readHeader(payload: Uint8Array): EnvelopeHeader | null {
   return { version: payload[2]!, codec: payload[3]!, compression: payload[4]!, encryption: payload[5]! };
 }
 
+/** True for an envelope of this SDK whose body is encrypted (byte 5), without allocating a header. */
+export function isEncryptedEnvelope(payload: Uint8Array): boolean {
+  return payload.byteLength >= HEADER_BYTES && payload[0] === ENVELOPE_MAGIC_0 && payload[1] === ENVELOPE_MAGIC_1 && payload[5] !== 0;
+}
+
 /**
  * Decodes an envelope. Throws E_PAYLOAD_CORRUPT for bytes that are not a valid envelope and
  * E_PAYLOAD_UNSUPPORTED for a format, codec or compression this SDK does not read.

@@ -56,12 +56,7 @@ function isPrintableAscii(id: string): boolean {
 
 /** True for a part that is kept as it is: valid (printable ASCII) and without `:` or `%` to encode. */
 function isPlainPart(part: unknown): part is string {
-  if (typeof part !== 'string' || part.length === 0 || part.length > 64) return false;
-  for (let i = 0; i < part.length; i++) {
-    const c = part.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x3a || c === 0x25) return false;
-  }
-  return true;
+  return typeof part === 'string' && part.length > 0 && isPrintableAscii(part) && !part.includes(':') && !part.includes('%');
 }
 
 // Kinds already checked (they come from code, so there are few); bounded in case they do not.

@@ -23,9 +23,8 @@ const core = await cache.getRedisClient();
 if (!core) throw new Error('the bench needs the Redis backend');
 const raw = core.duplicate({ commandOptions: { timeout: 0, typeMapping: { [36 /* RESP blob string '$' */]: Buffer } } } as Parameters<typeof core.duplicate>[0]);
 await raw.connect();
-const rawBytes = raw;
 await raw.set('raw:probe', Buffer.from([0xf1]));
-if (!Buffer.isBuffer(await rawBytes.get('raw:probe'))) throw new Error('the raw baseline must read Buffers, like the SDK');
+if (!Buffer.isBuffer(await raw.get('raw:probe'))) throw new Error('the raw baseline must read Buffers, like the SDK');
 
 const prediction = { risk_score: 0.75, decision: 'approve', confidence: 0.92, model_version: 'v1.2.0' };
 const ms = (start: number) => performance.now() - start;
@@ -111,7 +110,7 @@ async function sideBySide(run: typeof sequential, ours: (i: number) => Promise<u
 const mlSet = (i: number) => ml.cacheModelPrediction(ids[i % N_BATCH]!, 'credit', prediction);
 const mlGet = (i: number) => ml.getCachedPrediction(ids[i % N_BATCH]!, 'credit');
 const rawSet = (i: number) => raw.set(rawKeys[i]!, bytes, { expiration: { type: 'PX', value: 3_600_000 } });
-const rawGet = (i: number) => rawBytes.get(rawKeys[i]!);
+const rawGet = (i: number) => raw.get(rawKeys[i]!);
 // Raw reads read existing keys, like the SDK's.
 for (let i = 0; i < N_BATCH; i++) await rawSet(i);
 // For reference: the floor cache-core itself sets (Cache.get of the same bytes, no cache-ml).

@@ -239,6 +239,10 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     return this.cache.set(write.key, write.value, { ttl: write.ttl ?? null });
   }
 
+  #predictionRules<T extends object>(options: PredictionReadOptions<T>, operation: string, valuesOnly: boolean): DecodeRules<T> {
+    return { kind: 'prediction', modelVersion: options.modelVersion, schema: this.#predictionSchemaOf(options.schema), operation, valuesOnly };
+  }
+
   async #readPredictions<T extends object>(
     customerIds: readonly string[],
     modelType: string,
@@ -247,7 +251,7 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     valuesOnly = false,
   ): Promise<{ entries: (CachedEntry<T> | null)[]; generation: string | null }> {
     const keys = customerIds.map((id) => this.keys.prediction(id, modelType));
-    const rules: DecodeRules<T> = { kind: 'prediction', modelVersion: options.modelVersion, schema: this.#predictionSchemaOf(options.schema), operation, valuesOnly };
+    const rules = this.#predictionRules(options, operation, valuesOnly);
     if (this.keys.isPython) {
       const raws = await this.cache.getMany<unknown>(keys);
       return { entries: await settleAll(keys.map((key, i) => this.#decode(key, raws[i], rules))), generation: null };
@@ -271,7 +275,7 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     valuesOnly = false,
   ): Promise<{ entry: CachedEntry<T> | null; generation: string | null }> {
     const key = this.keys.prediction(customerId, modelType);
-    const rules: DecodeRules<T> = { kind: 'prediction', modelVersion: options.modelVersion, schema: this.#predictionSchemaOf(options.schema), operation, valuesOnly };
+    const rules = this.#predictionRules(options, operation, valuesOnly);
     if (this.keys.isPython) return { entry: await this.#decode(key, await this.cache.get<unknown>(key), rules), generation: null };
     const pair = await this.cache.getMany<unknown>([this.keys.generation(modelType), key]);
     const generation = this.#generations.observe(modelType, pair[0]);

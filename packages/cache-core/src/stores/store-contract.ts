@@ -106,8 +106,8 @@ export function describeStoreContract(
       expect(await store.getMany([])).toEqual([]);
     });
 
-    it('reads a batch larger than one MGET chunk in order, misses included', async () => {
-      // 2,501 keys cross the store's 1,000-key MGET chunks (and many cluster slots).
+    it('reads a large batch in order, misses included', async () => {
+      // 2,501 keys: larger than the cache's 1,000-key chunks, and over many cluster slots.
       const keys = Array.from({ length: 2501 }, (_, i) => k(`big${i}`));
       await store.setMany(keys.filter((_, i) => i % 7 !== 3).map((key) => ({ key, value: bytes(key) })));
       const values = (await store.getMany(keys)).map(text);
