@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, type Cache, type CacheErrorEvent, type CreateCacheOptions } from './cache.js';
+import { createCache, type Cache, type CreateCacheOptions } from './cache.js';
 import { getCache, getCacheStats, getRedisClient, resetCache } from './default-cache.js';
 import { createSessionStore } from './session.js';
+import { errorsOf } from '../test/error-events.js';
 
 let server: RedisServer;
 const open: Cache[] = [];
@@ -16,12 +17,6 @@ function make(options: CreateCacheOptions = {}): Cache {
   const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, ...options });
   open.push(cache);
   return cache;
-}
-
-function errorsOf(cache: Cache): CacheErrorEvent[] {
-  const events: CacheErrorEvent[] = [];
-  cache.on('error', (e) => events.push(e));
-  return events;
 }
 
 beforeAll(async () => {

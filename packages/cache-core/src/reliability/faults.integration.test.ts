@@ -11,19 +11,14 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, type Cache, type CacheErrorEvent, type CreateCacheOptions } from '../cache.js';
+import { createCache, type Cache, type CreateCacheOptions } from '../cache.js';
 import { LocalStore } from '../stores/local-store.js';
+import { errorsOf } from '../../test/error-events.js';
 
 const require = createRequire(import.meta.url);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'finrisk-faults-'));
 const open: Cache[] = [];
-
-function errorsOf(cache: Cache): CacheErrorEvent[] {
-  const events: CacheErrorEvent[] = [];
-  cache.on('error', (e) => events.push(e));
-  return events;
-}
 
 function redisCache(server: RedisServer, options: CreateCacheOptions = {}): Cache {
   const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, logger: { warn: () => {} }, ...options });

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { startRedisServer, type RedisServer } from '@finrisk/test-utils';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, type Cache, type CacheErrorEvent } from '../cache.js';
+import { createCache, type Cache } from '../cache.js';
 import { FinRiskCacheError } from '../errors.js';
 import { createSessionStore } from '../session.js';
+import { errorsOf } from '../../test/error-events.js';
 
 /**
  * The ACL documented in SECURITY.md: no command but these, no key outside the prefix, no channel.
@@ -42,12 +43,6 @@ interface MlFlow {
   clearFeatureCache(customerId?: string): Promise<number>;
   clearModelCache(modelName?: string): Promise<number>;
   drain(): Promise<void>;
-}
-
-function errorsOf(cache: Cache): CacheErrorEvent[] {
-  const events: CacheErrorEvent[] = [];
-  cache.on('error', (e) => events.push(e));
-  return events;
 }
 
 function runBinary(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

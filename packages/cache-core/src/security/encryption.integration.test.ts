@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, type Cache, type CacheErrorEvent } from '../cache.js';
+import { createCache, type Cache } from '../cache.js';
+import { errorsOf } from '../../test/error-events.js';
 
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');
@@ -29,12 +30,6 @@ async function bytesOf(key: string): Promise<Buffer> {
   const value = (await raw.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }).get(key)) as unknown;
   if (!Buffer.isBuffer(value)) throw new Error(`no bytes at ${key}`);
   return value;
-}
-
-function errorsOf(cache: Cache): CacheErrorEvent[] {
-  const events: CacheErrorEvent[] = [];
-  cache.on('error', (e) => events.push(e));
-  return events;
 }
 
 beforeAll(async () => {

@@ -4,9 +4,10 @@
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, type Cache, type CacheErrorEvent, type CreateCacheOptions } from '../cache.js';
+import { createCache, type Cache, type CreateCacheOptions } from '../cache.js';
 import { Codec } from '../codec.js';
 import { FinRiskCacheError } from '../errors.js';
+import { errorsOf } from '../../test/error-events.js';
 
 let server: RedisServer;
 let raw: ReturnType<typeof createClient>;
@@ -16,12 +17,6 @@ function make(options: CreateCacheOptions = {}): Cache {
   const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, ...options });
   open.push(cache);
   return cache;
-}
-
-function errorsOf(cache: Cache): CacheErrorEvent[] {
-  const events: CacheErrorEvent[] = [];
-  cache.on('error', (e) => events.push(e));
-  return events;
 }
 
 const envelope = (codec: number, text: string) => Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, 0, 0]), Buffer.from(text)]);
