@@ -117,8 +117,11 @@ try {
   for (const r of results) {
     console.log(`${pad(r.name, 62)} ${String(Math.round(r.writeMs)).padStart(9)} ${String(Math.round(r.readMs)).padStart(9)} ${String(Math.round(r.totalMs)).padStart(9)} ${(r.bytes / 1e6).toFixed(1).padStart(7)} ${ratio(r.totalMs, ours.totalMs).toFixed(2).padStart(7)}`);
   }
-  console.log(`\nJSON of records / cache-frames: ${summary.speedupVsJson}x   CSV / cache-frames: ${summary.speedupVsCsv}x`);
-  console.log(`cache-frames / arquero encode+decode: ${summary.vsArqueroInferred} (inferred types), ${summary.vsArqueroTyped} (explicit types)   cache-frames / raw SET+GET: ${summary.vsRawSetGet}`);
+  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+  console.log(`\nJSON of records / cache-frames: ${summary.speedupVsJson}x (target >= 5: ${verdict(summary.speedupVsJson >= 5)})   CSV / cache-frames: ${summary.speedupVsCsv}x`);
+  console.log(
+    `cache-frames / arquero encode+decode: ${summary.vsArqueroInferred} (inferred types), ${summary.vsArqueroTyped} (explicit types) (target <= 1.2: ${verdict(Math.max(summary.vsArqueroInferred, summary.vsArqueroTyped) <= 1.2)})   cache-frames / raw SET+GET: ${summary.vsRawSetGet}`,
+  );
   mkdirSync(join(root, 'bench-results'), { recursive: true });
   writeFileSync(join(root, 'bench-results/cache-frames.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, summary, results }, null, 2)}\n`);
 } finally {
