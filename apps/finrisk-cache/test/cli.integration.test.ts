@@ -4,6 +4,17 @@ import { freePort, topologies, uniquePrefix, type RedisDeployment } from '@finri
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lines, runBinary, workspace, type BinaryResult } from './run-binary.js';
 
+/** Seconds of `59m 58s` / `1h` / `30m` (what formatTtl prints). */
+function parseTtlText(text: string): number {
+  const units: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
+  return text.trim().split(/\s+/).reduce((total, part) => total + Number(part.slice(0, -1)) * units[part.at(-1)!]!, 0);
+}
+
+/** Whole seconds from `from` to `to`, rounded up: a TTL read then may be that much lower, plus one for Redis's rounding down. */
+function secondsSince(from: number, to: number): number {
+  return Math.ceil((to - from) / 1000) + 1;
+}
+
 // The built `finrisk-cache` as a subprocess, against a throwaway redis-server and a throwaway
 // 6-node cluster: every command on both.
 describe.each(topologies)('finrisk-cache on Redis ($name)', (topology) => {
@@ -98,7 +109,10 @@ describe.each(topologies)('finrisk-cache on Redis ($name)', (topology) => {
   });
 
   describe('predictions and features', () => {
+    // When each entry's write began (ms), to bound the TTL that inspect may show.
+    const written: { credit?: number; feature?: number } = {};
     it('cache-pred then get-pred round-trips the JSON, with the prediction TTL', async () => {
+      written.credit = Date.now();
       const stored = await cli(['cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75, "decision": "approve", "confidence": 0.92}']);
       expect(stored.code).toBe(0);
       expect(stored.stdout.trim()).toBe('Cached credit prediction for CUST001 (expires in 1h)');
@@ -128,6 +142,7 @@ describe.each(topologies)('finrisk-cache on Redis ($name)', (topology) => {
     });
 
     it('cache-feat then get-feat round-trips, with the feature TTL', async () => {
+      written.feature = Date.now();
       const stored = await cli(['cache-feat', 'CUST001', '{"age": 35, "income": 75000, "credit_score": 720, "employment_years": 8}']);
       expect(stored.code).toBe(0);
       expect(Number(deployment.cli('TTL', `${prefix}:feature:CUST001`))).toBeGreaterThan(1700);
@@ -138,10 +153,23 @@ describe.each(topologies)('finrisk-cache on Redis ($name)', (topology) => {
 
     it("inspect lists a customer's entries with their TTLs", async () => {
       const result = await cli(['inspect', 'CUST001']);
+      const after = Date.now();
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^prediction\s+credit\s+59m \d+s\s+\S+Z\s+fresh\s+/m);
-      expect(result.stdout).toMatch(/^prediction\s+fraud\s+\d+s\s+/m);
-      expect(result.stdout).toMatch(/^feature\s+29m \d+s\s+/m);
+      // The TTL printed is whatever is left when inspect runs: the full TTL on a fast machine
+      // (same second as the write), less on a slow one. What holds at any speed: it is at most
+      // the TTL written, and at least that minus the seconds from the write to inspect's end.
+      const row = (pattern: RegExp) => {
+        const match = pattern.exec(result.stdout);
+        expect(match, `no line matching ${pattern} in:\n${result.stdout}`).not.toBeNull();
+        return parseTtlText(match![1]!);
+      };
+      const credit = row(/^prediction\s+credit\s+((?:\d+[hms] ?)+?)\s{2,}\S+Z\s+fresh\s+/m);
+      expect(credit).toBeLessThanOrEqual(3600);
+      expect(credit).toBeGreaterThanOrEqual(3600 - secondsSince(written.credit!, after));
+      expect(row(/^prediction\s+fraud\s+((?:\d+[hms] ?)+?)\s{2,}/m)).toBeLessThanOrEqual(60);
+      const feature = row(/^feature\s+((?:\d+[hms] ?)+?)\s{2,}/m);
+      expect(feature).toBeLessThanOrEqual(1800);
+      expect(feature).toBeGreaterThanOrEqual(1800 - secondsSince(written.feature!, after));
       const data = json(await cli(['inspect', 'CUST001', '--json'])) as { entries: { kind: string; model: string | null }[] };
       expect(data.entries.map((e) => `${e.kind}:${e.model ?? ''}`)).toEqual(['prediction:credit', 'prediction:fraud', 'feature:']);
       expect((await cli(['inspect', 'NOBODY'])).code).toBe(1);
