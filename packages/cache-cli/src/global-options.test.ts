@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig } from '@finrisk/cache-core';
+import { resolveConfig, SETTINGS } from '@finrisk/cache-core';
 import { describe, expect, it } from 'vitest';
 import { configRows } from './commands/config.js';
 import { cacheOptionsFromFlags } from './global-options.js';
+import { ENVIRONMENT_HELP } from './help-text.js';
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), 'finrisk-cli-'));
 
@@ -52,7 +53,17 @@ describe('config rows', () => {
     const rows = Object.fromEntries(configRows(config).map((r) => [r.variable, r]));
     expect(rows.CACHE_BREAKER_THRESHOLD).toMatchObject({ value: '9', source: 'environment' });
     expect(rows.CACHE_BREAKER_COOLDOWN_MS).toMatchObject({ value: '1000', source: 'default' });
-    expect(rows.CACHE_ENCRYPTION_KEYS).toMatchObject({ value: '*** (active key id k2026)', source: 'environment' });
+    expect(rows.CACHE_ENCRYPTION_KEYS).toMatchObject({ value: expect.stringMatching(/^\*\*\* \(key ids .*k2026/), source: 'environment' });
     expect(JSON.stringify(rows)).not.toContain(key);
+  });
+});
+
+describe('--help and config from the settings table', () => {
+  it('lists every setting of the library in --help and in config', () => {
+    const rows = configRows(resolveConfig(cacheOptionsFromFlags({}, {}, emptyDir())));
+    for (const spec of SETTINGS) {
+      expect(ENVIRONMENT_HELP, spec.variable).toContain(spec.variable);
+      expect(rows.map((r) => r.variable), spec.variable).toContain(spec.variable);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { SETTINGS } from '@finrisk/cache-core';
 import { ExitCode } from './exit-codes.js';
 
 /** The exit statuses, as printed at the end of `--help`. */
@@ -9,14 +10,24 @@ export const EXIT_STATUS_HELP = `Exit statuses (the same for every command):
   ${ExitCode.ALERT}  monitor: a threshold was crossed (low hit rate, high memory)
   ${ExitCode.INTERNAL}  unexpected failure (a bug): rerun with --debug and report the trace`;
 
-/** The environment variables, as printed at the end of `--help`. */
+/** The environment variables with their defaults, as printed at the end of `--help` (from the settings table). */
 export const ENVIRONMENT_HELP = `Configuration (flags > environment > .env in the current directory > defaults; see \`finrisk-cache config\`):
-  REDIS_URL, REDIS_HOST (localhost), REDIS_PORT (6379), REDIS_DB (0), REDIS_USERNAME, REDIS_PASSWORD,
-  REDIS_CLUSTER_NODES (host:port,...), REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_MASTER,
-  REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY, CACHE_BACKEND (auto: Redis, else the embedded store),
-  CACHE_LOCAL_PATH, CACHE_KEY_PREFIX (finrisk), CACHE_KEY_LAYOUT (finrisk | finrisk-python),
-  CACHE_PREDICTION_TTL (3600), CACHE_FEATURE_TTL (1800), CACHE_MODEL_TTL (86400),
-  CACHE_DATAFRAME_TTL (7200), CACHE_DEFAULT_TTL (1800), NO_COLOR`;
+${wrap(SETTINGS.map((s) => (s.default === undefined ? s.variable : `${s.variable} (${String(s.default)})`)).concat('NO_COLOR'), 98, '  ')}`;
+
+/** Comma-separated items wrapped at `width` columns, each line indented. */
+function wrap(items: readonly string[], width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const [i, item] of items.entries()) {
+    const piece = i < items.length - 1 ? `${item},` : item;
+    if (line && indent.length + line.length + 1 + piece.length > width) {
+      lines.push(indent + line);
+      line = piece;
+    } else line = line ? `${line} ${piece}` : piece;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
+}
 
 /** The guide's examples, as printed at the end of `--help`. */
 export const EXAMPLES_HELP = `Examples:

@@ -1,3 +1,5 @@
+import { settingDefault } from './settings.js';
+
 /** Options of {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {
   /** Consecutive connection failures that open the circuit. @default 5 */
@@ -23,8 +25,8 @@ export class CircuitBreaker {
   #state: CircuitState = 'closed';
 
   constructor(options: CircuitBreakerOptions = {}) {
-    this.#threshold = options.threshold ?? 5;
-    this.#cooldownMs = options.cooldownMs ?? 1000;
+    this.#threshold = options.threshold ?? settingDefault<number>('breakerThreshold');
+    this.#cooldownMs = options.cooldownMs ?? settingDefault<number>('breakerCooldownMs');
   }
 
   get state(): CircuitState {

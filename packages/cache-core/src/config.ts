@@ -3,8 +3,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { FinRiskCacheError } from './errors.js';
-import { Keyring, parseEncryptionKeys, type EncryptionOptions } from './encryption.js';
-import { validatePrefix } from './keys.js';
+import { Keyring, type EncryptionOptions } from './encryption.js';
+import { configError, maskUrl, parseSetting, SETTINGS, settingDefault, type HostPort, type SettingName, type SettingSpec } from './settings.js';
+
+export { maskUrl, MAX_TTL_SECONDS } from './settings.js';
+export type { HostPort } from './settings.js';
 
 /** Which store serves the cache. */
 export type BackendName = 'auto' | 'redis' | 'local' | 'memory';
@@ -95,12 +98,6 @@ export interface CacheOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** A `host:port` pair. */
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
 /** Where a setting's value came from. */
 export type ConfigSource = 'default' | '.env' | 'environment' | 'option';
 
@@ -138,83 +135,35 @@ export interface CacheConfig {
   envFile: string | undefined;
 }
 
-/** The guide's defaults. */
+const specOf = (name: SettingName): SettingSpec => SETTINGS.find((s) => s.name === name)!;
+
+/** Every leaf option of `CacheOptions` as a dotted path (`ttl.prediction`); records of keys are one leaf. */
+type OptionPaths<T, P extends string = ''> = {
+  [K in keyof T & string]-?: NonNullable<T[K]> extends string | number | boolean | readonly unknown[]
+    ? `${P}${K}`
+    : string extends keyof NonNullable<T[K]>
+      ? `${P}${K}`
+      : OptionPaths<NonNullable<T[K]>, `${P}${K}.`>;
+}[keyof T & string];
+type SettingOptions = OptionPaths<Omit<CacheOptions, 'env' | 'envFile'>>;
+/**
+ * Checked by the compiler: every option of CacheOptions has a row in the settings table and every
+ * row is an option. A new option without a row (or a row for no option) fails the build here.
+ */
+export const SETTINGS_COVER_OPTIONS: [Exclude<SettingOptions, SettingName>, Exclude<SettingName, SettingOptions>] extends [never, never] ? true : never = true;
+
+/** The guide's defaults, from the settings table. */
 export const DEFAULT_TTL: Readonly<TtlConfig> = Object.freeze({
-  prediction: 3600,
-  feature: 1800,
-  model: 86400,
-  dataframe: 7200,
-  default: 1800,
+  prediction: settingDefault<number>('ttl.prediction'),
+  feature: settingDefault<number>('ttl.feature'),
+  model: settingDefault<number>('ttl.model'),
+  dataframe: settingDefault<number>('ttl.dataframe'),
+  default: settingDefault<number>('ttl.default'),
 });
 
 function defaultLocalPath(env: Record<string, string | undefined>): string {
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'finrisk-cache', 'cache.db');
-}
-
-function configError(variable: string, value: unknown, expected: string): FinRiskCacheError {
-  return new FinRiskCacheError('E_INVALID_CONFIG', `${variable}=${JSON.stringify(value)} is invalid: expected ${expected}`);
-}
-
-function parseInteger(variable: string, raw: string | number, min: number, max: number): number {
-  const text = String(raw).trim();
-  const value = typeof raw === 'number' ? raw : /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw configError(variable, raw, `a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function parseBoolean(variable: string, raw: string | boolean): boolean {
-  if (typeof raw === 'boolean') return raw;
-  const text = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(text)) return false;
-  throw configError(variable, raw, 'true or false');
-}
-
-function parseChoice<T extends string>(variable: string, raw: string, choices: readonly T[]): T {
-  const text = raw.trim() as T;
-  if (!choices.includes(text)) throw configError(variable, raw, `one of ${choices.join(', ')}`);
-  return text;
-}
-
-function parseHostPorts(variable: string, raw: string | string[]): HostPort[] {
-  const items = (Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) throw configError(variable, raw, 'a comma-separated list of host:port');
-  return items.map((item) => {
-    const at = item.lastIndexOf(':');
-    const host = item.slice(0, at).replace(/^\[|\]$/g, '');
-    const port = at > 0 ? Number(item.slice(at + 1)) : Number.NaN;
-    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw configError(variable, raw, `host:port items (bad item ${JSON.stringify(item)})`);
-    return { host, port };
-  });
-}
-
-function parseUrl(variable: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw configError(variable, maskUrl(raw), 'a URL such as redis://host:6379/0 or rediss://host:6380');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw configError(variable, maskUrl(raw), 'a redis:// or rediss:// URL');
-  }
-  return raw;
-}
-
-/** Replaces the password of a URL with `***` (and a user-only credential too); leaves other text as it is. */
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    else if (url.username && !url.password) url.username = '***';
-    return url.toString();
-  } catch {
-    // Up to the last '@' of the line: a password that was not percent-encoded may hold '@' or '/'.
-    return raw.replace(/\/\/.*@/, '//***@');
-  }
 }
 
 /** Reads a `.env` file into a record; a missing file is an empty record. */
@@ -227,137 +176,83 @@ export function readEnvFile(path: string): Record<string, string> {
   }
 }
 
-const TTL_VARIABLES: Record<keyof TtlConfig, string> = {
-  prediction: 'CACHE_PREDICTION_TTL',
-  feature: 'CACHE_FEATURE_TTL',
-  model: 'CACHE_MODEL_TTL',
-  dataframe: 'CACHE_DATAFRAME_TTL',
-  default: 'CACHE_DEFAULT_TTL',
-};
-
-/** Longest TTL accepted, in seconds (ten years); anything longer is a typo. */
-export const MAX_TTL_SECONDS = 315_360_000;
+/** The value at a dotted path of an object (`ttl.prediction`), or undefined. */
+function valueAt(object: unknown, path: string): unknown {
+  let current = object;
+  for (const part of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
 
 /**
  * Resolves the configuration: options in code win, then real environment variables, then the
- * `.env` file, then the guide's defaults. An invalid value throws E_INVALID_CONFIG naming the
- * variable and the value; nothing falls back silently.
+ * `.env` file, then the defaults, setting by setting as the table in settings.ts describes them.
+ * An invalid value throws E_INVALID_CONFIG naming the variable and the value; nothing falls back
+ * silently.
  */
 export function resolveConfig(options: CacheOptions = {}): CacheConfig {
   const processEnv = options.env ?? process.env;
   const envFilePath = options.envFile === false ? undefined : resolve(options.envFile ?? '.env');
   const fileEnv = envFilePath ? readEnvFile(envFilePath) : {};
   const sources: Record<string, ConfigSource> = {};
+  const values = new Map<SettingName, unknown>();
 
-  /** The raw value of a setting and where it came from; options first. */
-  function pick<T>(name: string, option: T | undefined, variable: string): { value: T | string; from: ConfigSource } | undefined {
-    if (option !== undefined) {
-      sources[name] = 'option';
-      return { value: option, from: 'option' };
-    }
-    const fromEnv = processEnv[variable];
-    if (fromEnv !== undefined && fromEnv !== '') {
-      sources[name] = 'environment';
-      return { value: fromEnv, from: 'environment' };
-    }
-    const fromFile = fileEnv[variable];
-    if (fromFile !== undefined && fromFile !== '') {
-      sources[name] = '.env';
-      return { value: fromFile, from: '.env' };
-    }
-    sources[name] = 'default';
-    return undefined;
+  for (const spec of SETTINGS) {
+    const name = spec.name;
+    const option = valueAt(options, name);
+    const fromEnv = processEnv[spec.variable];
+    const fromFile = fileEnv[spec.variable];
+    let raw: unknown;
+    if (option !== undefined) [raw, sources[name]] = [option, 'option'];
+    else if (fromEnv !== undefined && fromEnv !== '') [raw, sources[name]] = [fromEnv, 'environment'];
+    else if (fromFile !== undefined && fromFile !== '') [raw, sources[name]] = [fromFile, '.env'];
+    else sources[name] = 'default';
+    values.set(name, raw === undefined ? spec.default : parseSetting(spec, raw));
   }
-
-  const str = (name: string, option: string | undefined, variable: string, fallback: string): string => {
-    const got = pick(name, option, variable);
-    return got ? String(got.value) : fallback;
-  };
-  const optionalStr = (name: string, option: string | undefined, variable: string): string | undefined => {
-    const got = pick(name, option, variable);
-    return got ? String(got.value) : undefined;
-  };
-  const int = (name: string, option: number | undefined, variable: string, fallback: number, min: number, max: number) => {
-    const got = pick(name, option, variable);
-    return got ? parseInteger(variable, got.value as string | number, min, max) : fallback;
-  };
-
-  const rawUrl = optionalStr('url', options.url, 'REDIS_URL');
-  const url = rawUrl === undefined ? undefined : parseUrl('REDIS_URL', rawUrl);
-  const host = str('host', options.host, 'REDIS_HOST', 'localhost');
-  if (!host.trim() || /\s/.test(host)) throw configError('REDIS_HOST', host, 'a host name or address');
-  const port = int('port', options.port, 'REDIS_PORT', 6379, 1, 65535);
-  const db = int('db', options.db, 'REDIS_DB', 0, 0, 15);
-  const username = optionalStr('username', options.username, 'REDIS_USERNAME');
-  const password = optionalStr('password', options.password, 'REDIS_PASSWORD');
+  const get = <T>(name: SettingName) => values.get(name) as T;
 
   const tlsOptions: TlsOptions = {};
-  const caFile = optionalStr('tls.caFile', options.tls?.caFile, 'REDIS_TLS_CA');
-  const certFile = optionalStr('tls.certFile', options.tls?.certFile, 'REDIS_TLS_CERT');
-  const keyFile = optionalStr('tls.keyFile', options.tls?.keyFile, 'REDIS_TLS_KEY');
-  const servername = optionalStr('tls.servername', options.tls?.servername, 'REDIS_TLS_SERVERNAME');
-  if (caFile) tlsOptions.caFile = caFile;
-  if (certFile) tlsOptions.certFile = certFile;
-  if (keyFile) tlsOptions.keyFile = keyFile;
-  if (servername) tlsOptions.servername = servername;
-  if (Boolean(certFile) !== Boolean(keyFile)) {
-    throw configError(certFile ? 'REDIS_TLS_KEY' : 'REDIS_TLS_CERT', '', 'both REDIS_TLS_CERT and REDIS_TLS_KEY, or neither');
+  for (const field of ['caFile', 'certFile', 'keyFile', 'servername'] as const) {
+    const value = get<string | undefined>(`tls.${field}`);
+    if (value) tlsOptions[field] = value;
   }
+  if (Boolean(tlsOptions.certFile) !== Boolean(tlsOptions.keyFile)) {
+    throw configError(tlsOptions.certFile ? 'REDIS_TLS_KEY' : 'REDIS_TLS_CERT', '', 'both REDIS_TLS_CERT and REDIS_TLS_KEY, or neither');
+  }
+  const url = get<string | undefined>('url');
   const tls = Object.keys(tlsOptions).length > 0 || url?.startsWith('rediss:') ? tlsOptions : undefined;
 
-  const clusterRaw = pick('clusterNodes', options.clusterNodes, 'REDIS_CLUSTER_NODES');
-  const clusterNodes = clusterRaw ? parseHostPorts('REDIS_CLUSTER_NODES', clusterRaw.value as string | string[]) : undefined;
-  const sentinelsRaw = pick('sentinels', options.sentinels, 'REDIS_SENTINELS');
-  const sentinels = sentinelsRaw ? parseHostPorts('REDIS_SENTINELS', sentinelsRaw.value as string | string[]) : undefined;
-  const sentinelMaster = optionalStr('sentinelMaster', options.sentinelMaster, 'REDIS_SENTINEL_MASTER');
+  const clusterNodes = get<HostPort[] | undefined>('clusterNodes');
+  const sentinels = get<HostPort[] | undefined>('sentinels');
+  const sentinelMaster = get<string | undefined>('sentinelMaster');
   if (sentinels && !sentinelMaster) throw configError('REDIS_SENTINEL_MASTER', '', "the master's name when REDIS_SENTINELS is set");
-  if (sentinels && clusterNodes) throw configError('REDIS_SENTINELS', sentinelsRaw!.value, 'either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both');
+  if (sentinels && clusterNodes) throw configError('REDIS_SENTINELS', specOf('sentinels').variable, 'either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both');
 
-  const backendRaw = pick('backend', options.backend, 'CACHE_BACKEND');
-  const backend = backendRaw
-    ? parseChoice('CACHE_BACKEND', String(backendRaw.value), ['auto', 'redis', 'local', 'memory'] as const)
-    : 'auto';
-  const keyPrefixRaw = str('keyPrefix', options.keyPrefix, 'CACHE_KEY_PREFIX', 'finrisk');
-  const keyPrefix = validatePrefix(keyPrefixRaw);
-  const localPath = resolve(str('localPath', options.localPath, 'CACHE_LOCAL_PATH', defaultLocalPath(processEnv)));
-
-  const ttl = { ...DEFAULT_TTL };
-  for (const kind of Object.keys(TTL_VARIABLES) as (keyof TtlConfig)[]) {
-    ttl[kind] = int(`ttl.${kind}`, options.ttl?.[kind], TTL_VARIABLES[kind], DEFAULT_TTL[kind], 1, MAX_TTL_SECONDS);
+  const keys = get<Record<string, Uint8Array | string> | undefined>('encryption.keys');
+  const activeKeyId = get<string | undefined>('encryption.activeKeyId');
+  if (!keys) {
+    // Without keys nothing is encrypted: a key id or a list of kinds set alone would be ignored silently.
+    for (const name of ['encryption.activeKeyId', 'encryption.kinds'] as const) {
+      if (sources[name] !== 'default') throw configError(specOf(name).variable, values.get(name), 'CACHE_ENCRYPTION_KEYS to be set as well (without keys nothing is encrypted)');
+    }
   }
+  const keyring = keys
+    ? new Keyring({ keys, ...(activeKeyId ? { activeKeyId } : {}), kinds: get<string[] | '*'>('encryption.kinds') })
+    : undefined;
 
-  const commandTimeoutMs = int('commandTimeoutMs', options.commandTimeoutMs, 'CACHE_COMMAND_TIMEOUT_MS', 250, 1, 600_000);
-  const connectTimeoutMs = int('connectTimeoutMs', options.connectTimeoutMs, 'CACHE_CONNECT_TIMEOUT_MS', 1000, 1, 600_000);
-  const compressionThreshold = int(
-    'compressionThreshold', options.compressionThreshold, 'CACHE_COMPRESSION_THRESHOLD', 16384, 0, 2 ** 31 - 1,
-  );
-  const maxValueBytes = int('maxValueBytes', options.maxValueBytes, 'CACHE_MAX_VALUE_BYTES', 128 * 1024 * 1024, 1, 512 * 1024 * 1024);
-  const strictRaw = pick('strict', options.strict, 'CACHE_STRICT');
-  const strict = strictRaw ? parseBoolean('CACHE_STRICT', strictRaw.value as string | boolean) : false;
-  const breakerThreshold = int('breakerThreshold', options.breakerThreshold, 'CACHE_BREAKER_THRESHOLD', 5, 1, 1_000_000);
-  const breakerCooldownMs = int('breakerCooldownMs', options.breakerCooldownMs, 'CACHE_BREAKER_COOLDOWN_MS', 1000, 1, 3_600_000);
-  const layoutRaw = pick('keyLayout', options.keyLayout, 'CACHE_KEY_LAYOUT');
-  const keyLayout = layoutRaw
-    ? parseChoice('CACHE_KEY_LAYOUT', String(layoutRaw.value), ['finrisk', 'finrisk-python'] as const)
-    : 'finrisk';
-
-  let keyring: Keyring | undefined;
-  const keysRaw = pick('encryption', options.encryption, 'CACHE_ENCRYPTION_KEYS');
-  if (keysRaw) {
-    const fromOption = keysRaw.from === 'option' ? (keysRaw.value as EncryptionOptions) : undefined;
-    const activeKeyId = fromOption?.activeKeyId ?? optionalStr('encryption.activeKeyId', undefined, 'CACHE_ENCRYPTION_KEY_ID');
-    const kindsRaw = fromOption?.kinds ?? optionalStr('encryption.kinds', undefined, 'CACHE_ENCRYPT_KINDS');
-    const kinds = kindsRaw === undefined || kindsRaw === '*' ? '*' : Array.isArray(kindsRaw) ? kindsRaw : kindsRaw.split(',').map((k) => k.trim()).filter(Boolean);
-    keyring = new Keyring({
-      keys: fromOption?.keys ?? parseEncryptionKeys(String(keysRaw.value)),
-      ...(activeKeyId ? { activeKeyId } : {}),
-      kinds,
-    });
-  }
-
+  const ttl: TtlConfig = {
+    prediction: get('ttl.prediction'), feature: get('ttl.feature'), model: get('ttl.model'), dataframe: get('ttl.dataframe'), default: get('ttl.default'),
+  };
+  const password = get<string | undefined>('password');
   const config: CacheConfig = {
-    url, host, port, db, username, password, tls, clusterNodes, sentinels, sentinelMaster, backend, keyPrefix, localPath, ttl,
-    commandTimeoutMs, connectTimeoutMs, compressionThreshold, maxValueBytes, strict, breakerThreshold, breakerCooldownMs, keyLayout, keyring,
+    url, host: get('host'), port: get('port'), db: get('db'), username: get('username'), password, tls,
+    clusterNodes, sentinels, sentinelMaster, backend: get('backend'), keyPrefix: get('keyPrefix'),
+    localPath: get<string | undefined>('localPath') ?? resolve(defaultLocalPath(processEnv)), ttl,
+    commandTimeoutMs: get('commandTimeoutMs'), connectTimeoutMs: get('connectTimeoutMs'),
+    compressionThreshold: get('compressionThreshold'), maxValueBytes: get('maxValueBytes'), strict: get('strict'),
+    breakerThreshold: get('breakerThreshold'), breakerCooldownMs: get('breakerCooldownMs'), keyLayout: get('keyLayout'), keyring,
     sources,
     envFile: envFilePath && existsSync(envFilePath) ? envFilePath : undefined,
   };
@@ -369,6 +264,54 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     value: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) => inspect(masked(), options),
   });
   return config;
+}
+
+/** One setting as `finrisk-cache config` shows it. */
+export interface SettingRow {
+  /** The option's path (`ttl.prediction`). */
+  name: string;
+  /** The environment variable. */
+  variable: string;
+  /** The value as text, secrets masked (`***`); null when unset. */
+  value: string | null;
+  /** Where the value came from. */
+  source: ConfigSource;
+  /** What the setting does. */
+  description: string;
+}
+
+/** The value a resolved configuration holds for a setting (secrets included: callers mask). */
+function configValue(config: CacheConfig, name: SettingName): unknown {
+  switch (name) {
+    case 'encryption.keys':
+      return config.keyring?.keyIds;
+    case 'encryption.activeKeyId':
+      return config.keyring?.activeKeyId;
+    case 'encryption.kinds':
+      return config.keyring?.kinds;
+    default:
+      return valueAt(config, name);
+  }
+}
+
+/**
+ * Every setting of a resolved configuration with its value as text and where it came from, in
+ * the table's order; secrets are `***` (encryption keys show only their ids).
+ */
+export function describeSettings(config: CacheConfig): SettingRow[] {
+  return SETTINGS.map((spec) => {
+    const name = spec.name;
+    const value = configValue(config, name);
+    let text: string | null;
+    if (value === undefined || value === null) text = spec.default === undefined ? null : String(spec.default);
+    else if (name === 'encryption.keys') text = `*** (key ids ${(value as string[]).join(', ')})`;
+    else if (spec.secret) text = '***';
+    else if (spec.type.kind === 'url') text = maskUrl(String(value));
+    else if (spec.type.kind === 'host-ports') text = (value as HostPort[]).map((n) => `${n.host}:${n.port}`).join(',');
+    else if (Array.isArray(value)) text = value.join(',');
+    else text = String(value);
+    return { name, variable: spec.variable, value: text, source: config.sources[name] ?? 'default', description: spec.description };
+  });
 }
 
 /** `host:port/db` or the URL of the configured Redis, with any password masked. */

@@ -56,6 +56,16 @@ export class Keyring {
     this.#kinds = options.kinds === undefined || options.kinds === '*' ? '*' : new Set(options.kinds);
   }
 
+  /** The ids of the keys held (not secret: `finrisk-cache config` shows them). */
+  get keyIds(): string[] {
+    return [...this.#keys.keys()];
+  }
+
+  /** The kinds whose values are encrypted, or `*` for every kind. */
+  get kinds(): string[] | '*' {
+    return this.#kinds === '*' ? '*' : [...this.#kinds];
+  }
+
   /** True when values of this kind are encrypted. Coordination kinds (locks, generation tokens) never are. */
   covers(kind: string): boolean {
     if (UNENCRYPTED_KINDS.has(kind)) return false;

@@ -14,8 +14,10 @@ export type {
 export { getCache, resetCache, getRedisClient, getCacheStats, checkConnection } from './default-cache.js';
 export { createSessionStore, setSession, getSession, touchSession, deleteSession } from './session.js';
 export type { SessionStore, SessionStoreOptions } from './session.js';
-export { resolveConfig, readEnvFile, maskUrl, describeRedisAddress, DEFAULT_TTL, MAX_TTL_SECONDS } from './config.js';
-export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, KeyLayout, TlsOptions, TtlConfig } from './config.js';
+export { resolveConfig, readEnvFile, maskUrl, describeRedisAddress, describeSettings, DEFAULT_TTL, MAX_TTL_SECONDS } from './config.js';
+export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, KeyLayout, SettingRow, TlsOptions, TtlConfig } from './config.js';
+export { SETTINGS } from './settings.js';
+export type { SettingName, SettingSpec, SettingType } from './settings.js';
 export { FinRiskCacheError, toCacheError } from './errors.js';
 export { CircuitBreaker } from './circuit-breaker.js';
 export { Keyring, parseEncryptionKeys, ENCRYPTION_AES_256_GCM } from './encryption.js';

@@ -70,12 +70,29 @@ export function validateKind(kind: string): string {
   return kind;
 }
 
-/** Checks a key prefix (`CACHE_KEY_PREFIX`): 1-64 characters, no `:`, no glob characters, no spaces. */
+/**
+ * Key spaces of the finrisk-python layout (`prediction:{model}:{customer}`, `features:{customer}`).
+ * A prefix equal to one of them would put the SDK's own keys inside them: `prediction:feature:C1`
+ * would read as a prediction of model `feature`, and the Python layout's clears would delete it.
+ */
+const PYTHON_KEY_SPACES = ['prediction', 'features'];
+
+/**
+ * Checks a key prefix (`CACHE_KEY_PREFIX`): 1-64 characters, no `:`, no glob characters, no
+ * spaces, and not a key space of the finrisk-python layout.
+ */
 export function validatePrefix(prefix: string): string {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
     throw new FinRiskCacheError(
       'E_INVALID_CONFIG',
       `CACHE_KEY_PREFIX ${JSON.stringify(prefix)} must be 1-64 characters of letters, digits, '_', '.' or '-'`,
+    );
+  }
+  if (PYTHON_KEY_SPACES.includes(prefix)) {
+    throw new FinRiskCacheError(
+      'E_INVALID_CONFIG',
+      `CACHE_KEY_PREFIX ${JSON.stringify(prefix)} collides with the finrisk-python layout's keys (\`${prefix}:...\`): ` +
+        "the Python service's clears and `inspect` would take the SDK's own keys for its entries; choose another prefix",
     );
   }
   return prefix;
