@@ -102,7 +102,7 @@ describe('cache on Redis', () => {
     expect(await cache.delete('a')).toBe(true);
     expect(await cache.delete('a')).toBe(false);
     expect(await cache.exists('a')).toBe(false);
-    expect(await cache.deleteMany(['b', 'c'])).toBe(1);
+    expect(await cache.deleteMany(['b', 'c'])).toEqual({ count: 1, complete: true });
   });
 
   it('reads many keys with one MGET', async () => {
@@ -135,10 +135,10 @@ describe('cache on Redis', () => {
   it('deletes by prefix with SCAN, treating glob characters literally', async () => {
     const cache = make();
     for (const key of ['*', '*x', 'CUST[0-9]:1', 'CUST1', 'CUST[0-9]:2', 'other']) await cache.set(key, key);
-    expect(await cache.countByPrefix('CUST[0-9]')).toBe(2);
-    expect(await cache.deleteByPrefix('CUST[0-9]')).toBe(2);
+    expect(await cache.countByPrefix('CUST[0-9]')).toEqual({ count: 2, complete: true });
+    expect(await cache.deleteByPrefix('CUST[0-9]')).toEqual({ count: 2, complete: true });
     expect(await cache.get('CUST1')).toBe('CUST1');
-    expect(await cache.deleteByPrefix('*')).toBe(2);
+    expect(await cache.deleteByPrefix('*')).toEqual({ count: 2, complete: true });
     expect(await cache.get('other')).toBe('other');
     const monitorFree = server.cli('INFO', 'commandstats');
     expect(monitorFree).not.toMatch(/cmdstat_keys:/);
@@ -149,7 +149,7 @@ describe('cache on Redis', () => {
     const b = make({ keyPrefix: 'tenant-b' });
     await a.set('k', 'a');
     expect(await b.get('k')).toBeNull();
-    expect(await b.deleteByPrefix('')).toBe(0);
+    expect(await b.deleteByPrefix('')).toEqual({ count: 0, complete: true });
     expect(await a.get('k')).toBe('a');
     await a.deleteByPrefix('');
   });
@@ -282,6 +282,10 @@ describe('when Redis goes away', () => {
         expect(await cache.set('k2', 'during')).toBe(false);
         expect(await cache.exists('k')).toBe(false);
         expect(await cache.getMany(['k', 'k2'])).toEqual([null, null]);
+      }
+      // Operations on many keys say that they failed, rather than answering 0 as if nothing matched.
+      for (const result of [await cache.deleteMany(['k', 'k2']), await cache.deleteByPrefix(''), await cache.countByPrefix('')]) {
+        expect(result).toMatchObject({ count: 0, complete: false, error: expect.objectContaining({ code: expect.stringMatching(/^E_(REDIS_UNAVAILABLE|TIMEOUT)$/) }) });
       }
       expect(events).toContain('degraded');
       expect(errors.length).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 export { Cache, createCache } from './cache.js';
 export type {
+  BulkResult,
   CacheErrorEvent,
   CacheEvents,
   CacheLogger,
@@ -8,6 +9,7 @@ export type {
   KeyInput,
   KeyPrefix,
   OperationEvent,
+  PrefixOptions,
   SetManyEntry,
   SetOptions,
 } from './cache.js';
@@ -19,6 +21,8 @@ export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, Ke
 export { SETTINGS } from './settings.js';
 export type { SettingName, SettingSpec, SettingType } from './settings.js';
 export { FinRiskCacheError, toCacheError } from './errors.js';
+export { TypedEmitter } from './typed-emitter.js';
+export type { EventMap } from './typed-emitter.js';
 export { CircuitBreaker } from './circuit-breaker.js';
 export { Keyring, parseEncryptionKeys, ENCRYPTION_AES_256_GCM } from './encryption.js';
 export type { EncryptionOptions } from './encryption.js';

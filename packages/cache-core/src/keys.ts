@@ -16,6 +16,11 @@ export interface CacheKey {
    * `json`: plain UTF-8 JSON with no header, for keys shared with the Python service.
    */
   readonly format?: 'envelope' | 'json';
+  /**
+   * A bookkeeping key of the SDK (a model's generation token, a read-through lock) rather than
+   * the application's data: its reads are not counted as hits or misses.
+   */
+  readonly internal?: boolean;
 }
 
 /** Longest id accepted as one key part, in UTF-16 code units. */

@@ -1,4 +1,4 @@
-import { FinRiskCacheError, type Cache } from '@finrisk/cache-core';
+import { FinRiskCacheError, TypedEmitter, type Cache } from '@finrisk/cache-core';
 import type { ColumnTable } from 'arquero';
 import { FrameError } from './errors.js';
 import { FRAME_KIND, manifestKey, type FrameContext, type FrameErrorEvent, type ResolvedFrameOptions } from './frame-context.js';
@@ -59,7 +59,7 @@ export class FrameCache {
   readonly cache: Cache;
   /** The resolved settings. */
   readonly options: Readonly<ResolvedFrameOptions>;
-  readonly #listeners = new Set<FrameCacheEvents['error']>();
+  readonly #events = new TypedEmitter<FrameCacheEvents>(['error']);
   readonly #ctx: FrameContext;
 
   constructor(cache: Cache, options: FrameCacheOptions = {}) {
@@ -82,22 +82,14 @@ export class FrameCache {
       emitError: (event) => {
         // Also to the cache's own listeners and error counts (services and metrics watch those).
         cache.reportError({ error: event.error, operation: event.operation, kind: 'dataframe', ...(event.key ? { key: event.key } : {}) });
-        for (const listener of this.#listeners) {
-          try {
-            listener(event);
-          } catch {
-            // A listener's bug must not break the caller's read.
-          }
-        }
+        this.#events.emit('error', event);
       },
     };
   }
 
   /** Subscribes to error events; returns a function that unsubscribes. */
   on(event: 'error', listener: FrameCacheEvents['error']): () => void {
-    if (event !== 'error') throw new FinRiskCacheError('E_INVALID_VALUE', `unknown event ${String(event)}`);
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.on(event, listener);
   }
 
   /**

@@ -90,9 +90,9 @@ describe.each(topologies)('model artifacts on Redis ($name)', (topology) => {
     await ml.cacheModelArtifacts('fraud', 'v1', { a: 1 });
     await ml.cacheModelArtifacts('fraud', 'v2', { a: 2 });
     await ml.cacheModelArtifacts('fraud_v2', 'v1', { a: 3 });
-    expect(await ml.clearModelCache('fraud')).toBe(2);
+    expect(await ml.clearModelCache('fraud')).toEqual({ count: 2, complete: true });
     expect(await ml.getCachedModelArtifacts('fraud_v2', 'v1')).toEqual({ a: 3 });
-    expect(await ml.clearModelCache()).toBeGreaterThanOrEqual(4);
+    expect((await ml.clearModelCache()).count).toBeGreaterThanOrEqual(4);
     expect(await ml.getCachedModelArtifacts('credit_risk', 'v-pinned')).toBeNull();
   });
 });

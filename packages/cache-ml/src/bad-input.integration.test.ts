@@ -48,10 +48,10 @@ describe.each(topologies)('bad input on Redis ($name)', (topology) => {
       const before = allKeys();
       const deleted = await ml.clearPredictionCache(id);
       const after = allKeys();
-      expect(deleted).toBe(1);
+      expect(deleted).toEqual({ count: 1, complete: true });
       const gone = before.filter((k) => !after.includes(k));
       expect(gone).toEqual([ml.keys.prediction(id, 'credit').key]);
-      expect(await ml.clearFeatureCache(id)).toBe(1);
+      expect(await ml.clearFeatureCache(id)).toEqual({ count: 1, complete: true });
     }
     expect(await ml.getCachedPredictions(['CUST', 'CUST1'], 'credit')).toEqual([{ id: 'CUST' }, { id: 'CUST1' }]);
   });

@@ -1,4 +1,4 @@
-import { getCache, type Cache } from '@finrisk/cache-core';
+import { getCache, type BulkResult, type Cache } from '@finrisk/cache-core';
 import { MlCache } from './ml-cache.js';
 import type { CachedEntry } from './stored-entry.js';
 import type {
@@ -65,7 +65,7 @@ export function invalidateModelPredictions(modelType: string): Promise<boolean> 
 }
 
 /** {@link MlCache.clearPredictionCache} on the process-wide cache. */
-export function clearPredictionCache(customerId?: string, options?: ClearOptions): Promise<number> {
+export function clearPredictionCache(customerId?: string, options?: ClearOptions): Promise<BulkResult> {
   return getMlCache().clearPredictionCache(customerId, options);
 }
 
@@ -100,7 +100,7 @@ export function getOrComputeFeatures<T extends object = Record<string, unknown>>
 }
 
 /** {@link MlCache.clearFeatureCache} on the process-wide cache. */
-export function clearFeatureCache(customerId?: string, options?: ClearOptions): Promise<number> {
+export function clearFeatureCache(customerId?: string, options?: ClearOptions): Promise<BulkResult> {
   return getMlCache().clearFeatureCache(customerId, options);
 }
 
@@ -120,6 +120,6 @@ export function getOrComputeModelArtifacts<A = unknown>(modelName: string, versi
 }
 
 /** {@link MlCache.clearModelCache} on the process-wide cache. */
-export function clearModelCache(modelName?: string, options?: ClearOptions): Promise<number> {
+export function clearModelCache(modelName?: string, options?: ClearOptions): Promise<BulkResult> {
   return getMlCache().clearModelCache(modelName, options);
 }

@@ -52,7 +52,7 @@ describe('predictions', () => {
     ['a Map', new Map([['risk_score', 0.75]])],
   ])('refuses a prediction that is %s with E_INVALID_VALUE', async (_what, prediction) => {
     await expect(ml.cacheModelPrediction('C1', 'credit', prediction as never)).rejects.toThrow(code('E_INVALID_VALUE'));
-    expect(await cache.countByPrefix(ml.keys.predictionPrefix())).toBe(0);
+    expect(await cache.countByPrefix(ml.keys.predictionPrefix())).toEqual({ count: 0, complete: true });
   });
 
   it('invalidates every prediction of one model type without touching others', async () => {
@@ -96,22 +96,22 @@ describe('predictions', () => {
   it('clears exactly one customer, and "*" is only the customer named "*"', async () => {
     for (const id of ['*', 'CUST001', 'CUST0011', 'CUST001:x']) await ml.cacheModelPrediction(id, 'credit', { id });
     await ml.cacheModelPrediction('CUST001', 'fraud', { id: 'f' });
-    expect(await ml.clearPredictionCache('*')).toBe(1);
+    expect(await ml.clearPredictionCache('*')).toEqual({ count: 1, complete: true });
     expect(await ml.getCachedPrediction('CUST001', 'credit')).toEqual({ id: 'CUST001' });
-    expect(await ml.clearPredictionCache('CUST001')).toBe(2);
+    expect(await ml.clearPredictionCache('CUST001')).toEqual({ count: 2, complete: true });
     expect(await ml.getCachedPredictions(['CUST001', 'CUST0011', 'CUST001:x'], 'credit')).toEqual([null, { id: 'CUST0011' }, { id: 'CUST001:x' }]);
-    expect(await ml.clearPredictionCache()).toBe(2);
+    expect(await ml.clearPredictionCache()).toEqual({ count: 2, complete: true });
   });
 
   it('counts what a clear would delete with dryRun, and deletes nothing', async () => {
     for (const id of ['CUST001', 'CUST0011']) await ml.cacheModelPrediction(id, 'credit', { id });
     await ml.cacheFeatures('CUST001', { x: 1 });
     await ml.cacheModelArtifacts('credit', 'v1', { a: 1 });
-    expect(await ml.clearPredictionCache('CUST001', { dryRun: true })).toBe(1);
-    expect(await ml.clearPredictionCache(undefined, { dryRun: true })).toBe(2);
-    expect(await ml.clearFeatureCache('CUST001', { dryRun: true })).toBe(1);
-    expect(await ml.clearFeatureCache('NOBODY', { dryRun: true })).toBe(0);
-    expect(await ml.clearModelCache(undefined, { dryRun: true })).toBe(1);
+    expect(await ml.clearPredictionCache('CUST001', { dryRun: true })).toEqual({ count: 1, complete: true });
+    expect(await ml.clearPredictionCache(undefined, { dryRun: true })).toEqual({ count: 2, complete: true });
+    expect(await ml.clearFeatureCache('CUST001', { dryRun: true })).toEqual({ count: 1, complete: true });
+    expect(await ml.clearFeatureCache('NOBODY', { dryRun: true })).toEqual({ count: 0, complete: true });
+    expect(await ml.clearModelCache(undefined, { dryRun: true })).toEqual({ count: 1, complete: true });
     expect(await ml.getCachedPrediction('CUST001', 'credit')).toEqual({ id: 'CUST001' });
     expect(await ml.getCachedFeatures('CUST001')).toEqual({ x: 1 });
     expect(await ml.getCachedModelArtifacts('credit', 'v1')).toEqual({ a: 1 });
@@ -180,9 +180,9 @@ describe('features', () => {
   it('batch-writes and batch-reads features', async () => {
     await ml.cacheFeaturesMany([{ customerId: 'A', features: { x: 1 } }, { customerId: 'B', features: { x: 2 } }]);
     expect(await ml.getCachedFeaturesMany(['B', 'Z', 'A'])).toEqual([{ x: 2 }, null, { x: 1 }]);
-    expect(await ml.clearFeatureCache('A')).toBe(1);
-    expect(await ml.clearFeatureCache('A')).toBe(0);
-    expect(await ml.clearFeatureCache()).toBe(1);
+    expect(await ml.clearFeatureCache('A')).toEqual({ count: 1, complete: true });
+    expect(await ml.clearFeatureCache('A')).toEqual({ count: 0, complete: true });
+    expect(await ml.clearFeatureCache()).toEqual({ count: 1, complete: true });
   });
 });
 
@@ -222,9 +222,9 @@ describe('artifacts', () => {
     await ml.cacheModelArtifacts('credit', 'v1', { a: 1 });
     await ml.cacheModelArtifacts('credit', 'v2', { a: 2 });
     await ml.cacheModelArtifacts('credit_risk', 'v1', { a: 3 });
-    expect(await ml.clearModelCache('credit')).toBe(2);
+    expect(await ml.clearModelCache('credit')).toEqual({ count: 2, complete: true });
     expect(await ml.getCachedModelArtifacts('credit_risk', 'v1')).toEqual({ a: 3 });
-    expect(await ml.clearModelCache()).toBe(1);
+    expect(await ml.clearModelCache()).toEqual({ count: 1, complete: true });
   });
 });
 
@@ -316,5 +316,22 @@ describe('options', () => {
   it('throws FinRiskCacheError instances recognisable across copies', async () => {
     const error = await ml.cacheModelPrediction('', 'credit', {}).catch((e: unknown) => e);
     expect(FinRiskCacheError.isInstance(error)).toBe(true);
+  });
+});
+
+describe('statistics', () => {
+  it("files a prediction read under prediction, and does not count the generation token's read as a hit", async () => {
+    for (const id of ['C1', 'C2', 'C3']) await ml.cacheModelPrediction(id, 'credit', { risk_score: 0.1 });
+    const kinds: string[] = [];
+    cache.on('operation', (e) => kinds.push(`${e.operation}:${e.kind}`));
+    for (const id of ['C1', 'C2', 'C3', 'NOBODY']) await ml.getCachedPrediction(id, 'credit');
+    await ml.getCachedPredictions(['C1', 'NOBODY'], 'credit');
+    expect(kinds).toEqual(Array(5).fill('getMany:prediction'));
+    const stats = cache.processStats();
+    expect(stats.byKind.prediction).toMatchObject({ hits: 4, misses: 2 });
+    expect(stats.byKind.generation).toMatchObject({ hits: 0, misses: 0 });
+    expect(stats.hits).toBe(4);
+    expect(stats.misses).toBe(2);
+    expect(stats.hitRate).toBeCloseTo(4 / 6, 10);
   });
 });

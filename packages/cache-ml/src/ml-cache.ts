@@ -1,4 +1,4 @@
-import { FinRiskCacheError, type Cache, type CacheKey, type KeyLayout, type SetManyEntry } from '@finrisk/cache-core';
+import { FinRiskCacheError, TypedEmitter, type BulkResult, type Cache, type CacheKey, type KeyLayout, type SetManyEntry } from '@finrisk/cache-core';
 import { invalidConfig } from './errors.js';
 import { GenerationTracker } from './generations.js';
 import { MlKeys } from './ml-keys.js';
@@ -56,7 +56,7 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
   readonly #lock: ResolvedLock | null;
   readonly #generations: GenerationTracker;
   readonly #readThrough: ReadThrough;
-  readonly #listeners = new Set<(event: MlCacheErrorEvent) => void>();
+  readonly #events = new TypedEmitter<{ error: (event: MlCacheErrorEvent) => void }>(['error']);
 
   constructor(cache: Cache, options: MlCacheOptions<P, F> = {}) {
     this.cache = cache;
@@ -81,22 +81,14 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
    * function. Backend failures are reported by `cache.on('error')`, which also hears these.
    */
   on(event: 'error', listener: (event: MlCacheErrorEvent) => void): () => void {
-    if (event !== 'error') throw new FinRiskCacheError('E_INVALID_VALUE', `unknown event ${String(event)}; cache-ml emits 'error'`);
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.on(event, listener);
   }
 
   #emit(event: MlCacheErrorEvent): void {
     // Also to the cache's own listeners (and its error counts), so that a service watching
     // `cache.on('error')` and the metrics adapters see schema failures and failed refreshes too.
     this.cache.reportError(event);
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's bug must not break the caller's request.
-      }
-    }
+    this.#events.emit('error', event);
   }
 
   /** This process's read-through counters (a copy). */
@@ -381,36 +373,23 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
    * Python service does not know generations. True when done, false when the backend failed.
    */
   async invalidateModelPredictions(modelType: string): Promise<boolean> {
-    if (this.keys.isPython) {
-      const prefix = this.keys.pythonModelPrefix(modelType);
-      let failed = false;
-      const off = this.cache.on('error', (event) => {
-        if (event.operation === 'deleteByPrefix' && event.key === prefix.prefix) failed = true;
-      });
-      try {
-        await this.cache.deleteByPrefix(prefix);
-      } finally {
-        off();
-      }
-      return !failed;
-    }
+    if (this.keys.isPython) return (await this.cache.deleteByPrefix(this.keys.pythonModelPrefix(modelType))).complete;
     return this.#generations.bump(modelType);
   }
 
   /**
    * Deletes cached predictions: one customer's, of every model (exactly that customer: the id is
    * literal, so `*` is only the customer named `*`), or every customer's. Uses SCAN and UNLINK,
-   * never KEYS. Returns how many keys were deleted (0 when the backend failed), or with `dryRun`
-   * how many would be.
+   * never KEYS. Says how many keys were deleted (with `dryRun`: would be) and whether the walk
+   * was complete (`complete: false` when the backend failed part way).
    */
-  async clearPredictionCache(customerId?: string, options: ClearOptions = {}): Promise<number> {
+  async clearPredictionCache(customerId?: string, options: ClearOptions = {}): Promise<BulkResult> {
     if (this.keys.isPython && customerId !== undefined) {
       this.keys.prediction(customerId, 'm'); // validates the id
-      const matches: CacheKey[] = [];
-      for await (const batch of this.cache.scan(this.keys.predictionPrefix())) {
-        for (const key of batch) if (this.keys.pythonCustomerOf(key) === customerId) matches.push({ kind: 'prediction', key });
-      }
-      return options.dryRun ? matches.length : this.cache.deleteMany(matches);
+      // The model type comes first in the Python service's keys: every prediction key is visited.
+      const match = (key: string) => this.keys.pythonCustomerOf(key) === customerId;
+      const prefix = this.keys.predictionPrefix();
+      return options.dryRun ? this.cache.countByPrefix(prefix, { match }) : this.cache.deleteByPrefix(prefix, { match });
     }
     const prefix = this.keys.predictionPrefix(customerId);
     return options.dryRun ? this.cache.countByPrefix(prefix) : this.cache.deleteByPrefix(prefix);
@@ -498,11 +477,16 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     return this.#readThrough.run(slot, compute, this.#lockFor(options.lock));
   }
 
-  /** Deletes one customer's features (exactly that id), or every customer's (SCAN and UNLINK). Returns how many keys were deleted, or with `dryRun` how many would be. */
-  async clearFeatureCache(customerId?: string, options: ClearOptions = {}): Promise<number> {
+  /**
+   * Deletes one customer's features (exactly that id), or every customer's (SCAN and UNLINK). Says
+   * how many keys were deleted (with `dryRun`: would be) and whether it was complete.
+   */
+  async clearFeatureCache(customerId?: string, options: ClearOptions = {}): Promise<BulkResult> {
     if (customerId !== undefined) {
       const key = this.keys.feature(customerId);
-      return (await (options.dryRun ? this.cache.exists(key) : this.cache.delete(key))) ? 1 : 0;
+      if (!options.dryRun) return this.cache.deleteMany([key]);
+      const found = await this.cache.pttl(key);
+      return found === null ? { count: 0, complete: false } : { count: found === -2 ? 0 : 1, complete: true };
     }
     const prefix = this.keys.featurePrefix();
     return options.dryRun ? this.cache.countByPrefix(prefix) : this.cache.deleteByPrefix(prefix);
@@ -556,8 +540,11 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     return this.#readThrough.run(slot, compute, this.#lockFor(options.lock));
   }
 
-  /** Deletes every version of one model's artifacts, or every model's (SCAN and UNLINK). Returns how many keys were deleted, or with `dryRun` how many would be. */
-  async clearModelCache(modelName?: string, options: ClearOptions = {}): Promise<number> {
+  /**
+   * Deletes every version of one model's artifacts, or every model's (SCAN and UNLINK). Says how
+   * many keys were deleted (with `dryRun`: would be) and whether it was complete.
+   */
+  async clearModelCache(modelName?: string, options: ClearOptions = {}): Promise<BulkResult> {
     const prefix = this.keys.artifactPrefix(modelName);
     return options.dryRun ? this.cache.countByPrefix(prefix) : this.cache.deleteByPrefix(prefix);
   }

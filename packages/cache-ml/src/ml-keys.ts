@@ -79,7 +79,7 @@ export class MlKeys {
     // Every prediction read needs it: remember the few model types a service uses.
     let key = this.#generationKeys.get(modelType);
     if (key === undefined) {
-      key = Object.freeze(this.#cache.keys.key('generation', 'prediction', validateId(modelType, 'modelType')));
+      key = Object.freeze({ ...this.#cache.keys.key('generation', 'prediction', validateId(modelType, 'modelType')), internal: true });
       if (this.#generationKeys.size >= 1024) this.#generationKeys.clear();
       this.#generationKeys.set(modelType, key);
     }
@@ -113,6 +113,6 @@ export class MlKeys {
 
   /** Key of the read-through lock that guards `target`. */
   lock(target: CacheKey): CacheKey {
-    return this.#cache.keys.key('lock', target.kind, target.key);
+    return { ...this.#cache.keys.key('lock', target.kind, target.key), internal: true };
   }
 }

@@ -111,8 +111,8 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
       await ml.cacheModelPrediction(id, 'credit', { id });
       await ml.cacheModelPrediction(id, 'fraud', { id });
     }
-    expect(await ml.clearPredictionCache('*')).toBe(2);
-    expect(await ml.clearPredictionCache('X')).toBe(2);
+    expect(await ml.clearPredictionCache('*')).toEqual({ count: 2, complete: true });
+    expect(await ml.clearPredictionCache('X')).toEqual({ count: 2, complete: true });
     expect(await ml.getCachedPrediction('X', 'fraud')).toBeNull();
     expect(await ml.getCachedPredictions(['X1', 'X:credit'], 'credit')).toEqual([{ id: 'X1' }, { id: 'X:credit' }]);
     expect(await ml.getCachedPrediction('X1', 'fraud')).toEqual({ id: 'X1' });
@@ -124,7 +124,7 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     await own.cacheModelPrediction('B', 'fraud', { s: 1 });
     await own.cacheFeatures('A', { f: 1 });
     await own.cacheModelArtifacts('m', 'v1', { w: 1 });
-    expect(await own.clearPredictionCache()).toBe(2);
+    expect(await own.clearPredictionCache()).toEqual({ count: 2, complete: true });
     expect(await own.getCachedFeatures('A')).toEqual({ f: 1 });
     expect(await own.getCachedModelArtifacts('m', 'v1')).toEqual({ w: 1 });
   });
@@ -148,15 +148,15 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     expect(await api.cacheFeaturesMany([{ customerId: 'C2', features: { age: 2 } }])).toBe(true);
     expect(await api.getCachedFeaturesMany(['C1', 'C2'])).toEqual([{ age: 35 }, { age: 2 }]);
     expect(await api.getOrComputeFeatures('C9', () => ({ age: 9 }))).toEqual({ age: 9 });
-    expect(await api.clearFeatureCache('C1')).toBe(1);
-    expect(await api.clearFeatureCache()).toBe(2);
+    expect(await api.clearFeatureCache('C1')).toEqual({ count: 1, complete: true });
+    expect(await api.clearFeatureCache()).toEqual({ count: 2, complete: true });
     expect(await api.cacheModelArtifacts('credit_risk', 'v1.2.0', { feature_names: ['age'] })).toBe(true);
     expect(Number(redis.cli('PTTL', 'freefn:model:credit_risk:v1.2.0'))).toBeGreaterThan(86_390_000);
     expect(await api.getCachedModelArtifacts('credit_risk', 'v1.2.0')).toEqual({ feature_names: ['age'] });
     expect(await api.getOrComputeModelArtifacts('credit_risk', 'v2', () => ({ w: 2 }))).toEqual({ w: 2 });
-    expect(await api.clearModelCache('credit_risk')).toBe(2);
-    expect(await api.clearPredictionCache('C3')).toBe(1);
-    expect(await api.clearPredictionCache()).toBe(2);
+    expect(await api.clearModelCache('credit_risk')).toEqual({ count: 2, complete: true });
+    expect(await api.clearPredictionCache('C3')).toEqual({ count: 1, complete: true });
+    expect(await api.clearPredictionCache()).toEqual({ count: 2, complete: true });
     expect(api.getMlCache().cache).toBe(shared);
   });
 });

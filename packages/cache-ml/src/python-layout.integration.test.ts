@@ -75,11 +75,11 @@ describe.each(topologies)("finrisk-python layout: the Python service's keys and 
     for (const [model, id] of [['credit', 'K1'], ['fraud', 'K1'], ['credit', 'K10'], ['credit', 'x:K1'], ['credit', '*']]) {
       redis.cli('SET', `prediction:${model}:${id}`, '{"s": 1}');
     }
-    expect(await py.clearPredictionCache('K1', { dryRun: true })).toBe(2);
+    expect(await py.clearPredictionCache('K1', { dryRun: true })).toEqual({ count: 2, complete: true });
     expect(redis.cli('EXISTS', 'prediction:credit:K1')).toBe('1');
-    expect(await py.clearPredictionCache('K1')).toBe(2);
+    expect(await py.clearPredictionCache('K1')).toEqual({ count: 2, complete: true });
     expect(redis.deployment.exists('prediction:credit:K10', 'prediction:credit:x:K1', 'prediction:credit:*')).toBe(3);
-    expect(await py.clearPredictionCache('*')).toBe(1);
+    expect(await py.clearPredictionCache('*')).toEqual({ count: 1, complete: true });
     expect(redis.cli('EXISTS', 'prediction:credit:K10')).toBe('1');
   });
 
@@ -98,9 +98,9 @@ describe.each(topologies)("finrisk-python layout: the Python service's keys and 
   });
 
   it('clears features of one customer and of all', async () => {
-    expect(await py.clearFeatureCache('B1')).toBe(1);
+    expect(await py.clearFeatureCache('B1')).toEqual({ count: 1, complete: true });
     expect(redis.cli('EXISTS', 'features:B1')).toBe('0');
-    expect(await py.clearFeatureCache()).toBeGreaterThan(0);
+    expect((await py.clearFeatureCache()).count).toBeGreaterThan(0);
     expect(redis.deployment.keys('features:*')).toEqual([]);
   });
 

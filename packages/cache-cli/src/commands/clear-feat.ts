@@ -14,7 +14,7 @@ export const clearFeatCommand: CommandDefinition = {
     const customer = options.customer as string | undefined;
     const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
-    const count = await ml.clearFeatureCache(customer, { dryRun });
-    reportClear(ctx, count, customer === undefined ? 'features of every customer' : `features of ${customer}`, dryRun);
+    const result = await ml.clearFeatureCache(customer, { dryRun });
+    reportClear(ctx, result, customer === undefined ? 'features of every customer' : `features of ${customer}`, dryRun);
   },
 };

@@ -14,7 +14,7 @@ export const clearModelCommand: CommandDefinition = {
     const model = options.model as string | undefined;
     const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
-    const count = await ml.clearModelCache(model, { dryRun });
-    reportClear(ctx, count, model === undefined ? 'artifacts of every model' : `artifacts of model ${model}`, dryRun);
+    const result = await ml.clearModelCache(model, { dryRun });
+    reportClear(ctx, result, model === undefined ? 'artifacts of every model' : `artifacts of model ${model}`, dryRun);
   },
 };

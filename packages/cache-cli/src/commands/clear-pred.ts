@@ -14,7 +14,7 @@ export const clearPredCommand: CommandDefinition = {
     const customer = options.customer as string | undefined;
     const ml = await openMlCache(ctx);
     const dryRun = options.dryRun === true;
-    const count = await ml.clearPredictionCache(customer, { dryRun });
-    reportClear(ctx, count, customer === undefined ? 'predictions of every customer' : `predictions of ${customer}`, dryRun);
+    const result = await ml.clearPredictionCache(customer, { dryRun });
+    reportClear(ctx, result, customer === undefined ? 'predictions of every customer' : `predictions of ${customer}`, dryRun);
   },
 };

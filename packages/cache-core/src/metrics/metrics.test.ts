@@ -22,12 +22,16 @@ describe('metrics adapters', () => {
     registerPrometheusMetrics(cache, { client: promClient, registry });
     await exercise(cache);
     const text = await registry.metrics();
+    for (const name of ['hits', 'misses', 'writes', 'write_failures', 'errors']) expect(text).toContain(`# TYPE finrisk_cache_${name}_total counter`);
     expect(text).toContain('finrisk_cache_hits_total{kind="prediction"} 1');
     expect(text).toContain('finrisk_cache_misses_total{kind="prediction"} 1');
     expect(text).toContain('finrisk_cache_misses_total{kind="kv"} 1');
     expect(text).toContain('finrisk_cache_writes_total{kind="prediction"} 1');
     expect(text).toContain('finrisk_cache_degraded{backend="memory"} 0');
     expect(text).toMatch(/finrisk_cache_operation_duration_seconds_count\{kind="prediction",operation="get",outcome="ok"\} 2/);
+    // A second scrape gives the same totals (collect resets and sets, it does not add twice).
+    await cache.get(cache.keys.key('prediction', 'C1', 'credit'));
+    expect(await registry.metrics()).toContain('finrisk_cache_hits_total{kind="prediction"} 2');
   });
 
   it('reports the same through OpenTelemetry instruments', async () => {

@@ -6,7 +6,7 @@ interface PromRegistry {
 }
 interface PromModule {
   register: PromRegistry;
-  Counter: new (config: Record<string, unknown>) => { set?: never; inc(labels: Record<string, string>, value?: number): void; reset(): void };
+  Counter: new (config: Record<string, unknown>) => { inc(labels: Record<string, string>, value?: number): void; reset(): void };
   Gauge: new (config: Record<string, unknown>) => { set(labels: Record<string, string>, value: number): void; reset(): void };
   Histogram: new (config: Record<string, unknown>) => { observe(labels: Record<string, string>, value: number): void };
 }
@@ -34,18 +34,19 @@ export function registerPrometheusMetrics(cache: Cache, options: PrometheusMetri
   const prom = options.client as PromModule;
   const registers = [(options.registry ?? prom.register) as PromRegistry];
   const p = options.prefix ?? 'finrisk_cache_';
+  // Totals since start, read from the cache at scrape time. They are counters (the `_total`
+  // convention): reset, then increased to the total, which only ever grows.
   const fromStats = (name: string, help: string, field: 'hits' | 'misses' | 'writes' | 'writeFailures' | 'errors') =>
-    new prom.Gauge({
+    new prom.Counter({
       name: `${p}${name}`,
       help,
       labelNames: ['kind'],
       registers,
-      collect(this: { set(labels: Record<string, string>, value: number): void; reset(): void }) {
+      collect(this: { inc(labels: Record<string, string>, value: number): void; reset(): void }) {
         this.reset();
-        for (const [kind, s] of Object.entries(cache.processStats().byKind)) this.set({ kind }, s[field]);
+        for (const [kind, s] of Object.entries(cache.processStats().byKind)) if (s[field] > 0) this.inc({ kind }, s[field]);
       },
     });
-  // Totals since start, exposed as gauges read at scrape time (a counter cannot be set to a total).
   fromStats('hits_total', 'Reads that found a value, per kind.', 'hits');
   fromStats('misses_total', 'Reads that found nothing, per kind.', 'misses');
   fromStats('writes_total', 'Writes stored, per kind.', 'writes');

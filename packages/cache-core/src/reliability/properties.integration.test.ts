@@ -77,8 +77,8 @@ describe.each(backends)('on the %s store', (_name, options) => {
           for await (const batch of cache.scan({ kind: 'feature', prefix: cache.keys.prefixOf('feature', id) })) byParts.push(...batch);
           expect(byParts).toEqual([cache.keys.key('feature', id, 'v1').key]);
           const startingWith = ids.filter((other) => other.startsWith(id));
-          expect(await cache.countByPrefix(id)).toBe(startingWith.length);
-          expect(await cache.deleteByPrefix(id)).toBe(startingWith.length);
+          expect(await cache.countByPrefix(id)).toEqual({ count: startingWith.length, complete: true });
+          expect(await cache.deleteByPrefix(id)).toEqual({ count: startingWith.length, complete: true });
           for (const other of ids) expect(await cache.get(other)).toBe(other.startsWith(id) ? null : other);
         }),
         { numRuns: 100 },

@@ -39,9 +39,9 @@ interface MlFlow {
   cacheFeatures(customerId: string, features: object): Promise<boolean>;
   getCachedFeatures(customerId: string): Promise<object | null>;
   cacheModelArtifacts(modelName: string, version: string, artifacts: unknown): Promise<boolean>;
-  clearPredictionCache(customerId?: string): Promise<number>;
-  clearFeatureCache(customerId?: string): Promise<number>;
-  clearModelCache(modelName?: string): Promise<number>;
+  clearPredictionCache(customerId?: string): Promise<{ count: number; complete: boolean }>;
+  clearFeatureCache(customerId?: string): Promise<{ count: number; complete: boolean }>;
+  clearModelCache(modelName?: string): Promise<{ count: number; complete: boolean }>;
   drain(): Promise<void>;
 }
 
@@ -143,8 +143,8 @@ describe('a least-privilege ACL user', () => {
       expect(await sessions.get('s1')).toEqual({ user: 'ana' });
       expect(await sessions.touch('s1')).toBe(true);
       expect(await sessions.delete('s1')).toBe(true);
-      expect(await cache.countByPrefix('')).toBeGreaterThan(0);
-      expect(await cache.deleteByPrefix('')).toBeGreaterThan(0);
+      expect((await cache.countByPrefix('')).count).toBeGreaterThan(0);
+      expect((await cache.deleteByPrefix('')).count).toBeGreaterThan(0);
       expect(await cache.delete('user:1')).toBe(false);
       const stats = await cache.stats();
       expect(stats.status).toBe('healthy');
@@ -185,10 +185,10 @@ describe('a least-privilege ACL user', () => {
       expect(await ml.cacheFeatures('CUST001', { age: 35 })).toBe(true);
       expect(await ml.getCachedFeatures('CUST001')).toEqual({ age: 35 });
       expect(await ml.cacheModelArtifacts('m', 'v1', { weights: [1, 2] })).toBe(true);
-      expect(await ml.clearPredictionCache('CUST009')).toBe(1);
-      expect(await ml.clearPredictionCache()).toBeGreaterThanOrEqual(0);
-      expect(await ml.clearFeatureCache()).toBe(1);
-      expect(await ml.clearModelCache()).toBe(1);
+      expect(await ml.clearPredictionCache('CUST009')).toEqual({ count: 1, complete: true });
+      expect((await ml.clearPredictionCache()).complete).toBe(true);
+      expect(await ml.clearFeatureCache()).toEqual({ count: 1, complete: true });
+      expect(await ml.clearModelCache()).toEqual({ count: 1, complete: true });
       await ml.drain();
     } finally {
       await cache.close();

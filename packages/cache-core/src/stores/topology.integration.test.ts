@@ -134,8 +134,8 @@ describe('Redis Cluster', () => {
       const nodes = stats.nodes!;
       expect(nodes).toHaveLength(6);
       expect(nodes.filter((n) => n.role === 'master')).toHaveLength(3);
-      expect(await cache.countByPrefix('k')).toBe(50);
-      expect(await cache.deleteByPrefix('k')).toBe(50);
+      expect(await cache.countByPrefix('k')).toEqual({ count: 50, complete: true });
+      expect(await cache.deleteByPrefix('k')).toEqual({ count: 50, complete: true });
       expect((await cache.checkConnection()).ok).toBe(true);
     } finally {
       await cache.close();

@@ -1,0 +1,105 @@
+import type { CacheErrorEvent } from './cache-types.js';
+import { decodeValueFast, encodeValueFast, isEncryptedEnvelope } from './codec.js';
+import type { CacheConfig } from './config.js';
+import { FinRiskCacheError, toCacheError } from './errors.js';
+import type { CacheKey } from './keys.js';
+import type { KindStatsRegistry } from './kind-stats.js';
+import { parsePythonJson, pythonJsonDumps } from './python-json.js';
+
+/**
+ * Values on their way to and from the store: encode (the envelope, or plain JSON for keys shared
+ * with the Python service), compress, encrypt; and back. A stored value that does not decode is
+ * a miss and an `error` event, never an exception into the caller. Reads are counted here, as
+ * hits or misses of their key's kind.
+ */
+export class ValuePipeline {
+  readonly #config: CacheConfig;
+  readonly #stats: KindStatsRegistry;
+  readonly #report: (event: CacheErrorEvent) => void;
+
+  constructor(config: CacheConfig, stats: KindStatsRegistry, report: (event: CacheErrorEvent) => void) {
+    this.#config = config;
+    this.#stats = stats;
+    this.#report = report;
+  }
+
+  /**
+   * Encodes a value for `ref`; a promise only when a large value is deflated off the thread.
+   * Throws E_INVALID_VALUE or E_PAYLOAD_TOO_LARGE.
+   */
+  encode(ref: CacheKey, value: unknown, compress?: boolean): Uint8Array | Promise<Uint8Array> {
+    if (ref.format === 'json') {
+      const bytes = Buffer.from(pythonJsonDumps(value), 'utf8');
+      if (bytes.byteLength > this.#config.maxValueBytes) {
+        throw new FinRiskCacheError('E_PAYLOAD_TOO_LARGE', `value is ${bytes.byteLength} bytes; the limit is ${this.#config.maxValueBytes}`);
+      }
+      return bytes;
+    }
+    const envelope = encodeValueFast(value, compress === false ? { ...this.#config, compress } : this.#config);
+    return envelope instanceof Promise ? envelope.then((e) => this.#seal(ref, e)) : this.#seal(ref, envelope);
+  }
+
+  /**
+   * Decodes a stored payload (null: a miss); a payload that does not decode is a miss and an
+   * error event. A promise only when a large compressed value is inflated off the thread: the
+   * hot path of get and getMany allocates no promise per value.
+   */
+  decode<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): T | null | Promise<T | null> {
+    if (payload === null) {
+      this.#stats.read(ref, false);
+      return null;
+    }
+    try {
+      if (ref.format === 'json') {
+        const value = parsePythonJson(Buffer.from(payload).toString('utf8')) as T;
+        this.#stats.read(ref, true);
+        return value;
+      }
+      const value = decodeValueFast(this.#unseal(ref, payload));
+      if (value instanceof Promise) {
+        return value.then(
+          (v) => {
+            this.#stats.read(ref, true);
+            return v as T;
+          },
+          (error: unknown) => this.#undecodable(ref, error, operation),
+        );
+      }
+      this.#stats.read(ref, true);
+      return value as T;
+    } catch (error) {
+      return this.#undecodable(ref, error, operation);
+    }
+  }
+
+  #seal(ref: CacheKey, envelope: Buffer): Uint8Array {
+    const keyring = this.#config.keyring;
+    return keyring?.covers(ref.kind) ? keyring.encrypt(envelope, ref.key) : envelope;
+  }
+
+  /** Decrypts an encrypted envelope; refuses a plaintext one where encryption is required (a downgrade). */
+  #unseal(ref: CacheKey, payload: Uint8Array): Uint8Array {
+    const keyring = this.#config.keyring;
+    if (isEncryptedEnvelope(payload)) {
+      if (!keyring) {
+        throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value at ${ref.key} is encrypted and no CACHE_ENCRYPTION_KEYS are configured`);
+      }
+      return keyring.decrypt(payload, ref.key);
+    }
+    if (keyring?.covers(ref.kind)) {
+      throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value at ${ref.key} is not encrypted, but ${ref.kind} values must be`);
+    }
+    return payload;
+  }
+
+  #undecodable(ref: CacheKey, error: unknown, operation: string): null {
+    const err =
+      ref.format === 'json'
+        ? new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value at ${ref.key} is not JSON: ${(error as Error).message}`, { cause: error })
+        : toCacheError(error, 'E_PAYLOAD_CORRUPT', `stored value at ${ref.key} does not decode`);
+    this.#stats.read(ref, false);
+    this.#stats.of(ref.kind).errors++;
+    this.#report({ error: err, operation, kind: ref.kind, key: ref.key });
+    return null;
+  }
+}
