@@ -22,11 +22,15 @@ export class Backend {
   #resolving: Promise<CacheStore> | undefined;
   #closed = false;
 
-  constructor(config: CacheConfig, health: Health, logger: CacheLogger, injected?: CacheStore) {
+  readonly #resolved: ((store: CacheStore) => void) | undefined;
+
+  /** @param resolved called once with the store in use, when it is known */
+  constructor(config: CacheConfig, health: Health, logger: CacheLogger, injected?: CacheStore, resolved?: (store: CacheStore) => void) {
     this.#config = config;
     this.#health = health;
     this.#logger = logger;
     this.#injected = injected;
+    this.#resolved = resolved;
   }
 
   /** The store in use, once resolved. */
@@ -38,9 +42,14 @@ export class Backend {
   connect(): Promise<CacheStore> {
     if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'this cache was closed; create a new one'));
     if (this.#store) return Promise.resolve(this.#store);
-    this.#resolving ??= this.#resolve().finally(() => {
-      this.#resolving = undefined;
-    });
+    this.#resolving ??= this.#resolve()
+      .then((store) => {
+        this.#resolved?.(store);
+        return store;
+      })
+      .finally(() => {
+        this.#resolving = undefined;
+      });
     return this.#resolving;
   }
 

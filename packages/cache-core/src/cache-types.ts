@@ -43,6 +43,21 @@ export interface BulkResult {
   error?: FinRiskCacheError;
 }
 
+/**
+ * Values a package built on a cache keeps in its L1 tier beside an entry (cache-frames keeps a
+ * decoded table beside the table's manifest). They go when the entry goes: when anyone changes
+ * the key, when L1 evicts it or it expires, when tracking is lost.
+ */
+export interface LocalAttachments {
+  /** The value kept under `tag` beside `key`'s entry, or undefined. */
+  get(key: CacheKey, tag: string): unknown;
+  /**
+   * Keeps `value` under `tag` beside `key`'s entry, counted as `bytes` against the L1 size and
+   * the per-entry cap. False when nothing was kept (the entry is not in L1, or it would be too big).
+   */
+  set(key: CacheKey, tag: string, value: unknown, bytes: number): boolean;
+}
+
 /** Options of {@link Cache.deleteByPrefix} and {@link Cache.countByPrefix}. */
 export interface PrefixOptions {
   /** Only keys (full keys, prefix included) for which this returns true. @default every key under the prefix */

@@ -8,6 +8,7 @@ import type {
   KeyInput,
   KeyPrefix,
   BulkResult,
+  LocalAttachments,
   PrefixOptions,
   SetManyEntry,
   SetOptions,
@@ -17,13 +18,15 @@ import { FinRiskCacheError, toCacheError } from './errors.js';
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
+import { InvalidationTracker } from './l1/invalidation-tracker.js';
+import { L1_MISS, LocalTier } from './l1/local-tier.js';
 import { RemoteTier } from './remote-tier.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { collectStats } from './stats-report.js';
 import { RedisStore, type RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { ValuePipeline } from './value-pipeline.js';
+import { ValuePipeline, type Hold } from './value-pipeline.js';
 
 export type {
   CacheErrorEvent,
@@ -33,6 +36,7 @@ export type {
   CreateCacheOptions,
   KeyInput,
   KeyPrefix,
+  LocalAttachments,
   OperationEvent,
   BulkResult,
   PrefixOptions,
@@ -58,6 +62,13 @@ const KIND_TTL: Record<string, keyof TtlConfig> = {
   dataframe: 'dataframe',
 };
 
+/**
+ * How often each L1 tracking connection proves it is alive (a PING under the command deadline):
+ * a connection that went silent (a frozen server, a dead path) stops L1 within about this plus
+ * the deadline, even though no error reached the socket.
+ */
+const L1_HEARTBEAT_MS = 1000;
+
 const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${message}\n`) };
 
 /**
@@ -82,6 +93,10 @@ export class Cache {
   readonly #backend: Backend;
   readonly #remote: RemoteTier;
   readonly #values: ValuePipeline;
+  /** The in-process tier, when CACHE_L1_MAX_MB is set; it serves only while Redis tracks for it. */
+  readonly #local: LocalTier | undefined;
+  #tracker: InvalidationTracker | undefined;
+  readonly #decodeHeld = (bytes: Uint8Array) => this.#values.decodeHeld(bytes);
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -89,9 +104,37 @@ export class Cache {
     this.#logger = options.logger ?? defaultLogger;
     const report = (event: CacheErrorEvent) => this.#report(event);
     this.#health = new Health(this.#events, () => this.#backend.store?.backend ?? this.config.backend);
-    this.#backend = new Backend(this.config, this.#health, this.#logger, options.store);
+    this.#local = this.config.l1.maxBytes > 0 ? new LocalTier(this.config.l1, this.config.keyPrefix, this.#stats) : undefined;
+    this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
     this.#remote = new RemoteTier(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);
+  }
+
+  /** The store is known: L1 starts hearing Redis's invalidations, or says why it cannot. */
+  #storeResolved(store: CacheStore): void {
+    const local = this.#local;
+    if (!local || this.#tracker) return;
+    if (!(store instanceof RedisStore)) {
+      this.#logger.warn(
+        `finrisk-cache: CACHE_L1_MAX_MB is set, but L1 is off: only Redis can keep it coherent across processes, and the store is the ${store.backend} store at ${store.location}.`,
+      );
+      return;
+    }
+    const tracker = (this.#tracker = new InvalidationTracker({
+      prefixes: local.prefixes,
+      nodes: () => store.trackingNodes(),
+      listener: {
+        invalidate: (key) => local.invalidate(key),
+        invalidateAll: () => local.invalidateAll(),
+        up: () => local.resume(),
+        down: () => local.suspend(),
+      },
+      deadlineMs: Math.max(this.config.commandTimeoutMs, 1000),
+      heartbeatMs: L1_HEARTBEAT_MS,
+      onError: (error) => this.#report({ error, operation: 'l1' }),
+    }));
+    store.onTopologyChange(() => tracker.refresh());
+    tracker.start();
   }
 
   // ---------------------------------------------------------------- reads
@@ -99,8 +142,48 @@ export class Cache {
   /** Reads a value; null when missing, expired, undecodable, or the backend failed. */
   async get<T = unknown>(key: KeyInput): Promise<T | null> {
     const ref = this.#ref(key);
+    const local = this.#local;
+    if (local?.covers(ref)) {
+      // An L1 hit answers without a round trip, a promise of its own or an array: the hot path.
+      const held = local.read(ref, this.#decodeHeld);
+      if (held !== L1_MISS) {
+        this.#stats.read(ref, true);
+        return held as T;
+      }
+      return (await this.#fetchLocal<T>([ref], 'get'))[0]!;
+    }
     const payload = await this.#remote.run('get', ref.kind, ref.key, null, (s) => s.get(ref.key));
     return this.#values.decode<T>(ref, payload, 'get');
+  }
+
+  /**
+   * Reads keys that L1 covers but does not hold, from Redis with their TTLs (one round trip), and
+   * keeps each in L1 unless an invalidation of its key arrived while it was in flight.
+   */
+  async #fetchLocal<T>(wanted: readonly CacheKey[], operation: string): Promise<(T | null)[]> {
+    const local = this.#local!;
+    const out = new Array<T | null>(wanted.length);
+    if (!local.isServing) {
+      // Tracking is not established: read as if there were no L1, and keep nothing.
+      const payloads = await this.#remote.run(operation, operationKind(wanted), undefined, null, (s) => s.getMany(wanted.map((r) => r.key)));
+      await Promise.all(wanted.map(async (ref, j) => (out[j] = await this.#values.decode<T>(ref, payloads?.[j] ?? null, operation))));
+      return out;
+    }
+    const fills = wanted.map((ref) => local.startFill(ref.key));
+    const sentAt = performance.now();
+    const got = await this.#remote.run(operation, operationKind(wanted), undefined, null, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
+    // A TTL read now counts from when the request left: the entry expires no later than the key.
+    const elapsed = performance.now() - sentAt;
+    await Promise.all(
+      wanted.map(async (ref, j) => {
+        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation);
+        out[j] = decoded.value;
+        const pttl = got?.pttls[j] ?? -2;
+        if (decoded.hold === undefined || pttl === -2) local.abandonFill(fills[j]!);
+        else local.finishFill(fills[j]!, ref.kind, decoded.hold, pttl === -1 ? undefined : Math.floor(pttl - elapsed));
+      }),
+    );
+    return out;
   }
 
   /**
@@ -113,6 +196,8 @@ export class Cache {
     const payload = await this.#remote.run('getAndTouch', ref.kind, ref.key, null, (s) =>
       ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs),
     );
+    // It changed the key's TTL, which bounds how long L1 may hold it: it is read from Redis next time.
+    this.#local?.invalidate(ref.key);
     return this.#values.decode<T>(ref, payload, 'getAndTouch');
   }
 
@@ -124,6 +209,7 @@ export class Cache {
    */
   async getMany<T = unknown>(keys: readonly KeyInput[]): Promise<(T | null)[]> {
     const refs = keys.map((k) => this.#ref(k));
+    if (this.#local !== undefined) return this.#getManyLocal<T>(refs);
     const out = new Array<T | null>(refs.length);
     if (refs.length <= GET_MANY_CHUNK) {
       if (refs.length > 0) await this.#getChunk(refs, 0, out);
@@ -134,6 +220,43 @@ export class Cache {
     const parts: Promise<void>[] = [];
     for (let start = 0; start < refs.length; start += GET_MANY_CHUNK) {
       parts.push(this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out));
+    }
+    await Promise.all(parts);
+    return out;
+  }
+
+  /**
+   * getMany when L1 covers some keys: hits first (a batch that L1 answers whole makes no round
+   * trip), then the misses through L1 and the keys it does not cover as usual, 1,000 per call.
+   */
+  async #getManyLocal<T>(refs: CacheKey[]): Promise<(T | null)[]> {
+    const local = this.#local!;
+    const out = new Array<T | null>(refs.length);
+    let missed: number[] | undefined;
+    let others: number[] | undefined;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      if (!local.covers(ref)) {
+        (others ??= []).push(i);
+        continue;
+      }
+      const held = local.read(ref, this.#decodeHeld);
+      if (held === L1_MISS) (missed ??= []).push(i);
+      else {
+        this.#stats.read(ref, true);
+        out[i] = held as T;
+      }
+    }
+    if (missed === undefined && others === undefined) return out;
+    const parts: Promise<void>[] = [];
+    for (let start = 0; missed && start < missed.length; start += GET_MANY_CHUNK) {
+      const indexes = missed.slice(start, start + GET_MANY_CHUNK);
+      parts.push(this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany').then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
+    }
+    for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
+      const indexes = others.slice(start, start + GET_MANY_CHUNK);
+      const chunk = new Array<T | null>(indexes.length);
+      parts.push(this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
     }
     await Promise.all(parts);
     return out;
@@ -190,8 +313,11 @@ export class Cache {
     let payload = this.#values.encode(ref, value, options.compress);
     if (payload instanceof Promise) payload = await payload;
     const bytes = payload;
+    this.#local?.invalidate(ref.key);
     // A plain SET always answers true from every store; false comes from the fallback.
     const ok = await this.#remote.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs }));
+    // Again once written: a read that filled L1 meanwhile may have read the old value.
+    this.#local?.invalidate(ref.key);
     const stats = this.#stats.of(ref.kind);
     if (ok) stats.writes++;
     else stats.writeFailures++;
@@ -212,10 +338,12 @@ export class Cache {
       prepared.push(entry);
     }
     if (pending) await Promise.all(pending);
+    this.#invalidate(prepared);
     const ok = await this.#remote.run('setMany', operationKind(prepared.map((p) => p.ref)), undefined, false, async (s) => {
       await s.setMany(prepared);
       return true;
     });
+    this.#invalidate(prepared);
     for (const p of prepared) {
       if (ok) this.#stats.of(p.ref.kind).writes++;
       else this.#stats.of(p.ref.kind).writeFailures++;
@@ -228,33 +356,45 @@ export class Cache {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
     const payload = await this.#values.encode(ref, value);
-    return this.#remote.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
+    const stored = await this.#remote.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
+    if (stored) this.#local?.invalidate(ref.key);
+    return stored;
   }
 
   /** Deletes a key only if it still holds `value` (releasing a lock you own). */
   async deleteIfEquals(key: KeyInput, value: unknown): Promise<boolean> {
     const ref = this.#ref(key);
     const payload = await this.#values.encode(ref, value);
-    return this.#remote.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
+    const deleted = await this.#remote.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
+    this.#local?.invalidate(ref.key);
+    return deleted;
   }
 
   /** Sets a key's time to live (seconds); false when the key does not exist or the backend failed. */
   async expire(key: KeyInput, ttl: number): Promise<boolean> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, ttl);
-    return this.#remote.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
+    const set = await this.#remote.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
+    // L1 holds an entry no longer than its TTL, which just changed.
+    this.#local?.invalidate(ref.key);
+    return set;
   }
 
   /** Adds 1 to a counter (that never expires) and returns the new value; null when the backend failed. */
   async incr(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    return this.#remote.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
+    const value = await this.#remote.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
+    this.#local?.invalidate(ref.key);
+    return value;
   }
 
   /** Deletes a key; true when it existed. */
   async delete(key: KeyInput): Promise<boolean> {
     const ref = this.#ref(key);
-    return this.#remote.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
+    this.#local?.invalidate(ref.key);
+    const existed = await this.#remote.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
+    this.#local?.invalidate(ref.key);
+    return existed;
   }
 
   /**
@@ -264,7 +404,9 @@ export class Cache {
   async deleteMany(keys: readonly KeyInput[]): Promise<BulkResult> {
     const refs = keys.map((k) => this.#ref(k));
     if (refs.length === 0) return { count: 0, complete: true };
+    this.#invalidate(refs);
     const outcome = await this.#remote.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key)));
+    this.#invalidate(refs);
     return outcome.ok ? { count: outcome.value, complete: true } : { count: 0, complete: false, error: outcome.error };
   }
 
@@ -278,7 +420,14 @@ export class Cache {
    * was deleted before it.
    */
   async deleteByPrefix(prefix: string | KeyPrefix, options: PrefixOptions = {}): Promise<BulkResult> {
-    return this.#walk('deleteByPrefix', prefix, options.match, async (s, keys) => (keys.length === 0 ? 0 : s.delete(keys)));
+    const result = await this.#walk('deleteByPrefix', prefix, options.match, async (s, keys) => {
+      if (keys.length === 0) return 0;
+      for (const key of keys) this.#local?.invalidate(key);
+      const deleted = await s.delete(keys);
+      for (const key of keys) this.#local?.invalidate(key);
+      return deleted;
+    });
+    return result;
   }
 
   /** Counts the keys that start with `prefix` (and pass `options.match`) without deleting them: a dry run of deleteByPrefix. */
@@ -356,6 +505,36 @@ export class Cache {
     this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);
   }
 
+  /** Drops keys this process is about to change (or just changed) from L1. */
+  #invalidate(refs: readonly { key: string }[]): void {
+    const local = this.#local;
+    if (local) for (const ref of refs) local.invalidate(ref.key);
+  }
+
+  /**
+   * Resolves once every change that Redis reported to this process before the call has reached
+   * L1: after another process says it wrote (over any channel), a read after `await
+   * cache.syncLocal()` cannot be served an older value from L1. One PING per tracked node; true
+   * when L1 is serving and every node answered, false when L1 is off or not serving (reads then
+   * go to Redis anyway).
+   */
+  async syncLocal(): Promise<boolean> {
+    return (await this.#tracker?.sync()) ?? false;
+  }
+
+  /**
+   * What packages built on this cache may keep in L1 beside an entry, dropped with it (cache-frames
+   * keeps a decoded table beside its manifest); undefined when L1 is off.
+   */
+  get localAttachments(): LocalAttachments | undefined {
+    const local = this.#local;
+    if (!local) return undefined;
+    return {
+      get: (key, tag) => local.attachment(key.key, tag),
+      set: (key, tag, value, bytes) => local.attach(key.key, tag, value, bytes),
+    };
+  }
+
   /** Builds the full key for a key input; generic string keys live under the `kv` kind. */
   #ref(key: KeyInput): CacheKey {
     return typeof key === 'string' ? this.keys.key('kv', key) : key;
@@ -425,7 +604,10 @@ export class Cache {
 
   /** This process's own counters per kind (no round trip); reads of bookkeeping keys are not counted. */
   processStats(): CacheStats['process'] {
-    return this.#stats.snapshot();
+    const stats = this.#stats.snapshot();
+    const local = this.#local;
+    if (local) stats.l1 = { serving: local.isServing, bytes: local.bytes, maxBytes: this.config.l1.maxBytes };
+    return stats;
   }
 
   /** Server and process statistics, with a health status; never throws for backend failures. */
@@ -435,6 +617,7 @@ export class Cache {
 
   /** Closes the connection or file, within the store's close deadline. The cache cannot be used afterwards. Safe to call twice. */
   close(): Promise<void> {
+    this.#tracker?.close();
     return this.#backend.close();
   }
 }

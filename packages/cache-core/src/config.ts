@@ -41,6 +41,34 @@ export interface TlsOptions {
   servername?: string;
 }
 
+/**
+ * The in-process L1 tier: hot reads served from memory, kept coherent by Redis itself (server-
+ * assisted client-side caching, CLIENT TRACKING in BCAST mode on the cache's key prefixes), so a
+ * write, delete, expiry, eviction or flush by any client removes the entry from every process.
+ */
+export interface L1Options {
+  /** Size of L1 in MiB; 0 turns it off. @default 0 (`CACHE_L1_MAX_MB`) */
+  maxMb?: number;
+  /** Kinds held in L1, or `'*'`. @default ['prediction', 'feature', 'model', 'dataframe'] (`CACHE_L1_KINDS`) */
+  kinds?: string[] | '*';
+  /** Largest entry held, in MiB. @default 64 (`CACHE_L1_MAX_ENTRY_MB`) */
+  maxEntryMb?: number;
+  /** Longest an entry stays in L1, in seconds; never longer than its TTL in Redis. @default 60 (`CACHE_L1_MAX_TTL`) */
+  maxTtl?: number;
+}
+
+/** The L1 settings, resolved. */
+export interface L1Config {
+  /** Bytes L1 may hold; 0 when it is off. */
+  maxBytes: number;
+  /** Kinds held, or `'*'`. */
+  kinds: readonly string[] | '*';
+  /** Largest entry, in bytes (L1 also holds no entry larger than itself). */
+  maxEntryBytes: number;
+  /** Longest lifetime of an entry, in ms. */
+  maxTtlMs: number;
+}
+
 /** Everything that configures a cache. Every field is optional: the environment fills the rest. */
 export interface CacheOptions {
   /** `redis://` or `rediss://` URL; wins over host and port (`REDIS_URL`). */
@@ -92,6 +120,8 @@ export interface CacheOptions {
    * `CACHE_ENCRYPTION_KEY_ID`, `CACHE_ENCRYPT_KINDS` = `prediction,feature` or `*`). @default none
    */
   encryption?: EncryptionOptions;
+  /** The in-process L1 tier (off by default). */
+  l1?: L1Options;
   /** Read a `.env` file: a path, or false for none. @default '.env' in the working directory */
   envFile?: string | false;
   /** Variables to read instead of `process.env`. */
@@ -127,6 +157,8 @@ export interface CacheConfig {
   breakerThreshold: number;
   breakerCooldownMs: number;
   keyLayout: KeyLayout;
+  /** The in-process L1 tier. */
+  l1: L1Config;
   /** The encryption keys, when encryption at rest is on (serializes without its keys). */
   keyring: Keyring | undefined;
   /** Where each setting came from, by setting name (`ttl.prediction` for TTLs). */
@@ -134,6 +166,8 @@ export interface CacheConfig {
   /** The `.env` file that was read, if any. */
   envFile: string | undefined;
 }
+
+const MIB = 1024 * 1024;
 
 const specOf = (name: SettingName): SettingSpec => SETTINGS.find((s) => s.name === name)!;
 
@@ -209,7 +243,8 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     else if (fromEnv !== undefined && fromEnv !== '') [raw, sources[name]] = [fromEnv, 'environment'];
     else if (fromFile !== undefined && fromFile !== '') [raw, sources[name]] = [fromFile, '.env'];
     else sources[name] = 'default';
-    values.set(name, raw === undefined ? spec.default : parseSetting(spec, raw));
+    // Defaults go through the same parser (a list default is text, like a variable's value).
+    values.set(name, parseSetting(spec, raw ?? spec.default));
   }
   const get = <T>(name: SettingName) => values.get(name) as T;
 
@@ -253,6 +288,12 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     commandTimeoutMs: get('commandTimeoutMs'), connectTimeoutMs: get('connectTimeoutMs'),
     compressionThreshold: get('compressionThreshold'), maxValueBytes: get('maxValueBytes'), strict: get('strict'),
     breakerThreshold: get('breakerThreshold'), breakerCooldownMs: get('breakerCooldownMs'), keyLayout: get('keyLayout'), keyring,
+    l1: {
+      maxBytes: get<number>('l1.maxMb') * MIB,
+      kinds: get<string[] | '*'>('l1.kinds'),
+      maxEntryBytes: get<number>('l1.maxEntryMb') * MIB,
+      maxTtlMs: get<number>('l1.maxTtl') * 1000,
+    },
     sources,
     envFile: envFilePath && existsSync(envFilePath) ? envFilePath : undefined,
   };
@@ -289,6 +330,12 @@ function configValue(config: CacheConfig, name: SettingName): unknown {
       return config.keyring?.activeKeyId;
     case 'encryption.kinds':
       return config.keyring?.kinds;
+    case 'l1.maxMb':
+      return config.l1.maxBytes / MIB;
+    case 'l1.maxEntryMb':
+      return config.l1.maxEntryBytes / MIB;
+    case 'l1.maxTtl':
+      return config.l1.maxTtlMs / 1000;
     default:
       return valueAt(config, name);
   }

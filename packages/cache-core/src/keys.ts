@@ -21,6 +21,11 @@ export interface CacheKey {
    * the application's data: its reads are not counted as hits or misses.
    */
   readonly internal?: boolean;
+  /**
+   * false: never held in the in-process L1 tier, whatever its kind (data-frame chunks: L1 keeps
+   * the decoded table instead). @default true
+   */
+  readonly local?: boolean;
 }
 
 /** Longest id accepted as one key part, in UTF-16 code units. */

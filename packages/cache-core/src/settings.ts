@@ -92,6 +92,10 @@ const TABLE = [
   { name: 'encryption.keys', variable: 'CACHE_ENCRYPTION_KEYS', type: { kind: 'keys' }, secret: true, description: 'encryption at rest: `id:base64,...` AES-256 keys (32 bytes each); old keys stay listed to read what they wrote', example: 'k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=' },
   { name: 'encryption.activeKeyId', variable: 'CACHE_ENCRYPTION_KEY_ID', type: { kind: 'text' }, defaultText: 'the first key listed', description: 'id of the key new values are encrypted with', example: 'k1' },
   { name: 'encryption.kinds', variable: 'CACHE_ENCRYPT_KINDS', type: { kind: 'list' }, default: '*', description: 'kinds to encrypt, e.g. `prediction,feature`, or `*` for every kind', example: 'prediction,feature' },
+  { name: 'l1.maxMb', variable: 'CACHE_L1_MAX_MB', type: { kind: 'integer', min: 0, max: 1_048_576, unit: 'MiB' }, default: 0, description: 'size of the in-process L1 tier that Redis keeps coherent (CLIENT TRACKING); 0 turns it off. Needs Redis 6 or later; off on the embedded store and in the CLI', example: '256' },
+  { name: 'l1.kinds', variable: 'CACHE_L1_KINDS', type: { kind: 'list' }, default: 'prediction,feature,model,dataframe', description: 'kinds held in L1 (a model\'s generation token goes with `prediction`), or `*` for every kind', example: 'prediction,model' },
+  { name: 'l1.maxEntryMb', variable: 'CACHE_L1_MAX_ENTRY_MB', type: { kind: 'integer', min: 1, max: 1_048_576, unit: 'MiB' }, default: 64, description: 'largest entry L1 holds (a decoded table counts its Arrow bytes); larger values are read from Redis every time', example: '16' },
+  { name: 'l1.maxTtl', variable: 'CACHE_L1_MAX_TTL', type: { kind: 'integer', min: 1, max: MAX_TTL_SECONDS, unit: 's' }, default: 60, description: "longest an entry stays in L1 (a safety net beside Redis's invalidations); never longer than the key's TTL in Redis", example: '300' },
 ] as const satisfies readonly SettingSpec[];
 
 /** The name of a setting: its option path. */
@@ -162,6 +166,7 @@ function parseKeys(variable: string, raw: unknown): Record<string, Uint8Array | 
  * Throws E_INVALID_CONFIG naming the variable and the value (never a secret's value).
  */
 export function parseSetting(spec: SettingSpec, raw: unknown): unknown {
+  if (raw === undefined) return undefined;
   const { variable, type } = spec;
   const shown = spec.secret ? '***' : raw;
   switch (type.kind) {

@@ -13,6 +13,16 @@ export interface KindStats {
   /** Operations timed, and their total time in ms (for an average). */
   operations: number;
   totalLatencyMs: number;
+  /** Reads answered by the in-process L1 tier (also counted in `hits`). */
+  l1Hits: number;
+  /** Reads of a kind L1 holds that it did not have (they went to Redis). */
+  l1Misses: number;
+  /** Entries L1 dropped to stay under its size. */
+  l1Evictions: number;
+  /** Entries L1 dropped because the key changed (a write, delete, expiry, eviction or flush, by anyone) or tracking was lost. */
+  l1Invalidations: number;
+  /** Bytes L1 holds now for the kind (as counted against CACHE_L1_MAX_MB). */
+  l1Bytes: number;
 }
 
 /** Health of a cache: `degraded` means reachable but failing, or running on a fallback store. */
@@ -56,12 +66,17 @@ export interface CacheStats {
     /** hits / (hits + misses) of this process, 0..1 (0 when there were no reads). */
     hitRate: number;
     byKind: Record<string, KindStats>;
+    /** The in-process L1 tier, when CACHE_L1_MAX_MB is set: whether it serves (Redis tracks for it), and its bytes. */
+    l1?: { serving: boolean; bytes: number; maxBytes: number };
   };
 }
 
 /** A fresh, all-zero {@link KindStats}. */
 export function emptyKindStats(): KindStats {
-  return { hits: 0, misses: 0, writes: 0, writeFailures: 0, errors: 0, operations: 0, totalLatencyMs: 0 };
+  return {
+    hits: 0, misses: 0, writes: 0, writeFailures: 0, errors: 0, operations: 0, totalLatencyMs: 0,
+    l1Hits: 0, l1Misses: 0, l1Evictions: 0, l1Invalidations: 0, l1Bytes: 0,
+  };
 }
 
 /** Formats bytes as the guide expects: `B`, `KB` or `MB` with two decimals. */

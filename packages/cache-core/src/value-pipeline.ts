@@ -1,10 +1,14 @@
 import type { CacheErrorEvent } from './cache-types.js';
-import { decodeValueFast, encodeValueFast, isEncryptedEnvelope } from './codec.js';
+import { Codec, Compression, decodeValueFast, encodeValueFast, isEncryptedEnvelope, readHeader, serializeValue } from './codec.js';
 import type { CacheConfig } from './config.js';
 import { FinRiskCacheError, toCacheError } from './errors.js';
 import type { CacheKey } from './keys.js';
 import type { KindStatsRegistry } from './kind-stats.js';
+import { deepFreeze } from './l1/deep-freeze.js';
 import { parsePythonJson, pythonJsonDumps } from './python-json.js';
+
+/** What L1 may hold of a value: the frozen value itself (with its JSON size), or bytes to decode per hit. */
+export type Hold = { value: unknown; jsonBytes: number } | { bytes: Uint8Array };
 
 /**
  * Values on their way to and from the store: encode (the envelope, or plain JSON for keys shared
@@ -44,7 +48,7 @@ export class ValuePipeline {
    * error event. A promise only when a large compressed value is inflated off the thread: the
    * hot path of get and getMany allocates no promise per value.
    */
-  decode<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): T | null | Promise<T | null> {
+  decode<T>(ref: CacheKey, payload: Uint8Array | null, operation: string, unsealed = false): T | null | Promise<T | null> {
     if (payload === null) {
       this.#stats.read(ref, false);
       return null;
@@ -55,7 +59,7 @@ export class ValuePipeline {
         this.#stats.read(ref, true);
         return value;
       }
-      const value = decodeValueFast(this.#unseal(ref, payload));
+      const value = decodeValueFast(unsealed ? payload : this.#unseal(ref, payload));
       if (value instanceof Promise) {
         return value.then(
           (v) => {
@@ -70,6 +74,48 @@ export class ValuePipeline {
     } catch (error) {
       return this.#undecodable(ref, error, operation);
     }
+  }
+
+  /**
+   * {@link ValuePipeline.decode} for a read that may fill L1: also says what L1 may hold. A value
+   * of JSON shape is frozen and shared (the caller gets the frozen value too, so what a caller
+   * and L1 hold is one object nobody can change); anything else (Maps, Dates, typed arrays,
+   * bytes) is held as an uncompressed envelope and decoded afresh on every hit.
+   */
+  decodeToHold<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): Promise<{ value: T | null; hold: Hold | undefined }> | { value: T | null; hold: Hold | undefined } {
+    if (payload === null) {
+      this.#stats.read(ref, false);
+      return { value: null, hold: undefined };
+    }
+    let plain: Uint8Array;
+    try {
+      if (ref.format === 'json') {
+        const value = deepFreeze(parsePythonJson(Buffer.from(payload).toString('utf8'))) as T;
+        this.#stats.read(ref, true);
+        return { value, hold: { value, jsonBytes: payload.byteLength } };
+      }
+      plain = this.#unseal(ref, payload);
+    } catch (error) {
+      return { value: this.#undecodable(ref, error, operation), hold: undefined };
+    }
+    const decoded = this.decode<T>(ref, plain === payload ? payload : plain, operation, true);
+    const finish = (value: T | null): { value: T | null; hold: Hold | undefined } => {
+      if (value === null) return { value, hold: undefined };
+      const header = readHeader(plain);
+      if (header?.codec === Codec.json) {
+        const frozen = deepFreeze(value);
+        const jsonBytes = header.compression === Compression.none ? plain.byteLength : Buffer.byteLength(JSON.stringify(value));
+        return { value: frozen, hold: { value: frozen, jsonBytes } };
+      }
+      // Held uncompressed, so that a hit decodes on the calling thread without a promise.
+      return { value, hold: { bytes: header?.compression === Compression.none ? plain : serializeValue(value) } };
+    };
+    return decoded instanceof Promise ? decoded.then(finish) : finish(decoded);
+  }
+
+  /** Decodes bytes L1 holds (an uncompressed, unencrypted envelope): a fresh value per hit. */
+  decodeHeld(bytes: Uint8Array): unknown {
+    return decodeValueFast(bytes);
   }
 
   #seal(ref: CacheKey, envelope: Buffer): Uint8Array {

@@ -37,7 +37,10 @@ export function manifestKey(cache: Cache, name: string): CacheKey {
   return cache.keys.key(FRAME_KIND, name, 'manifest');
 }
 
-/** `{prefix}:dataframe:{name}:chunk:{version}:{index}` */
+/**
+ * `{prefix}:dataframe:{name}:chunk:{version}:{index}`. Never held in the cache's L1 tier: L1
+ * keeps the decoded table beside the manifest instead of the chunks it was decoded from.
+ */
 export function chunkKey(cache: Cache, name: string, version: string, index: number): CacheKey {
-  return cache.keys.key(FRAME_KIND, name, 'chunk', version, String(index));
+  return { ...cache.keys.key(FRAME_KIND, name, 'chunk', version, String(index)), local: false };
 }

@@ -22,7 +22,10 @@ describe('metrics adapters', () => {
     registerPrometheusMetrics(cache, { client: promClient, registry });
     await exercise(cache);
     const text = await registry.metrics();
-    for (const name of ['hits', 'misses', 'writes', 'write_failures', 'errors']) expect(text).toContain(`# TYPE finrisk_cache_${name}_total counter`);
+    for (const name of ['hits', 'misses', 'writes', 'write_failures', 'errors', 'l1_hits', 'l1_misses', 'l1_evictions', 'l1_invalidations']) {
+      expect(text).toContain(`# TYPE finrisk_cache_${name}_total counter`);
+    }
+    expect(text).toContain('# TYPE finrisk_cache_l1_bytes gauge');
     expect(text).toContain('finrisk_cache_hits_total{kind="prediction"} 1');
     expect(text).toContain('finrisk_cache_misses_total{kind="prediction"} 1');
     expect(text).toContain('finrisk_cache_misses_total{kind="kv"} 1');

@@ -28,7 +28,7 @@ export interface OpenTelemetryMetricsOptions {
 let redisMetricsStarted = false;
 
 /**
- * Reports a cache's hits, misses, writes, errors, degraded state and operation latency per kind
+ * Reports a cache's hits, misses, writes, errors, L1 figures, degraded state and operation latency per kind
  * as OpenTelemetry instruments. Counters are observed at collection time; latency is a histogram
  * fed by `operation` events. Returns a function that stops the latency feed.
  */
@@ -39,13 +39,20 @@ export function registerOpenTelemetryMetrics(cache: Cache, options: OpenTelemetr
     OpenTelemetry.init({ metrics: { enabled: true } } as Parameters<typeof OpenTelemetry.init>[0]);
     redisMetricsStarted = true;
   }
-  const fields = { hits: 'Reads that found a value', misses: 'Reads that found nothing', writes: 'Writes stored', writeFailures: 'Writes not stored', errors: 'Backend or payload errors' } as const;
+  const fields = {
+    hits: 'Reads that found a value', misses: 'Reads that found nothing', writes: 'Writes stored', writeFailures: 'Writes not stored', errors: 'Backend or payload errors',
+    l1Hits: 'Reads answered by the in-process L1 tier', l1Misses: 'Reads of a kind L1 holds that went to Redis',
+    l1Evictions: 'Entries L1 dropped to stay under its size', l1Invalidations: 'Entries L1 dropped because the key changed or tracking was lost',
+  } as const;
   for (const [field, description] of Object.entries(fields) as [keyof typeof fields, string][]) {
     const name = `${p}${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
     meter.createObservableCounter(name, { description }).addCallback((result) => {
       for (const [kind, s] of Object.entries(cache.processStats().byKind)) result.observe(s[field], { kind });
     });
   }
+  meter.createObservableGauge(`${p}l1.bytes`, { description: 'Bytes the in-process L1 tier holds' }).addCallback((result) => {
+    for (const [kind, s] of Object.entries(cache.processStats().byKind)) if (s.l1Bytes > 0 || s.l1Hits + s.l1Misses > 0) result.observe(s.l1Bytes, { kind });
+  });
   meter.createObservableGauge(`${p}degraded`, { description: '1 while the cache is degraded, else 0' }).addCallback((result) => {
     result.observe(cache.isDegraded ? 1 : 0, { backend: cache.store?.backend ?? cache.config.backend });
   });

@@ -11,6 +11,8 @@ interface PromModule {
   Histogram: new (config: Record<string, unknown>) => { observe(labels: Record<string, string>, value: number): void };
 }
 
+type CounterField = 'hits' | 'misses' | 'writes' | 'writeFailures' | 'errors' | 'l1Hits' | 'l1Misses' | 'l1Evictions' | 'l1Invalidations';
+
 /** Options of {@link registerPrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
   /** The prom-client module (`import * as client from 'prom-client'`). */
@@ -24,7 +26,7 @@ export interface PrometheusMetricsOptions {
 }
 
 /**
- * Exposes a cache's hits, misses, writes, errors, operation latency and degraded state per kind
+ * Exposes a cache's hits, misses, writes, errors, L1 figures, operation latency and degraded state per kind
  * as Prometheus metrics. Counters are read from the cache when Prometheus scrapes, so they cost
  * nothing on the request path; latency is a histogram fed by `operation` events. One line:
  * `registerPrometheusMetrics(cache, { client: promClient })`. Returns a function that stops the
@@ -36,7 +38,7 @@ export function registerPrometheusMetrics(cache: Cache, options: PrometheusMetri
   const p = options.prefix ?? 'finrisk_cache_';
   // Totals since start, read from the cache at scrape time. They are counters (the `_total`
   // convention): reset, then increased to the total, which only ever grows.
-  const fromStats = (name: string, help: string, field: 'hits' | 'misses' | 'writes' | 'writeFailures' | 'errors') =>
+  const fromStats = (name: string, help: string, field: CounterField) =>
     new prom.Counter({
       name: `${p}${name}`,
       help,
@@ -52,6 +54,20 @@ export function registerPrometheusMetrics(cache: Cache, options: PrometheusMetri
   fromStats('writes_total', 'Writes stored, per kind.', 'writes');
   fromStats('write_failures_total', 'Writes not stored because the backend failed, per kind.', 'writeFailures');
   fromStats('errors_total', 'Backend or payload errors, per kind.', 'errors');
+  fromStats('l1_hits_total', 'Reads answered by the in-process L1 tier, per kind.', 'l1Hits');
+  fromStats('l1_misses_total', 'Reads of a kind L1 holds that went to Redis, per kind.', 'l1Misses');
+  fromStats('l1_evictions_total', 'Entries L1 dropped to stay under its size, per kind.', 'l1Evictions');
+  fromStats('l1_invalidations_total', 'Entries L1 dropped because the key changed or tracking was lost, per kind.', 'l1Invalidations');
+  new prom.Gauge({
+    name: `${p}l1_bytes`,
+    help: 'Bytes the in-process L1 tier holds, per kind.',
+    labelNames: ['kind'],
+    registers,
+    collect(this: { set(labels: Record<string, string>, value: number): void; reset(): void }) {
+      this.reset();
+      for (const [kind, s] of Object.entries(cache.processStats().byKind)) if (s.l1Bytes > 0 || s.l1Hits + s.l1Misses > 0) this.set({ kind }, s.l1Bytes);
+    },
+  });
   new prom.Gauge({
     name: `${p}degraded`,
     help: '1 while the cache is degraded (backend failing or a fallback store in use), else 0.',

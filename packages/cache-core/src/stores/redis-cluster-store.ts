@@ -1,8 +1,9 @@
-import { createClient, createCluster, type RedisArgument } from '@redis/client';
+import { createClient, createCluster, type RedisArgument, type RedisClientOptions } from '@redis/client';
 import type { CacheConfig } from '../config.js';
 import { FinRiskCacheError } from '../errors.js';
 import { clusterSlot } from './cluster-slot.js';
 import { parseInfo, RedisStore, redisClientOptions, scanClient, type RedisClient } from './redis-store.js';
+import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import type { StoreEntry, StoreInfo } from './store.js';
 
 /** What the store needs of node-redis's cluster client beyond the command API it shares with a client. */
@@ -66,18 +67,8 @@ export class RedisClusterStore extends RedisStore {
 
   override getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.run('MGET', async () => {
-      const out = new Array<Uint8Array | null>(keys.length).fill(null);
-      // One MGET per slot, all in flight at once: node-redis pipelines them per node.
-      await Promise.all(
-        [...groupBySlot(keys, (k) => k).values()].map(async (group) => {
-          const groupKeys = group.map((g) => g.item);
-          const values = await this.send<(Buffer | null)[]>(['MGET', ...groupKeys], groupKeys[0]!, true);
-          group.forEach((g, i) => (out[g.index] = values[i] ?? null));
-        }),
-      );
-      return out;
-    });
+    // One MGET per slot, all in flight at once: node-redis pipelines them per node.
+    return this.run('MGET', () => this.getManyRaw(keys));
   }
 
   override setMany(entries: readonly StoreEntry[]): Promise<void> {
@@ -104,6 +95,32 @@ export class RedisClusterStore extends RedisStore {
       const client = await this.run('SCAN', () => this.#cluster.nodeClient(master));
       yield* scanClient(client, prefix, batchSize, `${master.host}:${master.port}`);
     }
+  }
+
+  /** Every master: each broadcasts invalidations for the keys it serves. */
+  override trackingNodes(): TrackingNode[] {
+    return this.#cluster.masters.map((m) => ({
+      id: `${m.host}:${m.port}`,
+      options: { ...this.#nodeOptions, socket: { ...(this.#nodeOptions.socket ?? {}), host: m.host, port: m.port } } as RedisClientOptions,
+    }));
+  }
+
+  /** The slot map was (re)discovered: masters may have changed. */
+  override onTopologyChange(listener: () => void): void {
+    this.client.on('connect', listener);
+  }
+
+  /** MGET per slot, all in flight at once, reassembled in order (no deadline of its own). */
+  protected override async getManyRaw(keys: readonly string[]): Promise<(Buffer | null)[]> {
+    const out = new Array<Buffer | null>(keys.length).fill(null);
+    await Promise.all(
+      [...groupBySlot(keys, (k) => k).values()].map(async (group) => {
+        const groupKeys = group.map((g) => g.item);
+        const values = await this.send<(Buffer | null)[]>(['MGET', ...groupKeys], groupKeys[0]!, true);
+        group.forEach((g, i) => (out[g.index] = values[i] ?? null));
+      }),
+    );
+    return out;
   }
 
   /** Round trip to the slowest master; fails when the cluster does not serve every slot. */

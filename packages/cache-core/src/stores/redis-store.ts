@@ -11,6 +11,7 @@ import type { CacheConfig } from '../config.js';
 import { describeRedisAddress, maskUrl } from '../config.js';
 import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
 import { escapeGlob } from '../keys.js';
+import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** The node-redis client type this store uses. */
@@ -123,8 +124,10 @@ export class RedisStore implements CacheStore {
   #lastError: FinRiskCacheError | undefined;
   readonly #timeoutMs: number;
   readonly #sentinel: boolean;
+  readonly #config: CacheConfig;
 
   constructor(config: CacheConfig, client?: RedisClient) {
+    this.#config = config;
     this.location = describeRedisAddress(config);
     this.#timeoutMs = config.commandTimeoutMs;
     this.#sentinel = client === undefined && Boolean(config.sentinels);
@@ -266,7 +269,7 @@ export class RedisStore implements CacheStore {
 
   getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.run('MGET', () => this.send<(Buffer | null)[]>(['MGET', ...keys], keys[0]!, true));
+    return this.run('MGET', () => this.getManyRaw(keys));
   }
 
   getAndTouch(key: string, ttlMs: number): Promise<Uint8Array | null> {
@@ -345,6 +348,49 @@ export class RedisStore implements CacheStore {
     });
   }
 
+  /**
+   * The nodes whose writes an L1 tier must hear about: this server, or the master the sentinels
+   * name now (none while they name none).
+   */
+  trackingNodes(): TrackingNode[] {
+    if (!this.#sentinel) return [{ id: this.location, options: redisClientOptions(this.#config) }];
+    const master = (this.client as unknown as { getMasterNode(): { host: string; port: number } | undefined }).getMasterNode();
+    if (!master) return [];
+    const { socket, ...rest } = sentinelNodeClientOptions(this.#config);
+    return [{ id: `${master.host}:${master.port}`, options: { ...rest, socket: { ...socket, host: master.host, port: master.port } as RedisClientOptions['socket'] } }];
+  }
+
+  /** Calls `listener` when the nodes to track may have changed (a Sentinel failover). */
+  onTopologyChange(listener: () => void): void {
+    if (!this.#sentinel) return;
+    (this.client as unknown as { on(event: 'topology-change', fn: (event: { type: string }) => void): void }).on('topology-change', (event) => {
+      if (event.type === 'MASTER_CHANGE') listener();
+    });
+  }
+
+  /**
+   * Reads values with their remaining time to live, in one round trip: MGET and a PTTL per key,
+   * written together. A write between the two is heard by the L1 tier as an invalidation, which
+   * drops the read; otherwise the TTL belongs to the value read. PTTL answers -1 for no expiry.
+   */
+  getManyWithTtl(keys: readonly string[]): Promise<{ values: (Uint8Array | null)[]; pttls: number[] }> {
+    if (keys.length === 0) return Promise.resolve({ values: [], pttls: [] });
+    return this.run('MGET+PTTL', async () => {
+      const [values, ...pttls] = await Promise.all([
+        keys.length === 1
+          ? this.send<Buffer | null>(['GET', keys[0]!], keys[0]!, true).then((v) => [v])
+          : this.getManyRaw(keys),
+        ...keys.map((k) => this.send<number>(['PTTL', k], k, true)),
+      ]);
+      return { values: values as (Uint8Array | null)[], pttls: pttls as number[] };
+    });
+  }
+
+  /** MGET of `keys` without a deadline of its own (the caller's run has one). */
+  protected getManyRaw(keys: readonly string[]): Promise<(Buffer | null)[]> {
+    return this.send<(Buffer | null)[]>(['MGET', ...keys], keys[0]!, true);
+  }
+
   /** True once {@link RedisStore.close} was called. */
   protected get isClosed(): boolean {
     return this.#closed;
@@ -380,19 +426,24 @@ export async function* scanClient(client: RedisClient, prefix: string, batchSize
   }
 }
 
+/** Options of a connection to one node of a Sentinel group: the sentinels say where it is, so no host or port. */
+function sentinelNodeClientOptions(config: CacheConfig): RedisClientOptions {
+  const { socket, password, username } = redisClientOptions(config);
+  const { host: _host, port: _port, ...nodeSocket } = (socket ?? {}) as Record<string, unknown>;
+  return {
+    socket: nodeSocket as RedisClientOptions['socket'],
+    database: config.db,
+    ...(password ? { password } : {}),
+    ...(username ? { username } : {}),
+  };
+}
+
 /** Creates the node-redis client for the configuration: a sentinel client when sentinels are set. */
 export function createRedisClient(config: CacheConfig): RedisClient {
   const options = redisClientOptions(config);
   if (config.sentinels) {
-    const { socket, password, username, commandOptions } = options;
-    // The sentinels say where the master is: the nodes' sockets carry no host or port of their own.
-    const { host: _host, port: _port, ...nodeSocket } = (socket ?? {}) as Record<string, unknown>;
-    const nodeClientOptions = {
-      socket: nodeSocket,
-      database: config.db,
-      ...(password ? { password } : {}),
-      ...(username ? { username } : {}),
-    };
+    const { commandOptions } = options;
+    const nodeClientOptions = sentinelNodeClientOptions(config);
     return createSentinel({
       name: config.sentinelMaster!,
       sentinelRootNodes: config.sentinels,
