@@ -39,6 +39,9 @@ export class CommandContext {
     const cache = createCache({
       ...this.cacheOptions(),
       strict: true,
+      // A command lives a moment: its counters say nothing about the fleet, and it has no use for L1.
+      statsPublish: false,
+      l1: { maxMb: 0 },
       logger: {
         // The fallback warning is reworded once the reason is known (the `degraded` event below).
         warn: (message) => (cache.isFallback || /caching in/.test(message) ? (fallbackWarning = message) : this.out.warn(strip(message))),

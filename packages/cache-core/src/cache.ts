@@ -15,6 +15,7 @@ import type {
 } from './cache-types.js';
 import { resolveConfig, type CacheConfig, type TtlConfig } from './config.js';
 import { FinRiskCacheError, toCacheError } from './errors.js';
+import { newInstanceId, publishStats, readFleetStats, type FleetStats } from './fleet-stats.js';
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
@@ -97,6 +98,10 @@ export class Cache {
   readonly #local: LocalTier | undefined;
   #tracker: InvalidationTracker | undefined;
   readonly #decodeHeld = (bytes: Uint8Array) => this.#values.decodeHeld(bytes);
+  /** This process's name in fleet statistics, and when its counters started. */
+  readonly #instance = newInstanceId();
+  readonly #startedAt = Date.now();
+  #publisher: NodeJS.Timeout | undefined;
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -110,8 +115,12 @@ export class Cache {
     this.#values = new ValuePipeline(this.config, this.#stats, report);
   }
 
-  /** The store is known: L1 starts hearing Redis's invalidations, or says why it cannot. */
+  /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
   #storeResolved(store: CacheStore): void {
+    if (store instanceof RedisStore && this.config.statsPublish && !this.#publisher) {
+      this.#publisher = setInterval(() => void this.publishStats(), this.config.statsIntervalSeconds * 1000);
+      this.#publisher.unref();
+    }
     const local = this.#local;
     if (!local || this.#tracker) return;
     if (!(store instanceof RedisStore)) {
@@ -610,15 +619,50 @@ export class Cache {
     return stats;
   }
 
+  /**
+   * Publishes this process's counters to Redis now, for the fleet view (the cache does it every
+   * `CACHE_STATS_INTERVAL` seconds and when it closes, unless `CACHE_STATS_PUBLISH=off`). True when
+   * written; false on another store than Redis, with the circuit open, or when Redis failed.
+   */
+  async publishStats(): Promise<boolean> {
+    const store = this.#backend.store;
+    if (!(store instanceof RedisStore) || this.#remote.breaker.state === 'open') return false;
+    try {
+      await publishStats(store, this.config, this.#instance, this.#startedAt, this.processStats());
+      return true;
+    } catch {
+      // The cache reports Redis's failures through its own calls; a missed publication is not one.
+      return false;
+    }
+  }
+
+  /**
+   * The fleet's counters: every service whose processes published within their last three
+   * intervals, added up per kind (hit rate, L1 figures), read from Redis. Null when the backend
+   * failed (an `error` event), or is not Redis (there is no fleet then).
+   */
+  async fleetStats(): Promise<FleetStats | null> {
+    const store = await this.connect();
+    if (!(store instanceof RedisStore)) return null;
+    const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s, this.config));
+    return outcome.ok ? outcome.value : null;
+  }
+
   /** Server and process statistics, with a health status; never throws for backend failures. */
   async stats(): Promise<CacheStats> {
     return collectStats(await this.connect(), this.#health, this.processStats());
   }
 
   /** Closes the connection or file, within the store's close deadline. The cache cannot be used afterwards. Safe to call twice. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.#publisher) {
+      clearInterval(this.#publisher);
+      this.#publisher = undefined;
+      // The last figures stay visible to the fleet view for three intervals (bounded by the command deadline).
+      await this.publishStats();
+    }
     this.#tracker?.close();
-    return this.#backend.close();
+    await this.#backend.close();
   }
 }
 

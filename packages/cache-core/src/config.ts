@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { FinRiskCacheError } from './errors.js';
 import { Keyring, type EncryptionOptions } from './encryption.js';
@@ -122,6 +122,12 @@ export interface CacheOptions {
   encryption?: EncryptionOptions;
   /** The in-process L1 tier (off by default). */
   l1?: L1Options;
+  /** The service this process belongs to, in fleet statistics. @default the app's package.json `name`, else 'unknown' (`CACHE_SERVICE_NAME`) */
+  serviceName?: string;
+  /** Publish this process's counters to Redis for the fleet view. @default true (`CACHE_STATS_PUBLISH`) */
+  statsPublish?: boolean;
+  /** Seconds between two publications. @default 10 (`CACHE_STATS_INTERVAL`) */
+  statsIntervalSeconds?: number;
   /** Read a `.env` file: a path, or false for none. @default '.env' in the working directory */
   envFile?: string | false;
   /** Variables to read instead of `process.env`. */
@@ -159,6 +165,11 @@ export interface CacheConfig {
   keyLayout: KeyLayout;
   /** The in-process L1 tier. */
   l1: L1Config;
+  /** The service this process belongs to (fleet statistics). */
+  serviceName: string;
+  /** Whether this process publishes its counters to Redis. */
+  statsPublish: boolean;
+  statsIntervalSeconds: number;
   /** The encryption keys, when encryption at rest is on (serializes without its keys). */
   keyring: Keyring | undefined;
   /** Where each setting came from, by setting name (`ttl.prediction` for TTLs). */
@@ -198,6 +209,34 @@ export const DEFAULT_TTL: Readonly<TtlConfig> = Object.freeze({
 function defaultLocalPath(env: Record<string, string | undefined>): string {
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'finrisk-cache', 'cache.db');
+}
+
+let appName: string | undefined;
+
+/**
+ * The `name` of the running app's package.json: the nearest one above the main script (or the
+ * working directory), skipping this SDK's own packages; `unknown` when there is none.
+ */
+function defaultServiceName(): string {
+  if (appName !== undefined) return appName;
+  appName = 'unknown';
+  const start = process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd();
+  for (let dir = start; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
+        if (typeof name === 'string' && name && !dir.includes('node_modules')) {
+          appName = name;
+          break;
+        }
+      } catch {
+        // an unreadable package.json names nothing
+      }
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return appName;
 }
 
 /** Reads a `.env` file into a record; a missing file is an empty record. */
@@ -288,6 +327,9 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     commandTimeoutMs: get('commandTimeoutMs'), connectTimeoutMs: get('connectTimeoutMs'),
     compressionThreshold: get('compressionThreshold'), maxValueBytes: get('maxValueBytes'), strict: get('strict'),
     breakerThreshold: get('breakerThreshold'), breakerCooldownMs: get('breakerCooldownMs'), keyLayout: get('keyLayout'), keyring,
+    serviceName: get<string | undefined>('serviceName') ?? defaultServiceName(),
+    statsPublish: get('statsPublish'),
+    statsIntervalSeconds: get('statsIntervalSeconds'),
     l1: {
       maxBytes: get<number>('l1.maxMb') * MIB,
       kinds: get<string[] | '*'>('l1.kinds'),

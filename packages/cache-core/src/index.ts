@@ -44,6 +44,7 @@ export {
 export type { EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
 export { pythonJsonDumps, parsePythonJson } from './python-json.js';
 export { formatBytes, hitRate, emptyKindStats } from './stats.js';
+export type { FleetStats, PublishedStats, ServiceStats } from './fleet-stats.js';
 export type { CacheStats, CacheStatus, KindStats } from './stats.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';

@@ -96,6 +96,9 @@ const TABLE = [
   { name: 'l1.kinds', variable: 'CACHE_L1_KINDS', type: { kind: 'list' }, default: 'prediction,feature,model,dataframe', description: 'kinds held in L1 (a model\'s generation token goes with `prediction`), or `*` for every kind', example: 'prediction,model' },
   { name: 'l1.maxEntryMb', variable: 'CACHE_L1_MAX_ENTRY_MB', type: { kind: 'integer', min: 1, max: 1_048_576, unit: 'MiB' }, default: 64, description: 'largest entry L1 holds (a decoded table counts its Arrow bytes); larger values are read from Redis every time', example: '16' },
   { name: 'l1.maxTtl', variable: 'CACHE_L1_MAX_TTL', type: { kind: 'integer', min: 1, max: MAX_TTL_SECONDS, unit: 's' }, default: 60, description: "longest an entry stays in L1 (a safety net beside Redis's invalidations); never longer than the key's TTL in Redis", example: '300' },
+  { name: 'serviceName', variable: 'CACHE_SERVICE_NAME', type: { kind: 'text' }, defaultText: 'the `name` in the running app\'s package.json, else `unknown`', description: 'the service this process belongs to, as fleet statistics name it', example: 'scoring-service' },
+  { name: 'statsPublish', variable: 'CACHE_STATS_PUBLISH', type: { kind: 'boolean' }, default: true, description: "publish this process's per-kind counters to Redis for the fleet view (`finrisk-cache stats`, the dashboard); `off` to stop", example: 'off' },
+  { name: 'statsIntervalSeconds', variable: 'CACHE_STATS_INTERVAL', type: { kind: 'integer', min: 1, max: 3600, unit: 's' }, default: 10, description: 'seconds between two publications of the counters; each lives three intervals in Redis', example: '30' },
 ] as const satisfies readonly SettingSpec[];
 
 /** The name of a setting: its option path. */

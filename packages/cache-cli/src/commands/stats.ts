@@ -1,4 +1,4 @@
-import type { CacheStats } from '@finrisk/cache-core';
+import type { CacheStats, ServiceStats } from '@finrisk/cache-core';
 import { clusterInfoOverrides, describeNodes, formatNodes, readClusterNodes } from '../cluster-nodes.js';
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode } from '../exit-codes.js';
@@ -42,6 +42,26 @@ export function statsPairs(stats: CacheStats, colors: Colors): [string, string][
   ];
 }
 
+/**
+ * The fleet's application hit rate per service and kind, from the counters every SDK process
+ * publishes (the server's hit rate above counts every client's reads, bookkeeping included).
+ */
+export function fleetLines(services: readonly ServiceStats[]): string[] {
+  if (services.length === 0) return ['Fleet: no SDK process published statistics in the last three intervals (CACHE_STATS_PUBLISH)'];
+  const rows: string[][] = [];
+  for (const service of services) {
+    for (const [kind, k] of Object.entries(service.byKind).sort(([a], [b]) => a.localeCompare(b))) {
+      if (k.hits + k.misses + k.writes + k.l1Hits + k.l1Misses === 0) continue;
+      const l1 = k.l1Hits + k.l1Misses > 0 ? `${formatPercent(k.l1HitRate)} (${formatBytes(k.l1Bytes)})` : '-';
+      rows.push([service.service, String(service.instances), kind, formatPercent(k.hitRate), formatCount(k.hits), formatCount(k.misses), formatCount(k.writes), l1]);
+    }
+  }
+  return [
+    'Fleet hit rate (per service and kind, from the processes\' own counters):',
+    formatTable(rows, { header: ['Service', 'Instances', 'Kind', 'Hit Rate', 'Hits', 'Misses', 'Writes', 'L1 Hit Rate (bytes)'], alignRight: [1, 3, 4, 5, 6] }),
+  ];
+}
+
 /** Advice from the guide's "High Memory Usage" section, when the numbers call for it. */
 export function memoryAdvice(stats: CacheStats): string[] {
   const advice: string[] = [];
@@ -71,13 +91,14 @@ export const statsCommand: CommandDefinition = {
     if (options.keys === true && stats.status !== 'unhealthy') {
       usage = await measureKeyUsage(cache, ctx.out.progress({ label: 'Counting keys' }), stats.keys);
     }
+    const fleet = stats.status !== 'unhealthy' && stats.backend === 'redis' ? await cache.fleetStats() : null;
     const nodes = await readClusterNodes(cache);
     // As in `check`: a cluster client that knows no answering master has nothing to report on.
     if (ctx.config().clusterNodes && stats.status !== 'unhealthy' && !nodes?.some((n) => n.role === 'master')) {
       stats = { ...stats, status: 'unhealthy', error: 'the cluster did not list a master that answers (slots not served?)' };
     }
     const { process: _process, ...server } = stats;
-    ctx.out.result({ ...server, fallback: cache.isFallback, ...(nodes ? { nodes } : {}), ...(usage ? { byKind: usage } : {}) }, () => {
+    ctx.out.result({ ...server, fallback: cache.isFallback, ...(nodes ? { nodes } : {}), ...(usage ? { byKind: usage } : {}), ...(fleet ? { fleet: fleet.services } : {}) }, () => {
       const c = ctx.out.colors;
       const pairs = statsPairs(stats, c);
       if (nodes) pairs.splice(2, 0, ['Cluster', `${describeNodes(nodes)}; the figures below are totals over the masters`]);
@@ -89,6 +110,7 @@ export const statsCommand: CommandDefinition = {
         rows.push(['total', formatCount(total.keys), formatBytes(total.bytes)]);
         lines.push('', formatTable(rows, { header: ['Kind', 'Keys', 'Bytes'], alignRight: [1, 2] }));
       }
+      if (fleet) lines.push('', ...fleetLines(fleet.services));
       const advice = memoryAdvice(stats);
       if (advice.length) lines.push('', ...advice.map((a) => c.yellow(`note: ${a}`)));
       return lines.join('\n');
