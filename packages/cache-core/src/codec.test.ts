@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Codec, Compression, decodeValue, encodeValue, readHeader, registerClass, serializeValue } from './codec.js';
 import { FinRiskCacheError } from './errors.js';
@@ -127,5 +128,71 @@ describe('codec', () => {
     }
     // The word as data is fine.
     expect(await decodeValue(await encodeValue({ note: '"__proto__"', list: ['__proto__'] }))).toEqual({ note: '"__proto__"', list: ['__proto__'] });
+  });
+});
+
+/** An envelope of `codec` whose deflated body inflates to `body` (or to that many zero bytes). */
+function deflated(codec: number, body: Buffer | number): Buffer {
+  const plain = typeof body === 'number' ? Buffer.alloc(body) : body;
+  return Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, Compression.deflate, 0]), deflateRawSync(plain, { level: 9 })]);
+}
+
+async function decodeError(payload: Uint8Array): Promise<FinRiskCacheError> {
+  const error = await decodeValue(payload).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(FinRiskCacheError.isInstance(error), 'decodeValue should have refused the payload').toBe(true);
+  return error as FinRiskCacheError;
+}
+
+/** `{"__proto__": ...}` with the characters at `escaped` spelled as JSON escapes (hex in `upper` case or not). */
+function protoKey(escaped: readonly number[], upper = false): string {
+  return [...'__proto__']
+    .map((c, i) => (escaped.includes(i) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}` : c))
+    .join('');
+}
+
+describe('codec: __proto__ keys are refused in any spelling', () => {
+  const spellings = [
+    protoKey([0]), // "\u005f_proto__", the spelling of the report
+    protoKey([0], true), // "\u005F_proto__"
+    protoKey([2]), // "__\u0070roto__"
+    protoKey([3, 4, 5, 6]),
+    protoKey([8]),
+    protoKey([0, 1, 2, 3, 4, 5, 6, 7, 8], true),
+  ];
+  const envelope = (codec: number, text: string) => Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, 0, 0]), Buffer.from(text)]);
+
+  it.each(spellings)('refuses the key spelled "%s" in JSON and superjson payloads, at any depth, compressed or not', async (key) => {
+    const texts = [
+      [Codec.json, `{"age": 1, "${key}": {"isAdmin": true}}`],
+      [Codec.json, `[1, {"a": {"${key}": null}}]`],
+      [Codec.superjson, `{"json": {"age": 1, "${key}": {"isAdmin": true}}}`],
+      [Codec.superjson, `{"json": {"a": [{"${key}": {"isAdmin": true}}]}, "meta": {"values": {"a": ["set"]}, "v": 1}}`],
+    ] as const;
+    for (const [codec, text] of texts) {
+      // The unescaped text is what JSON.parse would make of it: an own __proto__ key.
+      expect(JSON.stringify(JSON.parse(text))).toContain('"__proto__"');
+      for (const payload of [envelope(codec, text), deflated(codec, Buffer.from(text))]) {
+        const error = await decodeError(payload);
+        expect(error.code, text).toBe('E_PAYLOAD_CORRUPT');
+        expect(error.message).toMatch(/__proto__ key is not allowed/);
+      }
+    }
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+
+  it('reads escapes that spell __proto__ as data, and escapes of other characters, as they are', async () => {
+    const text = `{"note": "${protoKey([0])}", "list": ["${protoKey([2])}"], "name": "Jos\\u00e9", "\\u0061ge": 1, "path": "C:\\\\u005f"}`;
+    expect(await decodeValue(envelope(Codec.json, text))).toStrictEqual({ note: '__proto__', list: ['__proto__'], name: 'José', age: 1, path: 'C:\\u005f' });
+  });
+
+  it('refuses a payload nested too deeply for the guard to walk, as corrupt', async () => {
+    const depth = 200_000;
+    const deep = `${'['.repeat(depth)}"\\u005f"${']'.repeat(depth)}`;
+    const error = await decodeError(envelope(Codec.json, deep));
+    expect(error.code).toBe('E_PAYLOAD_CORRUPT');
+    expect(error.message).toMatch(/nests too deeply/);
   });
 });

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 import { SuperJSON } from 'superjson';
 import { FinRiskCacheError } from './errors.js';
+import { mayHoldProtoKey, RefusedJsonError, refuseProtoKey, withDepthError } from './proto-key-guard.js';
 
 /**
  * The payload envelope. Every value the SDK stores starts with a 6-byte header:
@@ -310,8 +311,9 @@ export function isEncryptedEnvelope(payload: Uint8Array): boolean {
 }
 
 /**
- * Decodes an envelope. Throws E_PAYLOAD_CORRUPT for bytes that are not a valid envelope and
- * E_PAYLOAD_UNSUPPORTED for a format, codec or compression this SDK does not read.
+ * Decodes an envelope. Throws E_PAYLOAD_CORRUPT for bytes that are not a valid envelope and for
+ * JSON with a `__proto__` key in any spelling; E_PAYLOAD_UNSUPPORTED for a format, codec or
+ * compression this SDK does not read.
  */
 export async function decodeValue(payload: Uint8Array): Promise<unknown> {
   return decodeValueFast(payload);
@@ -371,20 +373,17 @@ export function decodeValueFast(payload: Uint8Array): unknown {
   return decodeBody(codec, inflated);
 }
 
-function refuseProto(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new Error('__proto__ is not allowed as a property');
-  return value;
-}
-
 function parseText(codec: number, text: string): unknown {
   try {
-    // The writer refuses __proto__ keys (superjson does), so a JSON payload holding one was forged;
-    // it must not reach a caller's Object.assign or merge. The reviver runs only when the word appears.
-    return codec === Codec.json ? (text.includes('"__proto__"') ? JSON.parse(text, refuseProto) : JSON.parse(text)) : serializer.parse(text);
+    // The writer refuses __proto__ keys (superjson does), so a payload holding one, in any
+    // spelling, was forged; it must not reach a caller's Object.assign or merge. superjson's own
+    // parse is JSON.parse then deserialize, so its JSON gets the same reviver. The reviver runs
+    // only when the text could hold the key (see mayHoldProtoKey).
+    const json: unknown = mayHoldProtoKey(text) ? withDepthError(() => JSON.parse(text, refuseProtoKey)) : JSON.parse(text);
+    return codec === Codec.json ? json : serializer.deserialize(json as Parameters<SuperJSON['deserialize']>[0], { inPlace: true });
   } catch (error) {
-    throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value is not valid ${codec === Codec.json ? 'JSON' : 'superjson'}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const what = error instanceof RefusedJsonError ? 'is refused' : `is not valid ${codec === Codec.json ? 'JSON' : 'superjson'}`;
+    throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value ${what}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -58,3 +58,50 @@ export const anyId = fc
     fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
   )
   .filter(isValidId);
+
+/**
+ * JSON text of a plain JSON `value`, with characters of its strings (keys and values) spelled as
+ * `\uXXXX` escapes where `escapes` says so (cycled, one entry per UTF-16 unit), hex digits in
+ * upper case when `upper`. JSON.parse reads every spelling as the same value, and so must the
+ * SDK's guards: that is what the escaped-key properties check.
+ */
+export function respell(value: unknown, escapes: readonly boolean[], upper: boolean): string {
+  let n = 0;
+  const text = (s: string): string => {
+    let out = '"';
+    for (let i = 0; i < s.length; i++) {
+      const unit = s.charCodeAt(i);
+      if (escapes.length > 0 && escapes[n++ % escapes.length]) {
+        const hex = unit.toString(16).padStart(4, '0');
+        out += `\\u${upper ? hex.toUpperCase() : hex}`;
+      } else out += JSON.stringify(s[i]).slice(1, -1);
+    }
+    return `${out}"`;
+  };
+  const walk = (v: unknown): string => {
+    if (typeof v === 'string') return text(v);
+    if (v === null || typeof v !== 'object') return JSON.stringify(v);
+    if (Array.isArray(v)) return `[${v.map(walk).join(', ')}]`;
+    return `{${Object.keys(v).map((k) => `${text(k)}: ${walk((v as Record<string, unknown>)[k])}`).join(', ')}}`;
+  };
+  return walk(value);
+}
+
+/** How to spell a JSON text: which characters become escapes, and in which hex case. */
+export const spelling = fc.record({ escapes: fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }), upper: fc.boolean() });
+
+/**
+ * A plain JSON value holding, somewhere inside, an object with an own `__proto__` key (the
+ * shape JSON.parse builds from `{"__proto__": ...}`), for the properties that must refuse it.
+ */
+export const valueWithProtoKey: fc.Arbitrary<unknown> = fc
+  .tuple(
+    fc.dictionary(key, jsonValue, { maxKeys: 3 }),
+    jsonValue,
+    fc.array(fc.oneof(fc.constant('array' as const), key), { maxLength: 4 }),
+  )
+  .map(([siblings, inner, path]) => {
+    let value: unknown = Object.defineProperty({ ...siblings }, '__proto__', { value: inner, enumerable: true, writable: true, configurable: true });
+    for (const step of path) value = step === 'array' ? [value] : { [step]: value };
+    return value;
+  });
