@@ -450,7 +450,7 @@ export class Cache {
         stats.hits++;
         return value;
       }
-      const value = decodeValueFast(this.#unseal(ref, payload));
+      const value = decodeValueFast(this.#unseal(ref, payload), this.config);
       if (value instanceof Promise) {
         return value.then(
           (v) => {

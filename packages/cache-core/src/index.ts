@@ -35,7 +35,7 @@ export {
   Codec,
   Compression,
 } from './codec.js';
-export type { EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
+export type { DecodeOptions, EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
 export { pythonJsonDumps, parsePythonJson } from './python-json.js';
 export { formatBytes, hitRate, emptyKindStats } from './stats.js';
 export type { CacheStats, CacheStatus, KindStats } from './stats.js';
