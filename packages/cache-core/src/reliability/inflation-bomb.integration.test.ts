@@ -1,7 +1,7 @@
 // A decompression bomb: a stored value with a valid envelope header (F1 52 01 03 01 00: format 1,
 // bytes codec, deflate) and 1 GiB of zeros deflated to ~1 MB. Whoever can write to Redis could
 // store it; every reader must answer a miss and an error event with bounded memory, not inflate
-// it (before the bound, each read below peaked at 3.2-3.3 GB and took 7-11 s).
+// it (before the bound, each read below peaked at 3.3 GB of RSS and took 7-14 s).
 //
 // Memory is measured in child processes that import the built packages (dist/) as a user's
 // program would: getrusage's maxRSS of the whole process, preloaded by report-max-rss.mjs.
@@ -19,9 +19,9 @@ import { Codec, Compression, DEFAULT_MAX_VALUE_BYTES } from '../codec.js';
 import { KeySchema } from '../keys.js';
 
 /**
- * The peak a read may reach: the default value limit (128 MiB, the most a reader inflates) plus
- * node's own ~60-90 MB and room for a slow, busy machine. Measured after the fix: ~210 MB for
- * each path below; before it, 3.2-3.3 GB.
+ * The peak a read may reach (400 MiB): the default value limit (128 MiB, the most a reader
+ * inflates) plus node's own ~70 MiB and room for a slow, busy machine. Measured after the fix:
+ * 212-217 MB for each path below; before it, 3.3 GB.
  */
 const MAX_RSS_BYTES = 400 * 1024 * 1024;
 const BOMB_ZEROS = 1024 * 1024 * 1024;
@@ -81,7 +81,7 @@ function runNode(args: string[], env: Record<string, string> = {}): Promise<Run>
   });
 }
 
-const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 
 beforeAll(async () => {
   for (const file of BUILT) expect(existsSync(file), `${file} is missing: run pnpm build first`).toBe(true);
