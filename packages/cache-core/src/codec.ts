@@ -2,6 +2,8 @@ import { promisify } from 'node:util';
 import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 import { SuperJSON } from 'superjson';
 import { FinRiskCacheError } from './errors.js';
+import { settingDefault } from './settings.js';
+import { mayHoldProtoKey, RefusedJsonError, refuseProtoKey, withDepthError } from './proto-key-guard.js';
 
 /**
  * The payload envelope. Every value the SDK stores starts with a 6-byte header:
@@ -47,15 +49,45 @@ export interface EnvelopeHeader {
   encryption: number;
 }
 
+/**
+ * The default of `maxValueBytes` on write and read: 128 MiB (134217728 bytes), as
+ * `CACHE_MAX_VALUE_BYTES` (from the settings table).
+ */
+export const DEFAULT_MAX_VALUE_BYTES = settingDefault<number>('maxValueBytes');
+const DEFAULT_COMPRESSION_THRESHOLD = settingDefault<number>('compressionThreshold');
+
 /** Settings of {@link encodeValue}. */
 export interface EncodeOptions {
   /** Compress when the encoded value reaches this many bytes. @default 16384 */
   compressionThreshold?: number;
-  /** Refuse values larger than this many bytes (after compression). @default 128 MiB */
+  /**
+   * Refuse values whose serialized envelope (6-byte header and uncompressed body) is larger than
+   * this many bytes, with E_PAYLOAD_TOO_LARGE, before compressing. Measured before compression so
+   * that a reader with the same limit, which inflates no further than it, can always read back
+   * what was written. What is stored is never larger (compression is kept only when it makes the
+   * value smaller), except for the 30 to 61 bytes that encryption adds (key id, IV and tag).
+   * @default 134217728 (128 MiB)
+   */
   maxValueBytes?: number;
   /** false: never compress this value (it is compressed already, e.g. a zstd Arrow chunk). @default true */
   compress?: boolean;
 }
+
+/** Settings of {@link decodeValue}. */
+export interface DecodeOptions {
+  /**
+   * The largest serialized envelope to read, in bytes (6-byte header and uncompressed body): a
+   * compressed body is inflated up to this size and no further, and a value larger than this is
+   * refused with E_PAYLOAD_CORRUPT. A few KB of deflated zeros can inflate to gigabytes, so this
+   * is what bounds the memory that one stored value can take from a reader. Give the writer's
+   * `maxValueBytes` (or more): a cache passes its own.
+   * @default 134217728 (128 MiB)
+   */
+  maxValueBytes?: number;
+}
+
+// The default argument of the hot path: no object per call.
+const NO_OPTIONS: DecodeOptions = Object.freeze({});
 
 const serializer = new SuperJSON();
 
@@ -265,16 +297,23 @@ export async function encodeValue(value: unknown, options: EncodeOptions = {}): 
  * @internal
  */
 export function encodeValueFast(value: unknown, options: EncodeOptions = {}): Buffer | Promise<Buffer> {
-  const threshold = options.compressionThreshold ?? 16384;
+  const threshold = options.compressionThreshold ?? DEFAULT_COMPRESSION_THRESHOLD;
   const out = serializeValue(value);
+  const maxBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  if (out.byteLength > maxBytes) {
+    throw new FinRiskCacheError(
+      'E_PAYLOAD_TOO_LARGE',
+      `value is ${out.byteLength} bytes serialized (before compression); the limit is ${maxBytes} (maxValueBytes / CACHE_MAX_VALUE_BYTES)`,
+    );
+  }
   if (options.compress !== false && threshold > 0 && out.byteLength >= threshold) {
     const input = out.subarray(HEADER_BYTES);
     if (input.byteLength > SYNC_ZLIB_MAX_BYTES) {
-      return deflateRawAsync(input, { level: 1 }).then((body) => finishEncode(compressedOrNot(out, body), options));
+      return deflateRawAsync(input, { level: 1 }).then((body) => compressedOrNot(out, body));
     }
-    return finishEncode(compressedOrNot(out, deflateRawSync(input, { level: 1 })), options);
+    return compressedOrNot(out, deflateRawSync(input, { level: 1 }));
   }
-  return finishEncode(out, options);
+  return out;
 }
 
 /** The compressed envelope when deflate made the body smaller, else the plain one. */
@@ -285,17 +324,6 @@ function compressedOrNot(plain: Buffer, body: Buffer): Buffer {
   compressed[4] = Compression.deflate;
   body.copy(compressed, HEADER_BYTES);
   return compressed;
-}
-
-function finishEncode(out: Buffer, options: EncodeOptions): Buffer {
-  const maxBytes = options.maxValueBytes ?? 128 * 1024 * 1024;
-  if (out.byteLength > maxBytes) {
-    throw new FinRiskCacheError(
-      'E_PAYLOAD_TOO_LARGE',
-      `value is ${out.byteLength} bytes encoded; the limit is ${maxBytes} (maxValueBytes / CACHE_MAX_VALUE_BYTES)`,
-    );
-  }
-  return out;
 }
 
 /** Reads the header of a payload; null when the bytes are not an envelope of this SDK. */
@@ -310,11 +338,13 @@ export function isEncryptedEnvelope(payload: Uint8Array): boolean {
 }
 
 /**
- * Decodes an envelope. Throws E_PAYLOAD_CORRUPT for bytes that are not a valid envelope and
- * E_PAYLOAD_UNSUPPORTED for a format, codec or compression this SDK does not read.
+ * Decodes an envelope. Throws E_PAYLOAD_CORRUPT for bytes that are not a valid envelope, for a
+ * value larger than `maxValueBytes` (however small it is compressed) and for JSON with a
+ * `__proto__` key in any spelling; E_PAYLOAD_UNSUPPORTED for a format, codec or compression this
+ * SDK does not read.
  */
-export async function decodeValue(payload: Uint8Array): Promise<unknown> {
-  return decodeValueFast(payload);
+export async function decodeValue(payload: Uint8Array, options: DecodeOptions = {}): Promise<unknown> {
+  return decodeValueFast(payload, options);
 }
 
 /**
@@ -322,7 +352,7 @@ export async function decodeValue(payload: Uint8Array): Promise<unknown> {
  * pool. Throws (synchronously) what decodeValue rejects with.
  * @internal
  */
-export function decodeValueFast(payload: Uint8Array): unknown {
+export function decodeValueFast(payload: Uint8Array, options: DecodeOptions = NO_OPTIONS): unknown {
   if (payload.byteLength < HEADER_BYTES || payload[0] !== ENVELOPE_MAGIC_0 || payload[1] !== ENVELOPE_MAGIC_1) {
     throw new FinRiskCacheError(
       'E_PAYLOAD_CORRUPT',
@@ -342,21 +372,28 @@ export function decodeValueFast(payload: Uint8Array): unknown {
   if (encryption !== 0) {
     throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value is encrypted (scheme ${encryption}), which this SDK does not read`);
   }
+  const maxBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  if (compression === Compression.none && payload.byteLength > maxBytes) throw tooLarge(`is ${payload.byteLength} bytes, more`, maxBytes);
   if (compression === Compression.none && (codec === Codec.json || codec === Codec.superjson)) {
     // Text straight from the payload: no Buffer view per value (a 10,000-value batch decodes here).
     const text = Buffer.isBuffer(payload) ? payload.toString('utf8', HEADER_BYTES) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8', HEADER_BYTES);
-    return parseText(codec, text);
+    return parseText(codec, text, maxBytes);
   }
   const body = Buffer.from(payload.buffer, payload.byteOffset + HEADER_BYTES, payload.byteLength - HEADER_BYTES);
-  if (compression === Compression.none) return decodeBody(codec, body);
+  if (compression === Compression.none) return decodeBody(codec, body, maxBytes);
   if (compression !== Compression.deflate) {
     throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value uses compression ${compression}, unknown to this SDK`);
   }
+  // zlib stops (and frees what it inflated) once the output passes this: a deflated body of 1 MB
+  // can hold 1 GiB of zeros, and memory must stay bounded by the limit, not by the ratio.
+  const inflateOptions = { maxOutputLength: Math.max(1, maxBytes - HEADER_BYTES) };
   const corrupt = (error: unknown) =>
-    new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value does not decompress: ${(error as Error).message}`, { cause: error });
+    (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE'
+      ? tooLarge('inflates to more', maxBytes, error)
+      : new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value does not decompress: ${(error as Error).message}`, { cause: error });
   if (body.byteLength > SYNC_ZLIB_MAX_BYTES / 4) {
-    return inflateRawAsync(body).then(
-      (inflated) => decodeBody(codec, inflated),
+    return inflateRawAsync(body, inflateOptions).then(
+      (inflated) => decodeInflated(codec, inflated, maxBytes),
       (error: unknown) => {
         throw corrupt(error);
       },
@@ -364,31 +401,98 @@ export function decodeValueFast(payload: Uint8Array): unknown {
   }
   let inflated: Buffer;
   try {
-    inflated = inflateRawSync(body);
+    inflated = inflateRawSync(body, inflateOptions);
   } catch (error) {
     throw corrupt(error);
   }
-  return decodeBody(codec, inflated);
+  return decodeInflated(codec, inflated, maxBytes);
 }
 
-function refuseProto(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new Error('__proto__ is not allowed as a property');
-  return value;
+function decodeInflated(codec: number, body: Buffer, maxBytes: number): unknown {
+  // maxOutputLength cannot be 0; a limit under 7 bytes is checked here.
+  if (HEADER_BYTES + body.byteLength > maxBytes) throw tooLarge('inflates to more', maxBytes);
+  return decodeBody(codec, body, maxBytes);
 }
 
-function parseText(codec: number, text: string): unknown {
+/** The error for a stored value over the reader's limit: a decompression bomb, or written under a larger limit. */
+function tooLarge(what: string, maxBytes: number, cause?: unknown): FinRiskCacheError {
+  return new FinRiskCacheError(
+    'E_PAYLOAD_CORRUPT',
+    `stored value ${what} than the limit of ${maxBytes} bytes (maxValueBytes / CACHE_MAX_VALUE_BYTES): ` +
+      'a writer with this limit cannot have stored it (a decompression bomb, or a writer with a larger limit)',
+    cause === undefined ? {} : { cause },
+  );
+}
+
+function parseText(codec: number, text: string, maxBytes: number): unknown {
   try {
-    // The writer refuses __proto__ keys (superjson does), so a JSON payload holding one was forged;
-    // it must not reach a caller's Object.assign or merge. The reviver runs only when the word appears.
-    return codec === Codec.json ? (text.includes('"__proto__"') ? JSON.parse(text, refuseProto) : JSON.parse(text)) : serializer.parse(text);
+    // The writer refuses __proto__ keys (superjson does), so a payload holding one, in any
+    // spelling, was forged; it must not reach a caller's Object.assign or merge. superjson's own
+    // parse is JSON.parse then deserialize, so its JSON gets the same reviver. The reviver runs
+    // only when the text could hold the key (see mayHoldProtoKey).
+    const json: unknown = mayHoldProtoKey(text) ? withDepthError(() => JSON.parse(text, refuseProtoKey)) : JSON.parse(text);
+    if (codec === Codec.json) return json;
+    const payload = json as Parameters<SuperJSON['deserialize']>[0];
+    const value = serializer.deserialize(payload, { inPlace: true });
+    // Shared references: superjson writes every occurrence of a shared object in full and notes
+    // which are the same object, so what a writer stored expands to no more nodes than its
+    // serialized bytes. A forged note can instead point null placeholders at one object, level
+    // upon level: 1.3 KB that a caller's JSON.stringify or schema walk expands to 2^31 nodes.
+    if (payload?.meta?.referentialEqualities !== undefined && expandsPast(value, maxBytes)) {
+      throw new FinRiskCacheError(
+        'E_PAYLOAD_CORRUPT',
+        `stored value repeats shared objects past the limit of ${maxBytes} bytes (maxValueBytes): a writer stores each of them in full, within the limit`,
+      );
+    }
+    return value;
   } catch (error) {
-    throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value is not valid ${codec === Codec.json ? 'JSON' : 'superjson'}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    if (FinRiskCacheError.isInstance(error)) throw error;
+    const what = error instanceof RefusedJsonError ? 'is refused' : `is not valid ${codec === Codec.json ? 'JSON' : 'superjson'}`;
+    throw new FinRiskCacheError('E_PAYLOAD_CORRUPT', `stored value ${what}: ${(error as Error).message}`, { cause: error });
   }
 }
 
-function decodeBody(codec: number, body: Buffer): unknown {
+/**
+ * True when `root`, walked as a tree (each shared object counted at every place it appears),
+ * measures more than `limit`: one per node, plus the length of every string and key and the
+ * bytes of every binary value, each of which a writer stores in at least as many bytes. Linear in
+ * the objects and references, not in the tree: each object is measured once. A reference back to
+ * an object still being walked (a cycle, which superjson stores legitimately) counts one.
+ * Iterative: values may nest deeply.
+ */
+function expandsPast(root: unknown, limit: number): boolean {
+  const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !ArrayBuffer.isView(v);
+  const leaf = (v: unknown) => 1 + (typeof v === 'string' ? v.length : ArrayBuffer.isView(v) ? v.byteLength : 0);
+  const childrenOf = (v: object): unknown[] =>
+    v instanceof Map ? [...v].flat() : v instanceof Set ? [...v] : Array.isArray(v) ? v : Object.entries(v).flat();
+  if (!isObject(root)) return false;
+  const sizes = new Map<object, number>();
+  const open = new Set<object>([root]);
+  const stack = [{ node: root, children: childrenOf(root), next: 0, size: 1 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next < top.children.length) {
+      const child = top.children[top.next++];
+      if (!isObject(child)) top.size += leaf(child);
+      else if (open.has(child)) top.size += 1;
+      else if (sizes.has(child)) top.size += sizes.get(child)!;
+      else {
+        open.add(child);
+        stack.push({ node: child, children: childrenOf(child), next: 0, size: 1 });
+      }
+      if (top.size > limit) return true;
+      continue;
+    }
+    stack.pop();
+    open.delete(top.node);
+    sizes.set(top.node, top.size);
+    const parent = stack[stack.length - 1];
+    if (parent && (parent.size += top.size) > limit) return true;
+  }
+  return false;
+}
+
+function decodeBody(codec: number, body: Buffer, maxBytes: number): unknown {
   switch (codec) {
     case Codec.bytes:
       return new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
@@ -396,7 +500,7 @@ function decodeBody(codec: number, body: Buffer): unknown {
       return Buffer.from(body);
     case Codec.json:
     case Codec.superjson:
-      return parseText(codec, body.toString('utf8'));
+      return parseText(codec, body.toString('utf8'), maxBytes);
     default:
       throw new FinRiskCacheError('E_PAYLOAD_UNSUPPORTED', `stored value uses codec ${codec}, unknown to this SDK`);
   }

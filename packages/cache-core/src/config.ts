@@ -105,7 +105,11 @@ export interface CacheOptions {
   connectTimeoutMs?: number;
   /** Values whose encoded size reaches this many bytes are compressed. @default 16384 (`CACHE_COMPRESSION_THRESHOLD`; chosen by measurement: bench/compression.ts) */
   compressionThreshold?: number;
-  /** Largest value accepted, in bytes after encoding. @default 134217728 (128 MiB, `CACHE_MAX_VALUE_BYTES`) */
+  /**
+   * Largest value serialized (header and body, before compression), in bytes: larger writes are
+   * refused, and reads inflate no further (a larger stored value is a corrupt payload: a miss).
+   * @default 134217728 (128 MiB, `CACHE_MAX_VALUE_BYTES`)
+   */
   maxValueBytes?: number;
   /** Throw backend failures into the caller instead of answering miss/false. @default false (`CACHE_STRICT`) */
   strict?: boolean;

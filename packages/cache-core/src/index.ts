@@ -41,7 +41,7 @@ export {
   Codec,
   Compression,
 } from './codec.js';
-export type { EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
+export type { DecodeOptions, EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
 export { pythonJsonDumps, parsePythonJson } from './python-json.js';
 export { formatBytes, hitRate, emptyKindStats } from './stats.js';
 export type { FleetStats, PublishedStats, ServiceStats } from './fleet-stats.js';

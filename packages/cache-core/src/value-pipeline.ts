@@ -59,7 +59,7 @@ export class ValuePipeline {
         this.#stats.read(ref, true);
         return value;
       }
-      const value = decodeValueFast(unsealed ? payload : this.#unseal(ref, payload));
+      const value = decodeValueFast(unsealed ? payload : this.#unseal(ref, payload), this.#config);
       if (value instanceof Promise) {
         return value.then(
           (v) => {

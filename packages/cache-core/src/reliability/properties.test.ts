@@ -2,11 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue, readHeader } from '../codec.js';
+import { deflateRawSync } from 'node:zlib';
+import { Codec, decodeValue, encodeValue, readHeader } from '../codec.js';
+import { FinRiskCacheError } from '../errors.js';
 import { Keyring } from '../encryption.js';
 import { decodeKeyPart, encodeKeyPart, KeySchema } from '../keys.js';
+import { parsePythonJson } from '../python-json.js';
 import { MemoryStore } from '../stores/memory-store.js';
-import { anyId, anyValue, jsonValue } from './arbitraries.js';
+import { anyId, anyValue, jsonValue, respell, spelling, valueWithProtoKey } from './arbitraries.js';
 
 const keyring = new Keyring({ keys: { k1: randomBytes(32) } });
 const schema = new KeySchema('finrisk');
@@ -42,6 +45,50 @@ describe('codec properties', () => {
     );
     const big = await encodeValue({ rows: Array.from({ length: 100 }, () => 'same text') }, { compressionThreshold: 16 });
     expect(readHeader(big)?.compression).toBe(1);
+  });
+});
+
+/** The envelopes a forger could store for a JSON text: JSON and superjson codecs, plain and deflated. */
+function envelopesOf(text: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const [codec, body] of [[Codec.json, text], [Codec.superjson, `{"json": ${text}}`]] as const) {
+    out.push(Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, 0, 0]), Buffer.from(body)]));
+    out.push(Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, 1, 0]), deflateRawSync(body)]));
+  }
+  return out;
+}
+
+const hasOwnProtoKey = (text: string) => JSON.stringify(JSON.parse(text)).includes('"__proto__":');
+
+describe('__proto__ keys in any spelling', () => {
+  it('a __proto__ key anywhere, with any of its characters spelled as \\u escapes, is refused by both codecs and by the Python layout', async () => {
+    await fc.assert(
+      fc.asyncProperty(valueWithProtoKey, spelling, async (value, { escapes, upper }) => {
+        const text = respell(value, escapes, upper);
+        expect(hasOwnProtoKey(text)).toBe(true); // JSON.parse makes it an own property
+        for (const envelope of envelopesOf(text)) {
+          const error = await decodeValue(envelope).then(() => undefined, (e: unknown) => e);
+          expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_CORRUPT'), text).toBe(true);
+          expect((error as Error).message).toMatch(/__proto__ key is not allowed/);
+        }
+        expect(() => parsePythonJson(text), text).toThrow(/__proto__ key is not allowed/);
+      }),
+      { numRuns: 500 },
+    );
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+
+  it('spelling the characters of a value without such a key as escapes changes nothing that is read', async () => {
+    await fc.assert(
+      fc.asyncProperty(jsonValue, spelling, async (value, { escapes, upper }) => {
+        const text = respell(value, escapes, upper);
+        fc.pre(!hasOwnProtoKey(text));
+        const expected: unknown = JSON.parse(text);
+        for (const envelope of envelopesOf(text)) expect(await decodeValue(envelope)).toStrictEqual(expected);
+        expect(parsePythonJson(text)).toStrictEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,6 +1,10 @@
 // Payloads that cannot lie and keys that cannot be reached, against a real redis-server: forged
-// payloads (unregistered classes, __proto__, constructor.prototype) are misses with an error event
-// and leave Object.prototype alone; ids from callers reach their own key only; sizes are limited.
+// payloads (unregistered classes, __proto__ in any spelling, constructor.prototype) are misses with
+// an error event and leave Object.prototype alone; ids from callers reach their own key only;
+// sizes are limited on write and on read (a decompression bomb is a miss).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +24,10 @@ function make(options: CreateCacheOptions = {}): Cache {
 }
 
 const envelope = (codec: number, text: string) => Buffer.concat([Buffer.from([0xf1, 0x52, 1, codec, 0, 0]), Buffer.from(text)]);
+const mlDist = fileURLToPath(new URL('../../../cache-ml/dist/index.js', import.meta.url));
+
+/** The report's payload: Python's json.dumps and any JSON writer may spell a character as \uXXXX. */
+const ESCAPED_PROTO = '{"age": 1, "\\u005f_proto__": {"isAdmin": true}}';
 
 function expectPrototypesClean(): void {
   expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTOTYPE_NAMES);
@@ -51,6 +59,11 @@ describe('forged payloads', () => {
     ['a superjson payload with a __proto__ referential path', envelope(Codec.superjson, '{"json":{"a":{"admin":true},"b":null},"meta":{"referentialEqualities":{"a":["__proto__"]},"v":1}}')],
     ['a JSON payload with a __proto__ key', envelope(Codec.json, '{"__proto__": {"admin": true}, "score": 1}')],
     ['a JSON payload with a nested __proto__ key', envelope(Codec.json, '{"a": [{"__proto__": {"admin": true}}]}')],
+    ['a JSON payload with a __proto__ key spelled \\u005f_proto__', envelope(Codec.json, ESCAPED_PROTO)],
+    ['a JSON payload with a __proto__ key spelled in escapes only', envelope(Codec.json, '{"\\u005F\\u005F\\u0070\\u0072\\u006F\\u0074\\u006F\\u005F\\u005F": {"admin": true}}')],
+    ['a deflated JSON payload with an escaped __proto__ key', Buffer.concat([Buffer.from([0xf1, 0x52, 1, Codec.json, 1, 0]), deflateRawSync(ESCAPED_PROTO)])],
+    ['a superjson payload with a __proto__ key in its data', envelope(Codec.superjson, '{"json":{"age":1,"__proto__":{"admin":true}}}')],
+    ['a superjson payload with an escaped __proto__ key in its data', envelope(Codec.superjson, `{"json":${ESCAPED_PROTO},"meta":{"values":{"age":["bigint"]},"v":1}}`)],
     ['a payload this SDK did not write', Buffer.from('{"__proto__": {"admin": true}}')],
   ];
 
@@ -67,6 +80,34 @@ describe('forged payloads', () => {
       expect(e.key).toBe(key);
     }
     expect(cache.processStats().byKind.kv!.misses).toBe(3);
+    expectPrototypesClean();
+  });
+
+  it('an escaped __proto__ key under a Python-layout key is a miss and an error event, through get and getCachedFeatures', async () => {
+    const cache = make({ keyLayout: 'finrisk-python' });
+    const errors = errorsOf(cache);
+    const customer = `CUST-${uniquePrefix()}`;
+    const key = { kind: 'feature', key: `features:${customer}`, format: 'json' } as const;
+    for (const text of [ESCAPED_PROTO, '{"age": NaN, "\\u005f_proto__": {"isAdmin": true}}', '{"__proto__": {"isAdmin": true}}']) {
+      expect(JSON.parse(text.replace('NaN', '0')).__proto__).toEqual({ isAdmin: true }); // JSON.parse builds the own key
+      await raw.set(key.key, text);
+      expect(await cache.get(key)).toBeNull();
+      expect(await cache.getMany([key])).toEqual([null]);
+      expect(await cache.getAndTouch(key)).toBeNull();
+    }
+    expect(errors).toHaveLength(9);
+    for (const e of errors) {
+      expect(e.error.code).toBe('E_PAYLOAD_CORRUPT');
+      expect(e.error.message).toMatch(/__proto__ key is not allowed/);
+    }
+    // The reporter's call, through cache-ml's built package (cache-core does not depend on it).
+    expect(existsSync(mlDist), `${mlDist} is missing: run pnpm build first`).toBe(true);
+    const { createMlCache } = (await import(mlDist)) as { createMlCache: (cache: Cache) => { getCachedFeatures(id: string): Promise<unknown> } };
+    await raw.set(key.key, ESCAPED_PROTO);
+    const features = await createMlCache(cache).getCachedFeatures(customer);
+    expect(features).toBeNull();
+    expect((Object.assign({}, features) as Record<string, unknown>).isAdmin).toBeUndefined();
+    expect(errors.at(-1)?.error.message).toMatch(/__proto__ key is not allowed/);
     expectPrototypesClean();
   });
 
@@ -151,9 +192,42 @@ describe('size limits', () => {
     expect(await raw.exists(cache.keys.key('kv', 'ok').key)).toBe(0); // the whole batch is refused before anything is sent
   });
 
-  it('a compressible value is measured after compression', async () => {
+  it('a compressible value is measured before compression, so that a reader with the same limit can inflate it', async () => {
     const cache = make({ maxValueBytes: 16 * 1024, compressionThreshold: 1024 });
-    expect(await cache.set('zeros', 'z'.repeat(200_000))).toBe(true);
-    expect(await cache.get('zeros')).toBe('z'.repeat(200_000));
+    const error = await cache.set('zeros', 'z'.repeat(200_000)).catch((e: unknown) => e);
+    expect(FinRiskCacheError.hasCode(error, 'E_PAYLOAD_TOO_LARGE')).toBe(true);
+    expect((error as Error).message).toMatch(/200008 bytes serialized \(before compression\); the limit is 16384/);
+    expect(await raw.exists(cache.keys.key('kv', 'zeros').key)).toBe(0);
+    // Just under the limit: stored compressed, and read back by a cache with the same limit.
+    const fits = 'z'.repeat(16 * 1024 - 8);
+    expect(await cache.set('fits', fits)).toBe(true);
+    expect((await raw.get(cache.keys.key('kv', 'fits').key))!.length).toBeLessThan(1024);
+    const reader = make({ maxValueBytes: 16 * 1024, keyPrefix: cache.config.keyPrefix });
+    expect((await reader.get('fits')) === fits, 'a reader with the same limit reads it back').toBe(true);
+  });
+
+  it('a decompression bomb is a miss and an error event naming the limit, in get, getMany and getAndTouch, plain or encrypted', async () => {
+    // 64 MiB of zeros deflate to ~64 KB; the readers' limit is 1 MiB.
+    const bomb = Buffer.concat([Buffer.from([0xf1, 0x52, 1, Codec.bytes, 1, 0]), deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 })]);
+    const keyring = { keys: { k1: Buffer.alloc(32, 7) } };
+    for (const encryption of [undefined, keyring]) {
+      const cache = make({ maxValueBytes: 1024 * 1024, ...(encryption ? { encryption } : {}) });
+      const errors = errorsOf(cache);
+      const key = cache.keys.key('kv', 'bomb').key;
+      // A writer with the keyring can encrypt anything; the bound holds behind the decryption too.
+      await raw.set(key, encryption ? cache.config.keyring!.encrypt(bomb, key) : bomb);
+      // Described, not compared: a diff of 64 MiB would be the test's own memory problem.
+      const outcome = (value: unknown) => (value === null ? 'miss' : `a value of ${(value as Uint8Array).byteLength} bytes`);
+      expect(outcome(await cache.get('bomb'))).toBe('miss');
+      expect((await cache.getMany(['bomb', 'bomb'])).map(outcome)).toEqual(['miss', 'miss']);
+      expect(outcome(await cache.getAndTouch('bomb', { ttl: 60 }))).toBe('miss');
+      expect(errors).toHaveLength(4);
+      for (const e of errors) {
+        expect(e.error.code).toBe('E_PAYLOAD_CORRUPT');
+        expect(e.error.message).toMatch(/inflates to more than the limit of 1048576 bytes \(maxValueBytes \/ CACHE_MAX_VALUE_BYTES\)/);
+        expect(e.key).toBe(key);
+      }
+      expect(cache.processStats().byKind.kv).toMatchObject({ hits: 0, misses: 4, errors: 4 });
+    }
   });
 });
