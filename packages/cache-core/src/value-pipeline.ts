@@ -4,7 +4,7 @@ import type { CacheConfig } from './config.js';
 import { FinRiskCacheError, toCacheError } from './errors.js';
 import type { CacheKey } from './keys.js';
 import type { KindStatsRegistry } from './kind-stats.js';
-import { deepFreeze } from './l1/deep-freeze.js';
+import { freezeAndMeasure } from './l1/deep-freeze.js';
 import { parsePythonJson, pythonJsonDumps } from './python-json.js';
 
 /** What L1 may hold of a value: the frozen value itself (with its JSON size), or bytes to decode per hit. */
@@ -90,9 +90,10 @@ export class ValuePipeline {
     let plain: Uint8Array;
     try {
       if (ref.format === 'json') {
-        const value = deepFreeze(parsePythonJson(Buffer.from(payload).toString('utf8'))) as T;
+        const value = parsePythonJson(Buffer.from(payload).toString('utf8')) as T;
+        const jsonBytes = freezeAndMeasure(value);
         this.#stats.read(ref, true);
-        return { value, hold: { value, jsonBytes: payload.byteLength } };
+        return { value, hold: { value, jsonBytes } };
       }
       plain = this.#unseal(ref, payload);
     } catch (error) {
@@ -102,13 +103,14 @@ export class ValuePipeline {
     const finish = (value: T | null): { value: T | null; hold: Hold | undefined } => {
       if (value === null) return { value, hold: undefined };
       const header = readHeader(plain);
-      if (header?.codec === Codec.json) {
-        const frozen = deepFreeze(value);
-        const jsonBytes = header.compression === Compression.none ? plain.byteLength : Buffer.byteLength(JSON.stringify(value));
-        return { value: frozen, hold: { value: frozen, jsonBytes } };
+      try {
+        if (header?.codec === Codec.json) return { value, hold: { value, jsonBytes: freezeAndMeasure(value) } };
+        // Held uncompressed, so that a hit decodes on the calling thread without a promise.
+        return { value, hold: { bytes: header?.compression === Compression.none ? plain : serializeValue(value) } };
+      } catch {
+        // A value L1 cannot prepare (one too deep to serialize again) is read from Redis every time.
+        return { value, hold: undefined };
       }
-      // Held uncompressed, so that a hit decodes on the calling thread without a promise.
-      return { value, hold: { bytes: header?.compression === Compression.none ? plain : serializeValue(value) } };
     };
     return decoded instanceof Promise ? decoded.then(finish) : finish(decoded);
   }

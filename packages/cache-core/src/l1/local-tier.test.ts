@@ -123,3 +123,13 @@ describe('LocalTier', () => {
     expect(Object.isFrozen(value.c)).toBe(true);
   });
 });
+
+describe('deepFreeze', () => {
+  it('freezes a value nested 100,000 levels deep without overflowing the stack', () => {
+    let deep: unknown[] = [];
+    const root = deep;
+    for (let i = 0; i < 100_000; i++) deep = (deep[0] = []) as unknown[];
+    expect(() => deepFreeze(root)).not.toThrow();
+    expect(Object.isFrozen(deep)).toBe(true);
+  });
+});

@@ -183,6 +183,30 @@ describe('hostile stored values: every read path answers a value, a miss with an
     }
   }, 600_000);
 
+  it('under SDK keys with the L1 tier on (what L1 holds, and hands out on a second read, passed the same checks)', async () => {
+    const { cache, errors } = make({ l1: { maxMb: 64 } });
+    try {
+      await cache.connect();
+      for (let i = 0; cache.processStats().l1?.serving !== true; i++) {
+        if (i > 500) throw new Error('L1 did not start serving');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(hostileEnvelope(bombPayloads), fc.constantFrom('prediction', 'feature', 'model'), async (payload, kind) => {
+          const key = cache.keys.key(kind, `l1-case-${n++}`);
+          await raw.set(key.key, payload);
+          await cache.syncLocal();
+          await readEveryWay(cache, errors, key);
+          await readEveryWay(cache, errors, key);
+        }),
+        { numRuns: 200 },
+      );
+    } finally {
+      await cache.close();
+    }
+  }, 600_000);
+
   it('under SDK keys with a keyring for every kind (strict), as stored and as encrypted by a keyring holder', async () => {
     const { cache, errors } = make({ encryption: { keys: { k1: randomBytes(32) }, kinds: '*' }, strict: true });
     const keyring = cache.config.keyring!;
