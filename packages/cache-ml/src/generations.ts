@@ -27,9 +27,16 @@ export class GenerationTracker {
     this.#refreshMs = refreshMs;
   }
 
-  /** Remembers a token a read came across (a read always sees the current one). */
+  /**
+   * Remembers a token a read came across (a read always sees the current one). A read that found
+   * none (the token vanished: FLUSHALL, DEL, eviction) makes the next write read it again or
+   * create it, rather than write under the token it remembers.
+   */
   observe(modelType: string, token: unknown): string | null {
-    if (typeof token !== 'string') return null;
+    if (typeof token !== 'string') {
+      this.#seen.delete(modelType);
+      return null;
+    }
     const seen = this.#seen.get(modelType);
     // Every read passes here: refresh the entry in place rather than allocate one per read.
     if (seen) {
@@ -59,6 +66,11 @@ export class GenerationTracker {
     // Two writers may both find no token: the first one wins and the other adopts it.
     if (await this.#cache.setIfAbsent(key, fresh, { ttl: null })) return this.observe(modelType, fresh);
     return this.observe(modelType, await this.#cache.get<string>(key));
+  }
+
+  /** Forgets the token remembered for a model type: the next write reads (or creates) it. */
+  forget(modelType: string): void {
+    this.#seen.delete(modelType);
   }
 
   /** Writes a new token: every prediction of the model type cached so far becomes a miss. */

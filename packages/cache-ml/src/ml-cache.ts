@@ -225,10 +225,55 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
    */
   async cacheModelPrediction<T extends object = P>(customerId: string, modelType: string, prediction: T, options: PredictionWriteOptions<T> = {}): Promise<boolean> {
     const prepared = await this.#preparePrediction(customerId, modelType, prediction, options);
-    const generation = this.keys.isPython ? null : (this.#generations.recent(modelType) ?? (await this.#generations.current(modelType)));
-    if (!this.keys.isPython && generation === null) return false;
-    const write = this.#predictionWrite(prepared, generation, options);
-    return this.cache.set(write.key, write.value, { ttl: write.ttl ?? null });
+    return this.#writePredictions([{ prepared, modelType, options }]);
+  }
+
+  /**
+   * Writes predictions, each under its model's current generation token (`finrisk` layout). In the
+   * same round trip it reads each token back: a token that vanished (FLUSHALL, an operator's DEL,
+   * an eviction, a failover that lost it) would make the predictions just written unreadable, so
+   * the token is read again (created when missing) and those predictions written again under it.
+   * On one server or a Sentinel master the read follows the write on one connection, so a token
+   * gone before the write is always seen; on a cluster the two run on different masters, a few
+   * microseconds apart. A token that changed to another value is a deploy (invalidateModelPredictions):
+   * what was just written belongs to the model before it, and stays unreadable.
+   */
+  async #writePredictions(items: { prepared: { key: CacheKey; value: unknown; modelVersion: string | undefined }; modelType: string; options: WriteOptions }[], seen?: string | null): Promise<boolean> {
+    const write = (generation: (modelType: string) => string | null) => {
+      const writes = items.map((i) => this.#predictionWrite(i.prepared, generation(i.modelType), i.options));
+      return writes.length === 1
+        ? this.cache.set(writes[0]!.key, writes[0]!.value, { ttl: writes[0]!.ttl ?? null })
+        : this.cache.setMany(writes.map((w) => ({ key: w.key, value: w.value, ttl: w.ttl ?? null })));
+    };
+    if (this.keys.isPython) return write(() => null);
+    const models = [...new Set(items.map((i) => i.modelType))];
+    const generations = new Map<string, string>();
+    for (const model of models) {
+      const token = (models.length === 1 ? seen : undefined) ?? this.#generations.recent(model) ?? (await this.#generations.current(model));
+      if (token === null) return false;
+      generations.set(model, token);
+    }
+    for (let attempt = 0; ; attempt++) {
+      // The write, then the tokens read back (bypassing L1, which may not have heard of a change yet).
+      const [stored, tokens] = await Promise.all([
+        write((model) => generations.get(model)!),
+        this.cache.getMany<string>(models.map((m) => ({ ...this.keys.generation(m), local: false }))),
+      ]);
+      if (!stored) return false;
+      const vanished = models.filter((m, i) => {
+        if (tokens[i] === generations.get(m)) return false;
+        this.#generations.forget(m);
+        return tokens[i] === null;
+      });
+      if (vanished.length === 0) return true;
+      if (attempt === 1) return false; // the token vanished twice in a row: nothing readable was stored
+      items = items.filter((i) => vanished.includes(i.modelType));
+      for (const model of vanished) {
+        const token = await this.#generations.current(model);
+        if (token === null) return false;
+        generations.set(model, token);
+      }
+    }
   }
 
   #predictionRules<T extends object>(options: PredictionReadOptions<T>, operation: string, valuesOnly: boolean): DecodeRules<T> {
@@ -315,15 +360,9 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
         }),
       })),
     );
-    const generations = new Map<string, string | null>();
-    if (!this.keys.isPython) {
-      for (const modelType of new Set(entries.map((e) => e.modelType))) generations.set(modelType, await this.#generations.current(modelType));
-      if ([...generations.values()].includes(null)) return false;
-    }
-    const writes = prepared.map(({ entry, prepared: p }) =>
-      this.#predictionWrite(p, generations.get(entry.modelType) ?? null, { ...options, ...(entry.ttl === undefined ? {} : { ttl: entry.ttl }) }),
+    return this.#writePredictions(
+      prepared.map(({ entry, prepared: p }) => ({ prepared: p, modelType: entry.modelType, options: { ...options, ...(entry.ttl === undefined ? {} : { ttl: entry.ttl }) } })),
     );
-    return this.cache.setMany(writes.map((w) => ({ key: w.key, value: w.value, ttl: w.ttl ?? null })));
   }
 
   /**
@@ -353,10 +392,7 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
       },
       write: async (value, seen) => {
         const prepared = await this.#preparePrediction(customerId, modelType, value, { ...options, schema: undefined });
-        const generation = this.keys.isPython ? null : (seen ?? (await this.#generations.current(modelType)));
-        if (!this.keys.isPython && generation === null) return false;
-        const write = this.#predictionWrite(prepared, generation, options);
-        return this.cache.set(write.key, write.value, { ttl: write.ttl ?? null });
+        return this.#writePredictions([{ prepared, modelType, options }], seen);
       },
     };
     return this.#readThrough.run(slot, compute, this.#lockFor(options.lock));
