@@ -58,6 +58,9 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     const cache = await reader();
     const key = cache.keys.key('prediction', 'C1', 'credit');
     await cache.set(key, { risk_score: 0.75 });
+    // Redis also tells this process about its own write (BCAST): wait for that echo, or it could
+    // drop the fill below and make the first read after it a miss.
+    await cache.syncLocal();
     expect(await cache.get(key)).toEqual({ risk_score: 0.75 }); // fills L1
     const before = deployment.calls('get') + deployment.calls('mget');
     for (let i = 0; i < 50; i++) expect(await cache.get(key)).toEqual({ risk_score: 0.75 });
@@ -156,6 +159,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     const rich = cache.keys.key('model', 'scaler', 'v1');
     await cache.set(plain, { age: 35, tags: ['a'] });
     await cache.set(rich, { mean: new Float64Array([1.5, 2.5]), seen: new Map([['x', 1]]) });
+    await cache.syncLocal();
     const first = await cache.get<{ age: number; tags: string[] }>(plain);
     await cache.get(plain);
     const shared = (await cache.get<{ age: number; tags: string[] }>(plain))!;
@@ -171,6 +175,16 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     copy.seen.set('x', 42);
     expect(await cache.get(rich)).toEqual({ mean: new Float64Array([1.5, 2.5]), seen: new Map([['x', 1]]) });
     expect(l1Hits(cache, 'model')).toBeGreaterThanOrEqual(2);
+    // A Buffer must come back a Buffer (a clone would make it a Uint8Array): decoded per hit.
+    const bytes = cache.keys.key('model', 'encoder', 'v1');
+    await cache.set(bytes, Buffer.from('abc'));
+    await cache.syncLocal();
+    await cache.get(bytes);
+    const buffer = (await cache.get<Buffer>(bytes))!;
+    expect(Buffer.isBuffer(buffer)).toBe(true);
+    buffer[0] = 0x7a;
+    expect((await cache.get<Buffer>(bytes))!.toString()).toBe('abc');
+    expect(l1Hits(cache, 'model')).toBeGreaterThanOrEqual(4);
   });
 
   it('stays under its size: with ten times more hot data than fits, L1 bytes never pass the cap, and it evicts', async () => {
@@ -293,6 +307,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         await eventually('L1 serves', () => serving(cache));
         const key = cache.keys.key('prediction', 'C6', 'credit');
         await cache.set(key, { s: 1 }, { ttl: 0.3 });
+        await cache.syncLocal();
         expect(await cache.get(key)).toEqual({ s: 1 });
         const hits = l1Hits(cache, 'prediction');
         expect(await cache.get(key)).toEqual({ s: 1 });
@@ -315,6 +330,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         await eventually('L1 serves', () => serving(cache));
         const key = cache.keys.key('feature', 'EVICTED');
         await cache.set(key, { v: 1 });
+        await cache.syncLocal();
         await cache.get(key);
         expect(await cache.get(key)).toEqual({ v: 1 });
         const writer = createCache({ ...own.connection, backend: 'redis', keyPrefix: `${prefix}-filler`, envFile: false, env: {}, compressionThreshold: 0 } as CreateCacheOptions);
@@ -343,6 +359,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
       registerOpenTelemetryMetrics(cache, { meter: provider.getMeter('l1') });
       const key = cache.keys.key('prediction', 'M1', 'credit');
       await cache.set(key, { s: 1 });
+      await cache.syncLocal();
       for (let i = 0; i < 4; i++) await cache.get(key);
       const stats = await cache.stats();
       expect(stats.process.byKind.prediction).toMatchObject({ l1Hits: 3, l1Misses: 1, hits: 4 });

@@ -106,6 +106,15 @@ describe('LocalTier', () => {
     expect(one).not.toBe(two);
   });
 
+  it('clones a private copy on every hit for values a freeze cannot protect', () => {
+    const { local } = tier();
+    const f = local.startFill(key('t').key);
+    local.finishFill(f, 'feature', { pristine: { weights: new Float64Array([1, 2]) }, size: 16 }, undefined);
+    const one = local.read(key('t'), noDecode) as { weights: Float64Array };
+    one.weights[0] = 99;
+    expect(local.read(key('t'), noDecode)).toEqual({ weights: new Float64Array([1, 2]) });
+  });
+
   it('keeps attachments with their entry and drops them with it', () => {
     const { local } = tier();
     fill(local, 'manifest', { version: 'v1' });

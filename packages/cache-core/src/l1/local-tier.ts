@@ -7,12 +7,13 @@ import type { Hold } from '../value-pipeline.js';
 /** What a lookup answers when L1 does not have the key. */
 export const L1_MISS: unique symbol = Symbol('l1-miss');
 
-/** One entry: a frozen value handed out as it is, or bytes decoded afresh on every hit. */
+/** One entry: a frozen value handed out as it is, a private copy cloned per hit, or bytes decoded per hit. */
 interface Entry {
   readonly kind: string;
-  /** The shared, frozen value; undefined when `bytes` hold it. */
+  /** The shared, frozen value (when `how` is 'shared'), or the private copy each hit clones ('clone'). */
   readonly value: unknown;
-  /** An uncompressed envelope, decoded per hit (values a freeze cannot protect). */
+  readonly how: 'shared' | 'clone' | 'decode';
+  /** An uncompressed envelope, decoded per hit ('decode'). */
   readonly bytes: Uint8Array | undefined;
   /** Bytes counted against the cap. */
   readonly size: number;
@@ -110,7 +111,7 @@ export class LocalTier {
       else stats.l1Hits++;
     }
     if (entry === undefined) return L1_MISS;
-    return entry.bytes === undefined ? entry.value : decode(entry.bytes);
+    return entry.how === 'shared' ? entry.value : entry.how === 'clone' ? structuredClone(entry.value) : decode(entry.bytes!);
   }
 
   /** Registers a read of `key` about to be sent, so that an invalidation meanwhile is noticed. */
@@ -135,9 +136,14 @@ export class LocalTier {
     if (!this.#serving || fill.epoch !== this.#epoch || (pending?.version ?? -1) !== fill.version) return;
     // A key about to expire is not worth holding; -1 (no expiry) means only the L1 lifetime.
     if (ttlMs !== undefined && ttlMs < 1) return;
-    const size = 'bytes' in held ? held.bytes.byteLength + ENTRY_OVERHEAD : held.jsonBytes * OBJECT_BYTES_PER_JSON_BYTE + ENTRY_OVERHEAD;
+    const entry: Entry =
+      'bytes' in held
+        ? { kind, how: 'decode', value: undefined, bytes: held.bytes, size: held.bytes.byteLength + ENTRY_OVERHEAD }
+        : 'pristine' in held
+          ? { kind, how: 'clone', value: held.pristine, bytes: undefined, size: held.size + ENTRY_OVERHEAD }
+          : { kind, how: 'shared', value: held.value, bytes: undefined, size: held.jsonBytes * OBJECT_BYTES_PER_JSON_BYTE + ENTRY_OVERHEAD };
+    const { size } = entry;
     if (size > this.#maxEntryBytes) return;
-    const entry: Entry = 'bytes' in held ? { kind, value: undefined, bytes: held.bytes, size } : { kind, value: held.value, bytes: undefined, size };
     this.#lru.set(fill.key, entry, { size, ttl: ttlMs === undefined ? this.#config.maxTtlMs : Math.min(ttlMs, this.#config.maxTtlMs) });
     if (this.#lru.has(fill.key)) {
       this.#bytes += size;
