@@ -20,7 +20,7 @@ export interface LoadTestOptions {
 
 /** What one case measured. */
 export interface CaseResult {
-  name: 'with cache' | 'without cache' | 'with cache, Redis killed half-way';
+  name: 'with cache' | 'with cache and L1 (64 MiB)' | 'without cache' | 'with cache, Redis killed half-way';
   requests: number;
   /** Mean requests per second over the run. */
   reqPerSec: number;
@@ -76,11 +76,11 @@ interface Service {
   stop(): Promise<void>;
 }
 
-async function startService(redisUrl: string, useCache: boolean): Promise<Service> {
+async function startService(redisUrl: string, useCache: boolean, l1Mb = 0): Promise<Service> {
   const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
   const child = spawn(process.execPath, [tsx, join(here, 'serve.ts')], {
     cwd: appRoot,
-    env: { ...process.env, REDIS_URL: redisUrl, USE_CACHE: String(useCache) },
+    env: { ...process.env, REDIS_URL: redisUrl, USE_CACHE: String(useCache), CACHE_L1_MAX_MB: String(l1Mb) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -138,7 +138,7 @@ async function runCase(
   redis.cli('FLUSHALL');
   const useCache = name !== 'without cache';
   const killHalfWay = name === 'with cache, Redis killed half-way';
-  const service = await startService(redis.url, useCache);
+  const service = await startService(redis.url, useCache, name === 'with cache and L1 (64 MiB)' ? 64 : 0);
   const next = requestMix(options.customers);
   const before = new Tally();
   const after = new Tally();
@@ -203,13 +203,13 @@ async function runCase(
   }
 }
 
-/** Runs the three cases one after the other against one redis-server that it starts and stops. */
+/** Runs the four cases one after the other against one redis-server that it starts and stops. */
 export async function runLoadTest(options: LoadTestOptions): Promise<CaseResult[]> {
   const full = { customers: 5000, ...options };
   const redis = await startRedisServer();
   try {
     const results: CaseResult[] = [];
-    for (const name of ['with cache', 'without cache', 'with cache, Redis killed half-way'] as const) {
+    for (const name of ['with cache', 'with cache and L1 (64 MiB)', 'without cache', 'with cache, Redis killed half-way'] as const) {
       results.push(await runCase(name, redis, full));
     }
     return results;

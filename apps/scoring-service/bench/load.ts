@@ -21,6 +21,7 @@ for (const r of results) {
 
 const byName = (name: CaseResult['name']) => results.find((r) => r.name === name)!;
 const withCache = byName('with cache');
+const withL1 = byName('with cache and L1 (64 MiB)');
 const without = byName('without cache');
 const killed = byName('with cache, Redis killed half-way');
 report(
@@ -33,6 +34,13 @@ report(
       target: '> 1',
       met: withCache.reqPerSec > without.reqPerSec,
       detail: `p99 ${withCache.p99Ms} ms vs ${without.p99Ms} ms`,
+    },
+    {
+      what: 'throughput with cache and L1 / with cache',
+      ratio: withL1.reqPerSec / withCache.reqPerSec,
+      target: 'report',
+      met: true,
+      detail: `p99 ${withL1.p99Ms} ms vs ${withCache.p99Ms} ms; hit rate ${pct(withL1.hitRate)} vs ${pct(withCache.hitRate)}`,
     },
     {
       what: '5xx while Redis was down',

@@ -20,15 +20,16 @@ describe('load test, short form', () => {
   });
 
   it('answers every request with 200, hits the cache, and keeps answering when Redis is killed', async () => {
-    const [withCache, without, killed] = await runLoadTest({ durationS: 3, connections: 8 });
+    const [withCache, withL1, without, killed] = await runLoadTest({ durationS: 3, connections: 8 });
 
-    for (const r of [withCache!, without!, killed!]) {
+    for (const r of [withCache!, withL1!, without!, killed!]) {
       expect(r.requests, r.name).toBeGreaterThan(0);
       expect(Object.keys(r.statuses), r.name).toEqual(['200']);
       expect(r.errors, r.name).toBe(0);
     }
     expect(withCache!.hitRate).toBeGreaterThan(0);
     expect(withCache!.metrics.predictionHits).toBeGreaterThan(0);
+    expect(withL1!.metrics.predictionHits).toBeGreaterThan(0);
     expect(without!.hitRate).toBe(0);
     expect(without!.metrics.predictionHits + without!.metrics.predictionMisses).toBe(0);
 
