@@ -109,7 +109,7 @@ export class Cache {
     this.#logger = options.logger ?? defaultLogger;
     const report = (event: CacheErrorEvent) => this.#report(event);
     this.#health = new Health(this.#events, () => this.#backend.store?.backend ?? this.config.backend);
-    this.#local = this.config.l1.maxBytes > 0 ? new LocalTier(this.config.l1, this.config.keyPrefix, this.#stats) : undefined;
+    this.#local = this.config.l1.maxBytes > 0 ? new LocalTier(this.config.l1, this.config.keyPrefix, this.#stats, this.config.keyLayout === 'finrisk-python') : undefined;
     this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
     this.#remote = new RemoteTier(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);

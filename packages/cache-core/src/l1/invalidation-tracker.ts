@@ -44,6 +44,8 @@ class TrackingConnection {
   readonly #tracker: InvalidationTracker;
   #tracking = false;
   #closed = false;
+  /** True once this connection's failure was reported: one error event per outage, not one per retry. */
+  #reported = false;
 
   constructor(node: TrackingNode, tracker: InvalidationTracker) {
     this.node = node;
@@ -58,7 +60,11 @@ class TrackingConnection {
       else tracker.listener.invalidate(Buffer.isBuffer(key) ? key.toString('utf8') : String(key));
     });
     this.#client.on('ready', () => void this.#enable());
-    this.#client.on('error', (error: unknown) => this.#lost(mapRedisError(error, node.id, 'CLIENT TRACKING')));
+    this.#client.on('error', (error: unknown) => {
+      const err = mapRedisError(error, node.id, 'HELLO 3');
+      this.#report(err);
+      this.#lost(err);
+    });
     this.#client.on('end', () => this.#lost(new FinRiskCacheError('E_REDIS_UNAVAILABLE', `the tracking connection to ${node.id} ended`)));
   }
 
@@ -80,14 +86,27 @@ class TrackingConnection {
       }, 'CLIENT TRACKING ON BCAST');
       if (this.#closed) return;
       this.#tracking = true;
+      this.#reported = false;
       this.#tracker.changed();
     } catch (error) {
       const err = mapRedisError(error, this.node.id, 'CLIENT TRACKING');
-      this.#tracker.options.onError(
-        new FinRiskCacheError(err.code, `L1 is not serving: Redis at ${this.node.id} did not enable invalidation tracking (${err.message}); L1 needs Redis 6 or later and the CLIENT TRACKING and HELLO commands`, { cause: err }),
-      );
+      this.#report(err);
       this.#lost(err);
     }
+  }
+
+  /** Reports why this node is not tracked, once until it is tracked again. */
+  #report(err: FinRiskCacheError): void {
+    if (this.#reported || this.#closed) return;
+    this.#reported = true;
+    this.#tracker.options.onError(
+      new FinRiskCacheError(
+        err.code,
+        `L1 is not serving: the invalidation tracking connection to Redis at ${this.node.id} failed (${err.message}); ` +
+          'L1 needs Redis 6 or later, RESP3 (HELLO) and CLIENT TRACKING, and serves again once tracking is back',
+        { cause: err },
+      ),
+    );
   }
 
   #lost(reason: FinRiskCacheError): void {

@@ -204,7 +204,8 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
 
   it('property: after a write by another client is acknowledged and has reached L1, no read returns an older value (both key layouts)', async () => {
     fresh();
-    const cache = await reader();
+    // The Python layout's key spaces are tracked only by a cache that uses that layout.
+    const cache = await reader({ keyLayout: 'finrisk-python' });
     const writer = make({ l1: { maxMb: 0 } });
     const keys: CacheKey[] = [
       cache.keys.key('prediction', 'P1', 'credit'),
@@ -388,11 +389,13 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
   if (topology.name !== 'single') {
     it('flushes L1 on a failover: no value from before it is served after the new master took a write', async () => {
       fresh();
+      const closing: Cache[] = [];
       const own = await (topology.name === 'cluster' ? redisCluster : redisSentinel).start();
       try {
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, commandTimeoutMs: 2000, l1: { maxMb: 16 } } as CreateCacheOptions);
         const writer = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, commandTimeoutMs: 2000 } as CreateCacheOptions);
-        open.push(cache, writer);
+        // Closed before the deployment is stopped (in finally, below), not after it.
+        closing.push(cache, writer);
         await cache.connect();
         await eventually('L1 serves', () => serving(cache));
         const keys = Array.from({ length: 20 }, (_, i) => cache.keys.key('feature', `F${i}`));
@@ -410,6 +413,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
           await sleep(50);
         }
       } finally {
+        await Promise.all(closing.splice(0).map((c) => c.close()));
         await own.stop();
       }
     }, 120_000);

@@ -11,7 +11,7 @@ const noDecode = () => {
 
 function tier(overrides: Partial<typeof config> = {}) {
   const stats = new KindStatsRegistry();
-  const local = new LocalTier({ ...config, ...overrides, kinds: [...(overrides.kinds ?? config.kinds)] }, 'fin', stats);
+  const local = new LocalTier({ ...config, ...overrides, kinds: [...(overrides.kinds ?? config.kinds)] }, 'fin', stats, true);
   local.resume();
   return { local, stats };
 }
@@ -79,6 +79,10 @@ describe('LocalTier', () => {
     expect(local.covers({ kind: 'feature', key: 'features:C1', format: 'json' })).toBe(true);
     expect(local.covers({ kind: 'generation', key: 'fin:generation:prediction:credit' })).toBe(true);
     expect(local.covers({ kind: 'feature', key: 'fin:feature:x', local: false })).toBe(false);
+    // Without the Python layout, its key spaces are not tracked, so never held.
+    const finriskOnly = new LocalTier({ ...config, kinds: [...config.kinds] }, 'fin', new KindStatsRegistry());
+    expect(finriskOnly.covers({ kind: 'feature', key: 'features:C1', format: 'json' })).toBe(false);
+    expect(finriskOnly.prefixes).toEqual(['fin:prediction:', 'fin:feature:', 'fin:generation:']);
   });
 
   it('counts its bytes exactly and evicts to stay under its size', () => {

@@ -61,13 +61,16 @@ export class LocalTier {
   #serving = false;
   #bytes = 0;
 
-  /** @param keyPrefix the cache's key prefix (`CACHE_KEY_PREFIX`) */
-  constructor(config: L1Config, keyPrefix: string, stats: KindStatsRegistry) {
+  /**
+   * @param keyPrefix the cache's key prefix (`CACHE_KEY_PREFIX`)
+   * @param pythonLayout true when the cache uses the finrisk-python layout: its key spaces are tracked too
+   */
+  constructor(config: L1Config, keyPrefix: string, stats: KindStatsRegistry, pythonLayout = false) {
     this.#config = config;
     this.#stats = stats;
     this.#maxEntryBytes = Math.min(config.maxEntryBytes, config.maxBytes);
     this.#kinds = config.kinds === '*' ? '*' : new Set(config.kinds.includes('prediction') ? [...config.kinds, 'generation'] : config.kinds);
-    this.prefixes = trackedPrefixes(this.#kinds, keyPrefix);
+    this.prefixes = trackedPrefixes(this.#kinds, keyPrefix, pythonLayout);
     this.#lru = new LRUCache<string, Entry>({
       maxSize: config.maxBytes,
       maxEntrySize: this.#maxEntryBytes,
@@ -237,13 +240,14 @@ export class LocalTier {
 
 /**
  * The key prefixes L1 asks Redis to track (BCAST prefixes must not overlap): one per kind held
- * (all of the cache's keys for `*`), and the Python service's own key spaces (`prediction:`,
- * `features:`) when predictions or features are held, since an MlCache may use that layout
- * whatever the cache's `keyLayout` says.
+ * (all of the cache's keys for `*`), and, when the cache uses the finrisk-python layout, the
+ * Python service's key spaces (`prediction:`, `features:`) for the kinds held. Keys outside them
+ * are never held (an MlCache that picks the Python layout on a cache that does not use it reads
+ * those keys from Redis every time): Redis 7 refuses to track a prefix an ACL user cannot read.
  */
-function trackedPrefixes(kinds: ReadonlySet<string> | '*', keyPrefix: string): string[] {
+function trackedPrefixes(kinds: ReadonlySet<string> | '*', keyPrefix: string, pythonLayout: boolean): string[] {
   const prefixes = kinds === '*' ? [`${keyPrefix}:`] : [...kinds].map((k) => `${keyPrefix}:${k}:`);
-  if (kinds === '*' || kinds.has('prediction')) prefixes.push('prediction:');
-  if (kinds === '*' || kinds.has('feature')) prefixes.push('features:');
+  if (pythonLayout && (kinds === '*' || kinds.has('prediction'))) prefixes.push('prediction:');
+  if (pythonLayout && (kinds === '*' || kinds.has('feature'))) prefixes.push('features:');
   return prefixes;
 }

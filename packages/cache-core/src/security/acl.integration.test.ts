@@ -22,6 +22,9 @@ export const MINIMAL_ACL = [
   '+eval', '+scan', '+ping', '+info', '+dbsize', '+memory|usage',
 ];
 
+/** What the L1 tier needs beside {@link MINIMAL_ACL}: RESP3 (HELLO) and tracking for its invalidation connections. */
+export const L1_ACL = ['+hello', '+client|tracking'];
+
 const APP_USER = 'finrisk-app';
 const APP_PASSWORD = 'app-pw-Zq81x';
 const ADMIN_PASSWORD = 'admin-pw-Kf02m';
@@ -153,6 +156,52 @@ describe('a least-privilege ACL user', () => {
       await cache.close();
     }
     expect(aclLog()).toBe('');
+  });
+
+  it('runs L1 with +hello +client|tracking added, and without them says why and reads from Redis', async () => {
+    const l1User = `${APP_USER}-l1`;
+    expect(server.cli('ACL', 'SETUSER', l1User, 'reset', 'on', `>${APP_PASSWORD}`, ...MINIMAL_ACL, ...L1_ACL)).toBe('OK');
+    server.cli('ACL', 'LOG', 'RESET');
+    const url = `redis://${l1User}:${APP_PASSWORD}@127.0.0.1:${server.port}`;
+    const cache = createCache({ url, backend: 'redis', strict: true, envFile: false, env: {}, l1: { maxMb: 8 } });
+    try {
+      await cache.connect();
+      for (let i = 0; cache.processStats().l1?.serving !== true; i++) {
+        if (i > 500) throw new Error(`L1 never served under the ACL; ACL LOG: ${aclLog()}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const key = cache.keys.key('feature', 'ACL1');
+      expect(await cache.set(key, { v: 1 })).toBe(true);
+      await cache.syncLocal();
+      await cache.get(key);
+      expect(await cache.get(key)).toEqual({ v: 1 });
+      expect(cache.processStats().byKind.feature?.l1Hits).toBe(1);
+      expect(await cache.delete(key)).toBe(true); // the other tests count the keys under the prefix
+    } finally {
+      await cache.close();
+    }
+    expect(aclLog()).toBe('');
+
+    // The minimal ACL alone: L1 cannot enable tracking, says so, and every read goes to Redis.
+    const plain = createCache({ url: appUrl(), backend: 'redis', envFile: false, env: {}, l1: { maxMb: 8 } });
+    const errors = errorsOf(plain);
+    try {
+      const key = plain.keys.key('feature', 'ACL2');
+      expect(await plain.set(key, { v: 2 })).toBe(true);
+      for (let i = 0; !errors.some((e) => e.operation === 'l1'); i++) {
+        if (i > 500) throw new Error('no error event said why L1 is off');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(errors.find((e) => e.operation === 'l1')!.error.message).toMatch(/L1 is not serving.*(HELLO|CLIENT TRACKING|NOPERM)/);
+      expect(await plain.get(key)).toEqual({ v: 2 });
+      expect(await plain.get(key)).toEqual({ v: 2 });
+      expect(plain.processStats().l1?.serving).toBe(false);
+      expect(plain.processStats().byKind.feature?.l1Hits ?? 0).toBe(0);
+      expect(await plain.delete(key)).toBe(true);
+    } finally {
+      await plain.close();
+    }
+    server.cli('ACL', 'LOG', 'RESET');
   });
 
   it('runs the cache-ml flow (generations, read-through with a lock, clears) without a denied command', async () => {
