@@ -222,6 +222,10 @@ function describeFrozen(title: string, start: () => Promise<Target>, stop: () =>
           await bounded(`first call of a new cache (${fault.name})`, BOUND_MS.firstCall, () => neverConnected.exists('k'));
           const closedFresh = await bounded(`close of a cache that never connected (${fault.name})`, BOUND_MS.close, () => neverConnected.close());
           expect(closedFresh.error).toBeUndefined();
+          // Before its first connection a cluster knows no master to scan: that is a failure, not "no keys".
+          const strictFresh = make({ strict: true });
+          const counted = await bounded(`first call of a new cache (${fault.name})`, BOUND_MS.firstCall, () => strictFresh.countByPrefix('k'));
+          expect((counted.error as FinRiskCacheError | undefined)?.code, `countByPrefix answered ${String(counted.value)}`).toBeOneOf(CONNECTION_CODES);
         } finally {
           await fault.thaw();
         }

@@ -94,6 +94,11 @@ export class RedisClusterStore extends RedisStore {
 
   /** Every master in turn; finding a master's connection counts as a step under the scan deadline too. */
   override async *scan(prefix: string, batchSize = 1000): AsyncIterable<string[]> {
+    // Before the first connection the cluster knows no master: visiting none would read as "no
+    // keys", and a clear of a cluster that never answered would report success.
+    if (!this.isReady || this.#cluster.masters.length === 0) {
+      throw this.lastError ?? new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis Cluster at ${this.location} is not connected; run \`finrisk-cache check\``);
+    }
     for (const master of this.#cluster.masters) {
       const location = `${master.host}:${master.port}`;
       const client = await this.withScanDeadline('SCAN', location, () => this.#cluster.nodeClient(master));

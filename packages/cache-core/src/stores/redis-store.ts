@@ -214,14 +214,16 @@ export class RedisStore implements CacheStore {
     let timer: NodeJS.Timeout | undefined;
     let onError: ((error: unknown) => void) | undefined;
     const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            this.#lastError ??
-              new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis at ${this.location} did not accept a connection within ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        // Kept as the reason until the connection is up: "the client is offline" is what the
+        // calls would say otherwise, and a server that accepts and never answers (frozen, or a
+        // black-holed path) has no error of its own to offer.
+        this.#lastError ??= new FinRiskCacheError(
+          'E_REDIS_UNAVAILABLE',
+          `Redis at ${this.location} did not answer a new connection within ${timeoutMs} ms (not reachable, or not answering)`,
+        );
+        reject(this.#lastError);
+      }, timeoutMs);
       // A refused connection is an answer: do not wait for the timeout (reconnection goes on).
       onError = (error: unknown) => reject(mapRedisError(error, this.location, 'connect'));
       this.client.on('error', onError);
