@@ -384,6 +384,53 @@ describeFrozen(
   },
 );
 
+describe('a Sentinel group whose sentinels are behind the fault proxy, as black holes', () => {
+  let group: RedisSentinelGroup;
+  let proxies: FaultProxy[] = [];
+  const connection = () => ({ sentinels: proxies.map((p) => `127.0.0.1:${p.port}`), sentinelMaster: group.masterName });
+  const keyPrefix = uniquePrefix('sentinels');
+  const make = () => createCache({ ...connection(), backend: 'redis', keyPrefix, envFile: false, env: {}, ...DEADLINES, logger: { warn: () => undefined } });
+
+  beforeAll(async () => {
+    group = await startRedisSentinel();
+    proxies = await Promise.all(group.sentinels.map((s) => startFaultProxy({ target: { host: s.host, port: s.port } })));
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+    await group?.stop();
+  });
+
+  it('a cache that knows its master goes on; a new one misses and closes in bounded time; both work after the heal', async () => {
+    const known = make();
+    let fresh: Cache | undefined;
+    try {
+      expect(await known.set('k', 'v')).toBe(true);
+      proxies.forEach((p) => p.blackHole());
+      // The master itself still answers: the sentinels are only asked where it is.
+      expect(await known.get('k')).toBe('v');
+
+      fresh = make();
+      const first = await bounded('first call of a new cache (sentinels in a black hole)', BOUND_MS.firstCall, () => fresh!.get('k'));
+      expect(first).toEqual({ value: null });
+      const check = await bounded('checkConnection (sentinels in a black hole)', BOUND_MS.command, () => fresh!.checkConnection());
+      expect(check.value).toMatchObject({ ok: false, code: expect.toBeOneOf(CONNECTION_CODES) });
+      const closed = await bounded('close of a cache that never connected (sentinels in a black hole)', BOUND_MS.close, () => fresh!.close());
+      expect(closed.error).toBeUndefined();
+    } finally {
+      proxies.forEach((p) => p.heal());
+    }
+    const after = make();
+    try {
+      let value: unknown = null;
+      for (const deadline = Date.now() + 30_000; value === null && Date.now() < deadline; await sleep(100)) value = await after.get('k');
+      expect(value).toBe('v');
+    } finally {
+      await bounded('close (sentinels healed)', BOUND_MS.close, () => after.close());
+      await bounded('close (sentinels healed)', BOUND_MS.close, () => known.close());
+    }
+  }, 120_000);
+});
+
 afterAll(() => {
   const rows = [...slowest.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([label, ms]) => `  ${label}: ${Math.round(ms)} ms`);
   console.log(`frozen: the longest each operation took against a server that does not answer\n${rows.join('\n')}`);
