@@ -104,11 +104,11 @@ export interface CacheOptions {
   /** How long `auto` waits for Redis before it falls back to the local store, in ms. @default 1000 (`CACHE_CONNECT_TIMEOUT_MS`) */
   connectTimeoutMs?: number;
   /**
-   * Deadline of each page of a prefix scan (one SCAN of up to 1,000 keys) and of each batch a
-   * prefix delete removes (one UNLINK), in ms; never less than `commandTimeoutMs`. Redis answers
-   * either in about a millisecond: the deadline is there for a server that does not answer, and
-   * it is 4x the command deadline because a clear or a count given up half-way costs an operator
-   * more than a second's wait. @default 1000 (`CACHE_SCAN_TIMEOUT_MS`)
+   * Deadline of each page of a prefix scan, count or delete (one SCAN of up to 1,000 keys), in
+   * ms; never less than `commandTimeoutMs` (the UNLINK of each page has the command deadline).
+   * Redis answers a page in about a millisecond: the deadline is there for a server that does not
+   * answer, and it is 4x the command deadline because a clear or a count given up half-way costs
+   * an operator more than a second's wait. @default 1000 (`CACHE_SCAN_TIMEOUT_MS`)
    */
   scanTimeoutMs?: number;
   /**
@@ -175,7 +175,7 @@ export interface CacheConfig {
   ttl: TtlConfig;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
-  /** Deadline of each SCAN page and each UNLINK batch of a prefix operation, in ms. */
+  /** Deadline of each SCAN page of a prefix operation, in ms. */
   scanTimeoutMs: number;
   /** How long close waits for in-flight replies before dropping the connection, in ms. */
   closeTimeoutMs: number;

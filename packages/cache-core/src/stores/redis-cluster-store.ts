@@ -86,10 +86,12 @@ export class RedisClusterStore extends RedisStore {
     }, entries.reduce((sum, e) => sum + e.value.byteLength, 0));
   }
 
-  /** One UNLINK per slot, all in flight at once. */
-  protected override async unlink(keys: readonly string[]): Promise<number> {
-    const counts = await Promise.all([...groupBySlot(keys, (k) => k).values()].map((group) => this.client.unlink(group.map((g) => g.item))));
-    return counts.reduce((a, b) => a + b, 0);
+  override delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return this.run('UNLINK', async () => {
+      const counts = await Promise.all([...groupBySlot(keys, (k) => k).values()].map((group) => this.client.unlink(group.map((g) => g.item))));
+      return counts.reduce((a, b) => a + b, 0);
+    });
   }
 
   /** Every master in turn; finding a master's connection counts as a step under the scan deadline too. */

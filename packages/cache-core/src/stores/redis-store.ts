@@ -329,12 +329,7 @@ export class RedisStore implements CacheStore {
 
   delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);
-    return this.run('UNLINK', () => this.unlink(keys));
-  }
-
-  /** UNLINK of `keys`, without a deadline (the caller sets it); how many existed. */
-  protected unlink(keys: readonly string[]): Promise<number> {
-    return this.client.unlink([...keys]);
+    return this.run('UNLINK', () => this.client.unlink([...keys]));
   }
 
   deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
@@ -371,17 +366,17 @@ export class RedisStore implements CacheStore {
     } while (cursor !== '0');
   }
 
-  /** Each batch is one UNLINK under the scan deadline, like the SCAN page it came from. */
+  /** Each SCAN page under the scan deadline, each UNLINK of a page under the command deadline (a delete like any other). */
   async deleteByPrefix(prefix: string): Promise<number> {
     let deleted = 0;
-    for await (const keys of this.scan(prefix)) deleted += await this.withScanDeadline('UNLINK', this.location, () => this.unlink(keys));
+    for await (const keys of this.scan(prefix)) deleted += await this.delete(keys);
     return deleted;
   }
 
   /**
-   * Runs one step of a prefix operation (a SCAN page, an UNLINK batch, finding a cluster node)
-   * under the scan deadline, `scanTimeoutMs` (at least `commandTimeoutMs`). Without it a frozen
-   * server would hold the scan forever: node-redis's scan iterator has no deadline of its own.
+   * Runs one step of a scan (a SCAN page, finding a cluster node to scan) under the scan
+   * deadline, `scanTimeoutMs` (at least `commandTimeoutMs`). Without it a frozen server would
+   * hold the scan forever: node-redis's scan iterator has no deadline of its own.
    */
   protected withScanDeadline<T>(command: string, location: string, fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
