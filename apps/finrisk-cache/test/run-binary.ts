@@ -14,6 +14,8 @@ export interface BinaryResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** True when it was still running after `timeoutMs` and was killed (code is then null). */
+  timedOut?: boolean;
 }
 
 /**
@@ -30,20 +32,31 @@ export function workspace(label: string): { cwd: string; env: (extra?: Record<st
   };
 }
 
-/** Runs `command` (default: node and the built bin) with `args`; never rejects on a non-zero exit. */
+/**
+ * Runs `command` (default: node and the built bin) with `args`; never rejects on a non-zero exit.
+ * With `timeoutMs`, a process still running then is killed (SIGKILL) and reported as `timedOut`.
+ */
 export function runBinary(
   args: readonly string[],
-  options: { cwd: string; env: Record<string, string>; command?: readonly string[] },
+  options: { cwd: string; env: Record<string, string>; command?: readonly string[]; timeoutMs?: number },
 ): Promise<BinaryResult> {
   const [file, ...pre] = options.command ?? [process.execPath, BUILT_BIN];
   return new Promise((resolve, reject) => {
     const child = spawn(file!, [...pre, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
+    });
   });
 }
 

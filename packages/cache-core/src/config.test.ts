@@ -72,6 +72,17 @@ describe('resolveConfig', () => {
     expect((error as Error).message).toContain(value);
   });
 
+  it('reads the scan and close deadlines (ms), with their defaults, and refuses bad ones naming the variable', () => {
+    expect(resolveConfig(none)).toMatchObject({ scanTimeoutMs: 1000, closeTimeoutMs: 1000 });
+    const c = resolveConfig({ envFile: false, env: { CACHE_SCAN_TIMEOUT_MS: '5000', CACHE_CLOSE_TIMEOUT_MS: '0' } });
+    expect(c).toMatchObject({ scanTimeoutMs: 5000, closeTimeoutMs: 0 });
+    expect(c.sources.scanTimeoutMs).toBe('environment');
+    expect(resolveConfig({ ...none, scanTimeoutMs: 250, closeTimeoutMs: 50 })).toMatchObject({ scanTimeoutMs: 250, closeTimeoutMs: 50 });
+    for (const [variable, value] of [['CACHE_SCAN_TIMEOUT_MS', '0'], ['CACHE_SCAN_TIMEOUT_MS', '2s'], ['CACHE_CLOSE_TIMEOUT_MS', '-1']] as const) {
+      expect(() => resolveConfig({ envFile: false, env: { [variable]: value } })).toThrow(`${variable}="${value}" is invalid`);
+    }
+  });
+
   it('accepts redis:// and rediss:// URLs and turns TLS on for rediss', () => {
     expect(resolveConfig({ ...none, url: 'redis://h:1/2' }).tls).toBeUndefined();
     expect(resolveConfig({ ...none, url: 'rediss://h:1' }).tls).toEqual({});

@@ -103,6 +103,20 @@ export interface CacheOptions {
   commandTimeoutMs?: number;
   /** How long `auto` waits for Redis before it falls back to the local store, in ms. @default 1000 (`CACHE_CONNECT_TIMEOUT_MS`) */
   connectTimeoutMs?: number;
+  /**
+   * Deadline of each page of a prefix scan, count or delete (one SCAN of up to 1,000 keys), in
+   * ms; never less than `commandTimeoutMs` (the UNLINK of each page has the command deadline).
+   * Redis answers a page in about a millisecond: the deadline is there for a server that does not
+   * answer, and it is 4x the command deadline because a clear or a count given up half-way costs
+   * an operator more than a second's wait. @default 1000 (`CACHE_SCAN_TIMEOUT_MS`)
+   */
+  scanTimeoutMs?: number;
+  /**
+   * How long `close()` waits for replies still in flight before it drops the connection, in ms.
+   * Callers of those commands got their answer at their own deadline already; this only lets
+   * writes that are still within theirs finish. @default 1000 (`CACHE_CLOSE_TIMEOUT_MS`)
+   */
+  closeTimeoutMs?: number;
   /** Values whose encoded size reaches this many bytes are compressed. @default 16384 (`CACHE_COMPRESSION_THRESHOLD`; chosen by measurement: bench/compression.ts) */
   compressionThreshold?: number;
   /**
@@ -161,6 +175,10 @@ export interface CacheConfig {
   ttl: TtlConfig;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Deadline of each SCAN page of a prefix operation, in ms. */
+  scanTimeoutMs: number;
+  /** How long close waits for in-flight replies before dropping the connection, in ms. */
+  closeTimeoutMs: number;
   compressionThreshold: number;
   maxValueBytes: number;
   strict: boolean;
@@ -329,6 +347,7 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     clusterNodes, sentinels, sentinelMaster, backend: get('backend'), keyPrefix: get('keyPrefix'),
     localPath: get<string | undefined>('localPath') ?? resolve(defaultLocalPath(processEnv)), ttl,
     commandTimeoutMs: get('commandTimeoutMs'), connectTimeoutMs: get('connectTimeoutMs'),
+    scanTimeoutMs: get('scanTimeoutMs'), closeTimeoutMs: get('closeTimeoutMs'),
     compressionThreshold: get('compressionThreshold'), maxValueBytes: get('maxValueBytes'), strict: get('strict'),
     breakerThreshold: get('breakerThreshold'), breakerCooldownMs: get('breakerCooldownMs'), keyLayout: get('keyLayout'), keyring,
     serviceName: get<string | undefined>('serviceName') ?? defaultServiceName(),

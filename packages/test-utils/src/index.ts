@@ -7,3 +7,5 @@ export { startRedisCluster, startRedisSentinel } from './redis-topology.ts';
 export type { RedisCluster, RedisClusterOptions, RedisSentinelGroup, RedisSentinelOptions } from './redis-topology.ts';
 export { topologies, singleNode, redisCluster, redisSentinel } from './topologies.ts';
 export type { RedisDeployment, RedisTopology, TopologyConnection, TopologyName, TopologyStartOptions } from './topologies.ts';
+export { startFaultProxy } from './fault-proxy.ts';
+export type { FaultMode, FaultProxy, FaultProxyOptions } from './fault-proxy.ts';

@@ -2,7 +2,8 @@ import { createClient, createCluster, type RedisArgument, type RedisClientOption
 import type { CacheConfig } from '../config.js';
 import { FinRiskCacheError } from '../errors.js';
 import { clusterSlot } from './cluster-slot.js';
-import { parseInfo, RedisStore, redisClientOptions, scanClient, type RedisClient } from './redis-store.js';
+import { withDeadline } from './deadline.js';
+import { parseInfo, RedisStore, redisClientOptions, type RedisClient } from './redis-store.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import type { StoreEntry, StoreInfo } from './store.js';
 
@@ -38,7 +39,10 @@ export class RedisClusterStore extends RedisStore {
   readonly #nodeOptions: { socket?: Record<string, unknown>; password?: string; username?: string };
 
   constructor(config: CacheConfig) {
-    const options = redisClientOptions(config);
+    // Every socket of the cluster (node connections, discovery connections, short-lived replica
+    // connections) carries this signal, so that close can end the ones node-redis keeps to itself.
+    const teardown = new AbortController();
+    const options = redisClientOptions(config, teardown.signal);
     const { socket, password, username, commandOptions } = options;
     const { host: _host, port: _port, ...nodeSocket } = (socket ?? {}) as Record<string, unknown>;
     const cluster = createCluster({
@@ -51,7 +55,7 @@ export class RedisClusterStore extends RedisStore {
       } as never,
       commandOptions,
     } as never);
-    super(config, cluster as unknown as RedisClient);
+    super(config, cluster as unknown as RedisClient, teardown);
     this.#nodeOptions = { socket: nodeSocket, ...(password ? { password } : {}), ...(username ? { username } : {}) };
     // A cluster has no 'ready' of its own: 'connect' means the slot map is known.
     this.client.on('connect', () => this.notifyReady());
@@ -90,18 +94,28 @@ export class RedisClusterStore extends RedisStore {
     });
   }
 
+  /** Every master in turn; finding a master's connection counts as a step under the scan deadline too. */
   override async *scan(prefix: string, batchSize = 1000): AsyncIterable<string[]> {
+    // Before the first connection the cluster knows no master: visiting none would read as "no
+    // keys", and a clear of a cluster that never answered would report success.
+    if (!this.isReady || this.#cluster.masters.length === 0) {
+      throw this.lastError ?? new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis Cluster at ${this.location} is not connected; run \`finrisk-cache check\``);
+    }
     for (const master of this.#cluster.masters) {
-      const client = await this.run('SCAN', () => this.#cluster.nodeClient(master));
-      yield* scanClient(client, prefix, batchSize, `${master.host}:${master.port}`);
+      const location = `${master.host}:${master.port}`;
+      const client = await this.withScanDeadline('SCAN', location, () => this.#cluster.nodeClient(master));
+      yield* this.scanNode(client, prefix, batchSize, location);
     }
   }
 
   /** Every master: each broadcasts invalidations for the keys it serves. */
   override trackingNodes(): TrackingNode[] {
+    // Without the store's teardown signal: the tracking connections are the L1 tier's, which
+    // closes them itself (and reconnects them while it lives).
+    const { signal: _signal, ...socket } = this.#nodeOptions.socket ?? {};
     return this.#cluster.masters.map((m) => ({
       id: `${m.host}:${m.port}`,
-      options: { ...this.#nodeOptions, socket: { ...(this.#nodeOptions.socket ?? {}), host: m.host, port: m.port } } as RedisClientOptions,
+      options: { ...this.#nodeOptions, socket: { ...socket, host: m.host, port: m.port } } as RedisClientOptions,
     }));
   }
 
@@ -150,25 +164,14 @@ export class RedisClusterStore extends RedisStore {
    * role. It visits every node, so it gets a longer deadline than one command: at least 2 s.
    */
   override info(): Promise<StoreInfo> {
+    const limitMs = Math.max(this.commandTimeoutMs, 2000);
+    // A node that does not answer is listed as unreachable instead of failing the whole INFO: its
+    // own deadline ends before the call's.
+    const nodeLimitMs = Math.floor(limitMs * 0.75);
     return this.run('INFO', async () => {
       const masters = this.#cluster.masters;
-      const topology = await this.#topology(masters);
-      const infos = await Promise.all(
-        topology.map(async (node) => {
-          // node-redis only holds connections to masters; a replica gets a short-lived one.
-          const known = masters.find((m) => m.port === node.port && m.host === node.host);
-          let client: RedisClient | undefined;
-          try {
-            client = known ? await this.#cluster.nodeClient(known) : await this.#connectTo(node);
-            const [text, keys] = await Promise.all([client.info(), client.dbSize()]);
-            return { node, info: parseInfo(text, keys) };
-          } catch {
-            return { node, info: undefined };
-          } finally {
-            if (!known) client?.destroy();
-          }
-        }),
-      );
+      const topology = await this.#topology(masters, nodeLimitMs);
+      const infos = await Promise.all(topology.map(async (node) => ({ node, info: await this.#nodeInfo(node, masters, nodeLimitMs) })));
       const live = infos.filter((i) => i.node.role === 'master' && i.info).map((i) => i.info!);
       if (live.length === 0) throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `no master of the Redis Cluster at ${this.location} answered INFO`);
       const sum = (pick: (i: StoreInfo) => number) => live.reduce((total, i) => total + pick(i), 0);
@@ -191,27 +194,51 @@ export class RedisClusterStore extends RedisStore {
           connectedClients: info?.connectedClients ?? 0,
         })),
       };
-    }, 0, 2000);
+    }, 0, limitMs);
   }
 
-  /** `CLUSTER NODES` from the first master that answers. */
-  async #topology(masters: Array<{ host: string; port: number }>): Promise<ReturnType<typeof parseClusterNodes>> {
-    let lastError: unknown;
-    for (const master of masters) {
-      try {
-        const client = await this.#cluster.nodeClient(master);
-        return parseClusterNodes((await client.sendCommand(['CLUSTER', 'NODES'])) as string);
-      } catch (error) {
-        lastError = error;
-      }
+  /**
+   * INFO and DBSIZE of one node within `limitMs`; undefined when it did not answer. node-redis
+   * only holds connections to masters, so a replica gets a short-lived one, destroyed here
+   * whatever happens (a frozen replica would otherwise keep it, and the process, open).
+   */
+  async #nodeInfo(node: { host: string; port: number }, masters: Array<{ host: string; port: number }>, limitMs: number): Promise<StoreInfo | undefined> {
+    const known = masters.find((m) => m.port === node.port && m.host === node.host);
+    let temporary: RedisClient | undefined;
+    const work = (async () => {
+      let client: RedisClient;
+      if (known) client = await this.#cluster.nodeClient(known);
+      else await (client = temporary = this.#clientFor(node)).connect();
+      const [text, keys] = await Promise.all([client.info(), client.dbSize()]);
+      return parseInfo(text, keys);
+    })();
+    try {
+      return await withDeadline(work, limitMs, () => new Error(`${node.host}:${node.port} did not answer INFO within ${limitMs} ms`));
+    } catch {
+      return undefined;
+    } finally {
+      temporary?.destroy();
     }
-    throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `no master of the Redis Cluster at ${this.location} answered CLUSTER NODES`, { cause: lastError });
   }
 
-  async #connectTo(node: { host: string; port: number }): Promise<RedisClient> {
+  /** `CLUSTER NODES` from the first master that answers within `limitMs` (all are asked at once). */
+  async #topology(masters: Array<{ host: string; port: number }>, limitMs: number): Promise<ReturnType<typeof parseClusterNodes>> {
+    const asks = masters.map(async (master) => {
+      const client = await this.#cluster.nodeClient(master);
+      return parseClusterNodes((await client.sendCommand(['CLUSTER', 'NODES'])) as string);
+    });
+    try {
+      return await withDeadline(Promise.any(asks), limitMs, () => new Error(`no answer within ${limitMs} ms`));
+    } catch (error) {
+      const cause = error instanceof AggregateError ? error.errors[0] : error;
+      throw new FinRiskCacheError('E_REDIS_UNAVAILABLE', `no master of the Redis Cluster at ${this.location} answered CLUSTER NODES`, { cause });
+    }
+  }
+
+  /** A client of one node that does not reconnect; its sockets end with the store's. */
+  #clientFor(node: { host: string; port: number }): RedisClient {
     const client = createClient({ ...this.#nodeOptions, socket: { ...(this.#nodeOptions.socket ?? {}), host: node.host, port: node.port, reconnectStrategy: false } } as never);
     client.on('error', () => undefined); // reported through the failed INFO instead
-    await client.connect();
     return client as unknown as RedisClient;
   }
 }

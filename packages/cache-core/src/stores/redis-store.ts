@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
   createClient,
@@ -12,6 +13,7 @@ import { describeRedisAddress, maskUrl } from '../config.js';
 import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
 import { escapeGlob } from '../keys.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
+import { settlesWithin, withDeadline } from './deadline.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** The node-redis client type this store uses. */
@@ -35,8 +37,14 @@ export function reconnectDelay(retries: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-/** Builds node-redis options from the cache configuration (TLS files are read here). */
-export function redisClientOptions(config: CacheConfig): RedisClientOptions {
+/**
+ * Builds node-redis options from the cache configuration (TLS files are read here). With a
+ * `signal`, aborting it destroys every socket made with these options, one still in its
+ * handshake included, and stops reconnection: a frozen server never answers the handshake, so
+ * `destroy()` of a client alone cannot end such a socket when node-redis holds it out of reach
+ * (a sentinel's master connection, a cluster's discovery connection).
+ */
+export function redisClientOptions(config: CacheConfig, signal?: AbortSignal): RedisClientOptions {
   const tls = config.tls;
   const readPem = (path: string | undefined, what: string) => {
     if (!path) return undefined;
@@ -48,8 +56,9 @@ export function redisClientOptions(config: CacheConfig): RedisClientOptions {
   };
   const socket: Record<string, unknown> = {
     connectTimeout: config.connectTimeoutMs,
-    reconnectStrategy: reconnectDelay,
+    reconnectStrategy: signal ? (retries: number) => (signal.aborted ? false : reconnectDelay(retries)) : reconnectDelay,
   };
+  if (signal) socket.signal = signal;
   if (!config.url) {
     socket.host = config.host;
     socket.port = config.port;
@@ -123,15 +132,32 @@ export class RedisStore implements CacheStore {
   #closed = false;
   #lastError: FinRiskCacheError | undefined;
   readonly #timeoutMs: number;
+  readonly #scanTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #sentinel: boolean;
   readonly #config: CacheConfig;
+  /** Aborted by close: destroys every socket of this store and stops its reconnection. */
+  readonly #teardown: AbortController;
 
-  constructor(config: CacheConfig, client?: RedisClient) {
+  /**
+   * @param client a client to use instead of one built from `config` (its sockets are ended by
+   *   `destroy()` only, unless they were made with `teardown`'s signal).
+   * @param teardown aborted by {@link RedisStore.close}; pass the one whose signal `client`'s
+   *   socket options carry (see {@link redisClientOptions}).
+   */
+  constructor(config: CacheConfig, client?: RedisClient, teardown = new AbortController()) {
     this.#config = config;
     this.location = describeRedisAddress(config);
     this.#timeoutMs = config.commandTimeoutMs;
+    this.#scanTimeoutMs = Math.max(config.scanTimeoutMs, config.commandTimeoutMs);
+    this.#closeTimeoutMs = config.closeTimeoutMs;
+    this.#connectTimeoutMs = config.connectTimeoutMs;
     this.#sentinel = client === undefined && Boolean(config.sentinels);
-    this.client = client ?? createRedisClient(config);
+    this.#teardown = teardown;
+    // One listener per socket, and a cluster holds more than ten: not a leak.
+    setMaxListeners(0, teardown.signal);
+    this.client = client ?? createRedisClient(config, teardown.signal);
     this.bytes = this.client.withCommandOptions({
       typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer },
       timeout: 0,
@@ -172,9 +198,10 @@ export class RedisStore implements CacheStore {
   /**
    * Starts connecting (and reconnecting, forever, with backoff) and waits for the first
    * successful connection at most `timeoutMs`. Rejects with E_REDIS_UNAVAILABLE after that,
-   * while reconnection goes on in the background.
+   * while reconnection goes on in the background (until {@link RedisStore.close}).
+   * @param timeoutMs @default `connectTimeoutMs` of the configuration
    */
-  async connect(timeoutMs?: number): Promise<void> {
+  async connect(timeoutMs = this.#connectTimeoutMs): Promise<void> {
     if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the Redis store was closed');
     if (this.client.isReady) return;
     this.#connecting ??= (this.client.connect() as Promise<unknown>).then(
@@ -184,18 +211,19 @@ export class RedisStore implements CacheStore {
         throw mapRedisError(error, this.location, 'connect');
       },
     );
-    if (timeoutMs === undefined) return this.#connecting;
     let timer: NodeJS.Timeout | undefined;
     let onError: ((error: unknown) => void) | undefined;
     const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            this.#lastError ??
-              new FinRiskCacheError('E_REDIS_UNAVAILABLE', `Redis at ${this.location} did not accept a connection within ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        // Kept as the reason until the connection is up: "the client is offline" is what the
+        // calls would say otherwise, and a server that accepts and never answers (frozen, or a
+        // black-holed path) has no error of its own to offer.
+        this.#lastError ??= new FinRiskCacheError(
+          'E_REDIS_UNAVAILABLE',
+          `Redis at ${this.location} did not answer a new connection within ${timeoutMs} ms (not reachable, or not answering)`,
+        );
+        reject(this.#lastError);
+      }, timeoutMs);
       // A refused connection is an answer: do not wait for the timeout (reconnection goes on).
       onError = (error: unknown) => reject(mapRedisError(error, this.location, 'connect'));
       this.client.on('error', onError);
@@ -324,13 +352,54 @@ export class RedisStore implements CacheStore {
   }
 
   async *scan(prefix: string, batchSize = 1000): AsyncIterable<string[]> {
-    yield* scanClient(this.client, prefix, batchSize, this.location);
+    yield* this.scanNode(this.client, prefix, batchSize, this.location);
   }
 
+  /** Every key of `prefix` on one node, in batches, each SCAN page under the scan deadline. */
+  protected async *scanNode(client: RedisClient, prefix: string, batchSize: number, location: string): AsyncIterable<string[]> {
+    const match = `${escapeGlob(prefix)}*`;
+    let cursor = '0';
+    do {
+      const page = await this.withScanDeadline('SCAN', location, () => client.scan(cursor, { MATCH: match, COUNT: batchSize }));
+      cursor = String(page.cursor);
+      if (page.keys.length) yield page.keys as string[];
+    } while (cursor !== '0');
+  }
+
+  /** Each SCAN page under the scan deadline, each UNLINK of a page under the command deadline (a delete like any other). */
   async deleteByPrefix(prefix: string): Promise<number> {
     let deleted = 0;
     for await (const keys of this.scan(prefix)) deleted += await this.delete(keys);
     return deleted;
+  }
+
+  /**
+   * Runs one step of a scan (a SCAN page, finding a cluster node to scan) under the scan
+   * deadline, `scanTimeoutMs` (at least `commandTimeoutMs`). Without it a frozen server would
+   * hold the scan forever: node-redis's scan iterator has no deadline of its own.
+   */
+  protected withScanDeadline<T>(command: string, location: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
+    const limitMs = this.#scanTimeoutMs;
+    let work: Promise<T>;
+    try {
+      work = fn();
+    } catch (error) {
+      return Promise.reject(mapRedisError(error, location, command));
+    }
+    const timedOut = () =>
+      new FinRiskCacheError(
+        'E_TIMEOUT',
+        `Redis at ${location} did not answer ${command} within ${limitMs} ms; raise CACHE_SCAN_TIMEOUT_MS if the server is just slow`,
+      );
+    return withDeadline(work, limitMs, timedOut).catch((error: unknown) => {
+      throw mapRedisError(error, location, command);
+    });
+  }
+
+  /** The deadline of one command, in ms (`commandTimeoutMs`). */
+  protected get commandTimeoutMs(): number {
+    return this.#timeoutMs;
   }
 
   ping(): Promise<number> {
@@ -396,39 +465,44 @@ export class RedisStore implements CacheStore {
     return this.#closed;
   }
 
+  /**
+   * Waits up to `closeTimeoutMs` for replies still in flight, then drops the connection. node-redis's
+   * own close waits for every pending reply, and a frozen server sends none: it never returned.
+   * Safe to call twice; ends within about 2 × `closeTimeoutMs` whatever the server does.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
-    const client = this.client as unknown as { isOpen: boolean; close(): Promise<void>; destroy(): void };
-    try {
-      if (client.isOpen) await client.close();
-      else client.destroy();
-    } catch {
+    const client = this.client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): void | Promise<void> };
+    // A client that is not ready has nothing in flight worth waiting for: at most its handshake,
+    // which a frozen server never answers.
+    if (client.isOpen && client.isReady && this.#closeTimeoutMs > 0) {
+      let graceful: Promise<void> | undefined;
       try {
-        client.destroy();
+        graceful = client.close();
       } catch {
-        // not open: nothing to release
+        // already closing
+      }
+      if (graceful && (await settlesWithin(graceful, this.#closeTimeoutMs))) {
+        this.#teardown.abort(); // anything node-redis opened on the side (a cluster's discovery connection)
+        return;
       }
     }
-  }
-}
-
-/** Keys with a literal prefix, from one node, in batches (SCAN MATCH with glob characters escaped). */
-export async function* scanClient(client: RedisClient, prefix: string, batchSize: number, location: string): AsyncIterable<string[]> {
-  const match = `${escapeGlob(prefix)}*`;
-  try {
-    for await (const keys of client.scanIterator({ MATCH: match, COUNT: batchSize })) {
-      if (keys.length) yield keys as string[];
+    this.#teardown.abort();
+    try {
+      // A sentinel client's destroy waits for its connect attempt, which the abort above ends.
+      const destroyed = client.destroy();
+      if (destroyed instanceof Promise) await settlesWithin(destroyed, this.#closeTimeoutMs);
+    } catch {
+      // not open: nothing to release
     }
-  } catch (error) {
-    throw mapRedisError(error, location, 'SCAN');
   }
 }
 
 /** Options of a connection to one node of a Sentinel group: the sentinels say where it is, so no host or port. */
-function sentinelNodeClientOptions(config: CacheConfig): RedisClientOptions {
-  const { socket, password, username } = redisClientOptions(config);
+function sentinelNodeClientOptions(config: CacheConfig, signal?: AbortSignal): RedisClientOptions {
+  const { socket, password, username } = redisClientOptions(config, signal);
   const { host: _host, port: _port, ...nodeSocket } = (socket ?? {}) as Record<string, unknown>;
   return {
     socket: nodeSocket as RedisClientOptions['socket'],
@@ -438,17 +512,23 @@ function sentinelNodeClientOptions(config: CacheConfig): RedisClientOptions {
   };
 }
 
-/** Creates the node-redis client for the configuration: a sentinel client when sentinels are set. */
-export function createRedisClient(config: CacheConfig): RedisClient {
-  const options = redisClientOptions(config);
+/**
+ * Creates the node-redis client for the configuration: a sentinel client when sentinels are set.
+ * `signal` ends every socket of the client when aborted (see {@link redisClientOptions}).
+ */
+export function createRedisClient(config: CacheConfig, signal?: AbortSignal): RedisClient {
+  const options = redisClientOptions(config, signal);
   if (config.sentinels) {
     const { commandOptions } = options;
-    const nodeClientOptions = sentinelNodeClientOptions(config);
+    const nodeClientOptions = sentinelNodeClientOptions(config, signal);
+    const { reconnectStrategy } = (options.socket ?? {}) as Record<string, unknown>;
     return createSentinel({
       name: config.sentinelMaster!,
       sentinelRootNodes: config.sentinels,
       nodeClientOptions: nodeClientOptions as never,
-      sentinelClientOptions: { socket: { connectTimeout: config.connectTimeoutMs, reconnectStrategy: reconnectDelay } } as never,
+      sentinelClientOptions: {
+        socket: { connectTimeout: config.connectTimeoutMs, reconnectStrategy, ...(signal ? { signal } : {}) },
+      } as never,
       passthroughClientErrorEvents: true,
       commandOptions,
     } as never) as unknown as RedisClient;
