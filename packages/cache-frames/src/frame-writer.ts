@@ -85,6 +85,7 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
   let inflight: Promise<boolean> | undefined;
   let failed = false;
   let total = 0;
+  let rawTotal = 0;
   let index = 0;
 
   const flush = async () => {
@@ -117,18 +118,29 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
         const keep = g === 0 ? messages : messages.filter((m) => m.type === MessageType.recordBatch);
         const end = keep.at(-1)?.end ?? 0;
         let bytes: Uint8Array = keep.length === messages.length ? ipc.subarray(0, end) : concat(ipc, keep);
+        const rawBytes = bytes.byteLength;
         if (compression === 'deflate') bytes = deflateRawSync(bytes, { level: 1 });
         total += bytes.byteLength;
-        if (total > maxTableBytes) {
+        rawTotal += rawBytes;
+        // Readers inflate no chunk past the cache's maxValueBytes and no table past maxTableBytes
+        // (a deflate bomb must not take their memory), so a write they could not read is refused.
+        if (total > maxTableBytes || rawTotal > maxTableBytes) {
           throw new FrameError(
             'TABLE_TOO_LARGE',
-            `table ${JSON.stringify(name)} is over ${maxTableBytes} bytes encoded (reached ${total} at column ${JSON.stringify(columnName)}); ` +
+            `table ${JSON.stringify(name)} is over ${maxTableBytes} bytes encoded (reached ${Math.max(total, rawTotal)} at column ${JSON.stringify(columnName)}); ` +
               'raise maxTableBytes or cache fewer rows or columns',
+          );
+        }
+        if (rawBytes > cache.config.maxValueBytes) {
+          throw new FrameError(
+            'TABLE_TOO_LARGE',
+            `table ${JSON.stringify(name)}: a chunk of column ${JSON.stringify(columnName)} is ${rawBytes} bytes before compression, over maxValueBytes ` +
+              `(${cache.config.maxValueBytes}); raise CACHE_MAX_VALUE_BYTES or split the long values`,
           );
         }
         const key = chunkKey(cache, name, version, index);
         const rows = batches.reduce((n, b) => n + b.length, 0);
-        meta.chunks.push({ index, rows, bytes: bytes.byteLength, checksum: checksum(bytes) });
+        meta.chunks.push({ index, rows, bytes: bytes.byteLength, rawBytes, checksum: checksum(bytes) });
         meta.bytes += bytes.byteLength;
         index++;
         written.push(key);
