@@ -47,3 +47,77 @@ export function decodeUtf8(bytes: Uint8Array, path: string): string {
     );
   }
 }
+
+/** Trailing bytes of `bytes` that start a UTF-8 sequence the end cuts short (0 to 3). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= 3 && back <= bytes.length; back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * Strict UTF-8 decoding of a file read piece by piece: the first invalid byte throws FrameError
+ * FILE_ENCODING (with its byte offset and line) as soon as its piece arrives, not after the
+ * whole file has been read. A leading BOM is dropped.
+ */
+export class Utf8Collector {
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+  readonly #label: string;
+  readonly #parts: string[] = [];
+  /** Bytes fed so far. */
+  #offset = 0;
+  /** The end of the previous piece that started a sequence (the decoder holds it). */
+  #tail: Uint8Array = new Uint8Array(0);
+
+  /** `label` names the source in errors: a path, or `standard input`. */
+  constructor(label: string) {
+    this.#label = label;
+  }
+
+  /** Decodes the next piece of the file. */
+  push(bytes: Uint8Array): void {
+    try {
+      this.#parts.push(this.#decoder.decode(bytes, { stream: true }));
+    } catch (error) {
+      this.#fail(bytes, error);
+    }
+    const keep = incompleteTail(bytes);
+    this.#tail = keep === 0 ? new Uint8Array(0) : Uint8Array.from(bytes.subarray(bytes.length - keep));
+    this.#offset += bytes.length;
+  }
+
+  /** The whole text; throws FILE_ENCODING when the file ends inside a sequence. */
+  text(): string {
+    try {
+      this.#parts.push(this.#decoder.decode());
+    } catch (error) {
+      this.#fail(new Uint8Array(0), error);
+    }
+    const text = this.#parts.join('');
+    this.#parts.length = 0;
+    return text;
+  }
+
+  #fail(bytes: Uint8Array, cause: unknown): never {
+    const start = this.#offset - this.#tail.length;
+    const window = new Uint8Array(this.#tail.length + bytes.length);
+    window.set(this.#tail);
+    window.set(bytes, this.#tail.length);
+    let at = firstInvalidUtf8(window);
+    if (at < 0) at = this.#tail.length > 0 ? 0 : window.length; // cut short at the very end
+    let line = 1;
+    for (const part of this.#parts) for (let i = part.indexOf('\n'); i >= 0; i = part.indexOf('\n', i + 1)) line++;
+    for (let i = 0; i < at; i++) if (window[i] === 0x0a) line++;
+    const offset = start + at;
+    const shown = at < window.length ? `byte 0x${window[at]!.toString(16).padStart(2, '0')}` : 'the end of the text (a character is cut short)';
+    throw new FrameError(
+      'FILE_ENCODING',
+      `${this.#label} is not valid UTF-8: ${shown} at offset ${offset} (line ${line}); save the file as UTF-8`,
+      { path: this.#label, byteOffset: offset, line, cause },
+    );
+  }
+}
