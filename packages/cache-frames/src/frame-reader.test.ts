@@ -48,21 +48,21 @@ describe('reading deflated chunks', () => {
     await swap(bomb, manifest.columns[0]!.chunks[0]!.rawBytes);
     expect(await frames.getCachedDataFrame('t')).toBeNull();
     expect(events.at(-1)!.error.reason).toBe('CHUNK_CORRUPT');
-    expect(events.at(-1)!.error.message).toContain(`inflates to more than the ${manifest.columns[0]!.chunks[0]!.rawBytes} bytes its manifest allows`);
+    expect(events.at(-1)!.error.message).toContain(`inflates to more than ${manifest.columns[0]!.chunks[0]!.rawBytes} bytes (the size its manifest records)`);
   });
 
   it('stops a chunk of a manifest without sizes at the cache\'s maxValueBytes', async () => {
     const { frames, events, swap } = await oneChunkTable();
     await swap(deflateRawSync(new Uint8Array(64 * MIB)), undefined);
     expect(await frames.getCachedDataFrame('t')).toBeNull();
-    expect(events.at(-1)!.error.message).toContain(`inflates to more than the ${8 * MIB} bytes`);
+    expect(events.at(-1)!.error.message).toContain(`inflates to more than ${8 * MIB} bytes (maxValueBytes`);
   });
 
   it('stops the whole read at maxTableBytes', async () => {
     const { frames, events, swap } = await oneChunkTable({ maxTableBytes: 2 * MIB });
     await swap(deflateRawSync(new Uint8Array(6 * MIB)), undefined);
     expect(await frames.getCachedDataFrame('t')).toBeNull();
-    expect(events.at(-1)!.error.message).toContain(`inflates to more than the ${2 * MIB} bytes`);
+    expect(events.at(-1)!.error.message).toContain(`inflates to more than ${2 * MIB} bytes (maxValueBytes, or what is left of maxTableBytes`);
   });
 
   it('refuses a manifest that claims more than maxValueBytes for a chunk, and one that inflates short of its claim', async () => {

@@ -42,7 +42,10 @@ function inflateChunk(stored: Uint8Array, rawBytes: number | undefined, ceiling:
   try {
     raw = inflateRawSync(stored, { maxOutputLength: limit });
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return `inflates to more than the ${limit} bytes its manifest allows`;
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      const bound = rawBytes !== undefined && rawBytes <= ceiling ? 'the size its manifest records' : 'maxValueBytes, or what is left of maxTableBytes for this read';
+      return `inflates to more than ${limit} bytes (${bound})`;
+    }
     return `does not decompress: ${(error as Error).message}`;
   }
   if (rawBytes !== undefined && raw.byteLength !== rawBytes) return `inflates to ${raw.byteLength} bytes, its manifest says ${rawBytes}`;

@@ -196,13 +196,14 @@ function maxBytesOf(options: { maxBytes?: number }): number {
  * CSV_RAGGED, CSV_QUOTE, COLUMN_TYPE.
  */
 export async function readTableFile(path: string, options: ReadTableFileOptions = {}): Promise<ColumnTable> {
-  const format = options.format ?? formatOfPath(path);
-  const check = checkOf(format, path);
   const maxBytes = maxBytesOf(options);
+  // What the path is comes first: a FIFO named x.pipe is a FIFO before it is an unknown format.
   const { handle, size } = await openTableFile(path, maxBytes);
   let content: SourceContent;
+  let format: TableFileFormat;
   try {
-    content = await collect(piecesOf(handle), { label: path, check, maxBytes, size });
+    format = options.format ?? formatOfPath(path);
+    content = await collect(piecesOf(handle), { label: path, check: checkOf(format, path), maxBytes, size });
   } catch (error) {
     if (FrameError.isInstance(error)) throw error;
     throw new FrameError('FILE_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, { path, cause: error });

@@ -50,7 +50,7 @@ describe('readTableFile: only regular files, within a size', () => {
     execFileSync('mkfifo', [fifo]);
     const error = await expectReason(readTableFile(fifo), 'FILE_NOT_REGULAR');
     expect(error.message).toContain(`${fifo} is a FIFO (a pipe), not a regular file`);
-    expect(error.message).toContain('standard input');
+    expect(error.message).toContain('readTableStream');
   });
 
   it('refuses a character device and a directory', async () => {

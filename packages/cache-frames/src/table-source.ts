@@ -52,7 +52,7 @@ export async function openTableFile(path: string, maxBytes: number): Promise<{ h
     if (!stat.isFile()) {
       throw new FrameError(
         'FILE_NOT_REGULAR',
-        `${path} is ${describeFileType(stat)}, not a regular file; save it to a file first, or pipe it to standard input (the CLI's FILE argument "-")`,
+        `${path} is ${describeFileType(stat)}, not a regular file; read a pipe with readTableStream (the CLI: FILE -), or save it to a file first`,
         { path },
       );
     }
