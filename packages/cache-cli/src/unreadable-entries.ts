@@ -29,9 +29,9 @@ export class UnreadableEntries {
   }
 }
 
-/** `is corrupt`, or for a value from a newer version (or a key no longer configured) `cannot be read by this version`. */
-export function unreadableState(error: FinRiskCacheError): string {
-  return error.code === 'E_PAYLOAD_UNSUPPORTED' ? 'cannot be read by this version' : 'is corrupt';
+/** `is corrupt` (`are`, for a plural subject), or for a value from a newer version or an unknown key id `cannot be read by this version`. */
+export function unreadableState(error: FinRiskCacheError, plural = false): string {
+  return error.code === 'E_PAYLOAD_UNSUPPORTED' ? 'cannot be read by this version' : plural ? 'are corrupt' : 'is corrupt';
 }
 
 /** The reason of a payload error without the key it names (the command names it itself). */

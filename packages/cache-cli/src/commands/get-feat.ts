@@ -19,7 +19,7 @@ export const getFeatCommand: CommandDefinition = {
     if (!entry && error) {
       ctx.out.json({ found: false, corrupt: true, customer, key: key.key, features: null, error: unreadableJson(error) });
       ctx.out.error(
-        `the cached features of ${customer} ${unreadableState(error)} (${unreadableReason(error)}); they read as a miss. ` +
+        `the cached features of ${customer} ${unreadableState(error, true)} (${unreadableReason(error)}); they read as a miss. ` +
           `Delete them with \`finrisk-cache clear-feat --customer ${customer}\`, or overwrite them with cache-feat`,
       );
       return ExitCode.NOT_FOUND;

@@ -20,7 +20,7 @@ export const listDfCommand: CommandDefinition = {
       const problem = unreadable(name);
       if (!info && problem) {
         corrupt.push({ name, error: unreadableFrameJson(problem) });
-        if (!ctx.out.isJson) ctx.out.warn(unreadableFrameMessage(name, problem));
+        ctx.out.warn(unreadableFrameMessage(name, problem));
       }
     }
     const now = Date.now();

@@ -39,8 +39,9 @@ describe('formatTable with CJK cells', () => {
     const lines = formatTable([['CUST001', '東京', 'approve'], ['CUST002', 'Paris', 'review'], ['CUST003', '서울특별시', 'ok']], {
       header: ['id', 'city', 'decision'],
     }).split('\n');
-    // Where the third column starts, counted in terminal columns.
-    const startOfLast = (line: string) => textWidth(line.slice(0, line.search(/(approve|review|ok|decision)$/)));
+    // Where the third column starts, in terminal columns, counted independently of textWidth: Han and Hangul take two.
+    const columns = (text: string) => [...text].reduce((n, ch) => n + (/[\u3000-\u9fff\uac00-\ud7a3]/.test(ch) ? 2 : 1), 0);
+    const startOfLast = (line: string) => columns(line.slice(0, line.search(/(approve|review|ok|decision)$/)));
     const starts = lines.filter((l) => !l.startsWith('-')).map(startOfLast);
     expect(starts).toHaveLength(4);
     expect(new Set(starts).size).toBe(1);
