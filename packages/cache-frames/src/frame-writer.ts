@@ -9,7 +9,7 @@ import { FrameError } from './errors.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { MessageType, splitIpcMessages } from './ipc-messages.js';
 import { checksum } from './checksum.js';
-import type { FrameManifest, ManifestColumn } from './manifest.js';
+import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 
 /** Options of one write. */
 export interface CacheDataFrameOptions {
@@ -172,15 +172,20 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
     chunkKeys: written,
     async commit() {
       const mKey = manifestKey(cache, name);
-      const previous = await cache.get<FrameManifest>(mKey);
+      const previous = await cache.get<unknown>(mKey);
       manifest.writtenAt = Date.now();
       const ok = await cache.set(mKey, manifest, { ttl: ttlMs === undefined ? null : ttlMs / 1000 });
       if (!ok) {
         await cleanUp();
         return false;
       }
-      if (previous && typeof previous === 'object' && previous.version !== version && Array.isArray(previous.columns)) {
-        const old = previous.columns.flatMap((c) => (Array.isArray(c?.chunks) ? c.chunks : []).map((k) => chunkKey(cache, name, previous.version, k.index)));
+      // Only a manifest this package could have written names chunks to delete: a forged one
+      // (a version with a control character, chunks that are not objects) made this throw after
+      // the new manifest was stored. Its chunks, if any, expire with their TTL.
+      const checked = previous === null ? undefined : checkManifest(previous, name, { maxChunkBytes: Infinity, maxTableBytes: Infinity });
+      if (checked && 'manifest' in checked && checked.manifest.version !== version) {
+        const before = checked.manifest;
+        const old = before.columns.flatMap((c) => c.chunks.map((k) => chunkKey(cache, name, before.version, k.index)));
         if (old.length > 0) await cache.deleteMany(old);
       }
       return true;

@@ -99,4 +99,25 @@ describe('a forged manifest in a cache', () => {
       await cache.close();
     }
   });
+
+  it('does not stop the next write, whatever it holds', async () => {
+    const cache = createCache({ backend: 'memory', envFile: false });
+    try {
+      const frames = createFrameCache(cache);
+      expect(await frames.cacheDataFrame('t', aq.table({ a: [1] }))).toBe(true);
+      const key = cache.keys.key('dataframe', 't', 'manifest');
+      for (const forged of [
+        { format: 'finrisk-frame', name: 't', version: '\u0001', columns: [{ chunks: [{ index: 0 }] }] },
+        { version: 'v', columns: [{ chunks: [null] }] },
+        { version: 'v', columns: [null] },
+        'text',
+      ]) {
+        await cache.set(key, forged);
+        expect(await frames.cacheDataFrame('t', aq.table({ a: [2] }))).toBe(true);
+        expect((await frames.getCachedDataFrame('t'))!.array('a')).toEqual([2]);
+      }
+    } finally {
+      await cache.close();
+    }
+  });
 });
