@@ -3,6 +3,7 @@ import { Table, tableFromIPC, type Column, type Field } from '@uwdata/flechette'
 import { fromArrow, type ColumnTable } from 'arquero';
 import { checksum } from './checksum.js';
 import { FrameError } from './errors.js';
+import { checkIpcStream } from './ipc-check.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 
@@ -111,6 +112,10 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
       } else {
         parts.push(stored);
       }
+    }
+    for (let k = 0; k < parts.length; k++) {
+      const problem = checkIpcStream(parts[k]!);
+      if (problem) return { kind: 'corrupt', key: chunkKey(cache, name, manifest.version, meta.chunks[k]!.index).key, reason: `is not Arrow IPC this package wrote: ${problem}` };
     }
     try {
       const decoded = tableFromIPC(parts, { useDate: true, useBigInt: meta.bigint });

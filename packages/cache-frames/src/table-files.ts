@@ -11,8 +11,9 @@ import { buildColumn, isArqueroDictionary, isArrowColumn, toArrowColumn } from '
 import { parseCsv, quoteCell, type CsvDialect } from './csv-format.js';
 import { FrameError } from './errors.js';
 import { isArqueroTable } from './frame-writer.js';
+import { checkIpcFile, checkIpcStream } from './ipc-check.js';
 import { formatTemporal, typeJsonStrings, typeTextColumn } from './text-columns.js';
-import { collect, DEFAULT_MAX_FILE_BYTES, describeFileType, openTableFile, piecesOf, type SourceCheck, type SourceContent } from './table-source.js';
+import { collect, DEFAULT_MAX_FILE_BYTES, describeFileType, isArrowFile, openTableFile, piecesOf, type SourceCheck, type SourceContent } from './table-source.js';
 
 /** File formats of {@link readTableFile} and {@link writeTableFile}. */
 export type TableFileFormat = 'csv' | 'tsv' | 'json' | 'arrow' | 'arrow-stream' | 'parquet';
@@ -164,6 +165,8 @@ async function tableOf(content: SourceContent, format: TableFileFormat, label: s
     }
   }
   if (format === 'parquet') return readParquet(content.bytes, label);
+  const problem = isArrowFile(content.bytes) ? checkIpcFile(content.bytes) : checkIpcStream(content.bytes);
+  if (problem) throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${problem}`, { path: label });
   try {
     return fromArrow(tableFromIPC(content.bytes, { useDate: true }) as never) as ColumnTable;
   } catch (error) {

@@ -91,6 +91,11 @@ function hasMagic(bytes: Uint8Array, at: number): boolean {
   return at >= 0 && bytes.length >= at + 6 && String.fromCharCode(...bytes.subarray(at, at + 6)) === MAGIC;
 }
 
+/** True when `bytes` begins like an Arrow IPC file (`ARROW1`), not a stream: what flechette decodes them as. */
+export function isArrowFile(bytes: Uint8Array): boolean {
+  return hasMagic(bytes, 0);
+}
+
 /** The position of field `index` of the flatbuffer table at `table`, or 0 when absent or out of `[start, end)`. */
 function fieldAt(view: DataView, table: number, index: number, start: number, end: number): number {
   if (table < start || table + 4 > end) return 0;
