@@ -57,7 +57,7 @@ describe('cache-df: only regular files, or a pipe on purpose', () => {
     expect(lines(result.stderr)).toEqual([expect.stringMatching(FIFO_REFUSED)]);
   });
 
-  it('refuses /dev/stdin on a shell pipe and <(...), never with "Cannot find package"', async () => {
+  it('refuses /dev/stdin on a shell pipe and <(...), never with "Cannot find package"', { timeout: 120_000 }, async () => {
     const shell = (script: string) =>
       startBinary([], { cwd: ws.cwd, env: env(), limitMs: 20_000, command: ['bash', '-c', script, process.execPath, BUILT_BIN] }).done;
     for (const script of [
@@ -72,7 +72,7 @@ describe('cache-df: only regular files, or a pipe on purpose', () => {
     }
   });
 
-  it('reads CSV and JSON from a real pipe with -, then serves them', async () => {
+  it('reads CSV and JSON from a real pipe with -, then serves them', { timeout: 120_000 }, async () => {
     const csv = startBinary(['cache-df', 'piped', '-'], { cwd: ws.cwd, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
     csv.stdin!.end(readFileSync(at('data/customers.csv')));
     const stored = await csv.done;
@@ -85,7 +85,7 @@ describe('cache-df: only regular files, or a pipe on purpose', () => {
     expect((await cli(['info-df', 'piped_json'])).stdout).toMatch(/^Rows\s+2$/m);
   });
 
-  it('stops reading a pipe that never ends on the first SIGTERM', async () => {
+  it('stops reading a pipe that never ends on the first SIGTERM', { timeout: 90_000 }, async () => {
     const child = startBinary(['cache-df', 'endless', '-'], { cwd: ws.cwd, env: env(), stdio: ['pipe', 'pipe', 'pipe'], limitMs: 60_000 });
     try {
       // More than a pipe holds (64 KiB): 'drain' comes once the bin reads its standard input,
@@ -115,7 +115,7 @@ describe('cache-df: only regular files, or a pipe on purpose', () => {
 });
 
 describe('cache-df: memory stays bounded on hostile files (peak RSS of the child)', () => {
-  it('refuses a 1 GiB sparse .csv or .json over the size limit before reading it', async () => {
+  it('refuses a 1 GiB sparse .csv or .json over the size limit before reading it', { timeout: 120_000 }, async () => {
     for (const name of ['sparse.csv', 'sparse.json']) {
       sparse(name, Uint8Array.from([0xff]), GIB);
       const result = await startBinary(['cache-df', 't', name], { cwd: ws.cwd, env: env(), measure: true }).done;
@@ -132,7 +132,7 @@ describe('cache-df: memory stays bounded on hostile files (peak RSS of the child
     expect(result.maxRssMiB).toBeLessThan(300);
   });
 
-  it('refuses .arrow files with no Arrow schema: 4 KB of zeros or noise, and 1 GiB of zeros (were cached as empty tables)', async () => {
+  it('refuses .arrow files with no Arrow schema: 4 KB of zeros or noise, and 1 GiB of zeros (were cached as empty tables)', { timeout: 120_000 }, async () => {
     writeFileSync(at('zeros.arrow'), new Uint8Array(4096));
     const noise = Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24);
     writeFileSync(at('noise.arrow'), noise);
@@ -194,7 +194,7 @@ describe('forged data frames', () => {
     });
   }
 
-  it('a forged manifest is corrupt: its numbers are never printed', async () => {
+  it('a forged manifest is corrupt: its numbers are never printed', { timeout: 120_000 }, async () => {
     const forged = await forgeable('forged');
     try {
       for (const edit of [{ rows: -1 }, { rows: 1e300 }, { bytes: -5 }, { columns: [{ ...forged.manifest.columns[0], nullCount: Number.NaN }] }]) {
@@ -204,15 +204,15 @@ describe('forged data frames', () => {
         expect(info.stdout).toBe('');
         expect(lines(info.stderr)).toEqual([expect.stringContaining('data frame forged is corrupt (the manifest of table "forged"')]);
         expect(info.stderr).toContain('Delete it with `finrisk-cache delete-df forged`');
-        const listed = await cli(['list-df', '--json']);
-        const data = JSON.parse(listed.stdout) as { dataFrames: { name: string }[]; corrupt: { name: string }[] };
-        expect(data.dataFrames.map((d) => d.name)).not.toContain('forged');
-        expect(data.corrupt.map((d) => d.name)).toContain('forged');
-        expect((await cli(['list-df'])).stdout).not.toMatch(/-1|1e\+300|NaN|-5B/);
         const get = await cli(['get-df', 'forged', '--json']);
         expect(get.code).toBe(1);
         expect(JSON.parse(get.stdout)).toMatchObject({ found: false, corrupt: true, error: { code: 'E_PAYLOAD_CORRUPT', reason: 'MANIFEST_CORRUPT' } });
       }
+      const listed = await cli(['list-df', '--json']);
+      const data = JSON.parse(listed.stdout) as { dataFrames: { name: string }[]; corrupt: { name: string }[] };
+      expect(data.dataFrames.map((d) => d.name)).not.toContain('forged');
+      expect(data.corrupt.map((d) => d.name)).toContain('forged');
+      expect((await cli(['list-df'])).stdout).not.toMatch(/-1|1e\+300|NaN|-5B/);
       const deleted = await cli(['delete-df', 'forged']);
       expect(deleted.code).toBe(0);
       expect((await cli(['info-df', 'forged'])).stderr).toContain('no data frame named forged is cached');
@@ -221,7 +221,7 @@ describe('forged data frames', () => {
     }
   });
 
-  it('a deflate bomb chunk with a matching CRC is a corrupt chunk, and get-df stays small (was 2.2 GB)', async () => {
+  it('a deflate bomb chunk with a matching CRC is a corrupt chunk, and get-df stays small (was 2.2 GB)', { timeout: 120_000 }, async () => {
     const bomb = await deflatedZeros(GIB);
     const forged = await forgeable('bomb');
     try {
@@ -251,7 +251,7 @@ describe('forged data frames', () => {
 });
 
 describe('corrupt predictions and features', () => {
-  it('get-pred, get-feat and inspect say corrupt, and how to clear it', async () => {
+  it('get-pred, get-feat and inspect say corrupt, and how to clear it', { timeout: 120_000 }, async () => {
     expect((await cli(['cache-pred', 'BROKEN', 'credit', '{"risk_score": 0.5}'])).code).toBe(0);
     expect((await cli(['cache-feat', 'BROKEN', '{"age": 40}'])).code).toBe(0);
     server.cli('SET', `${prefix}:prediction:BROKEN:credit`, 'garbage');
@@ -273,7 +273,7 @@ describe('corrupt predictions and features', () => {
 });
 
 describe('get-df --output onto an existing file', () => {
-  it('refuses without --force and leaves the file alone', async () => {
+  it('refuses without --force and leaves the file alone', { timeout: 120_000 }, async () => {
     expect((await cli(['cache-df', 'out_df', 'data/customers.csv'])).code).toBe(0);
     writeFileSync(at('private.csv'), 'secret\n');
     chmodSync(at('private.csv'), 0o600);
@@ -284,7 +284,7 @@ describe('get-df --output onto an existing file', () => {
     expect(readFileSync(at('private.csv'), 'utf8')).toBe('secret\n');
   });
 
-  it('with --force keeps the mode, the hard links and the symlink (a 0600 file used to become 0644)', async () => {
+  it('with --force keeps the mode, the hard links and the symlink (a 0600 file used to become 0644)', { timeout: 120_000 }, async () => {
     linkSync(at('private.csv'), at('private-link.csv'));
     symlinkSync('private.csv', at('private-symlink.csv'));
     const inode = statSync(at('private.csv')).ino;
@@ -310,7 +310,7 @@ describe('get-df --output onto an existing file', () => {
 });
 
 describe('values JSON cannot hold, and JSON larger than an argument', () => {
-  it('refuses 1e400 naming its path, for cache-pred and cache-feat (it was stored as Infinity and read back as null)', async () => {
+  it('refuses 1e400 naming its path, for cache-pred and cache-feat (it was stored as Infinity and read back as null)', { timeout: 120_000 }, async () => {
     const pred = await cli(['cache-pred', 'J2', 'credit', '{"x": 1e400}']);
     expect(pred.code).toBe(2);
     expect(lines(pred.stderr)).toEqual([expect.stringContaining('has a number too large for a 64-bit float at $.x')]);
@@ -320,7 +320,7 @@ describe('values JSON cannot hold, and JSON larger than an argument', () => {
     expect(feat.stderr).toContain('at $.scores[1]');
   });
 
-  it('takes 50 MB of JSON from a file and from standard input', async () => {
+  it('takes 50 MB of JSON from a file and from standard input', { timeout: 120_000 }, async () => {
     const features = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`f${i}`, 'x'.repeat(1000)]));
     const text = JSON.stringify(features);
     expect(text.length).toBeGreaterThan(50_000_000);
@@ -340,7 +340,7 @@ describe('values JSON cannot hold, and JSON larger than an argument', () => {
 describe('a reader that closes the pipe early does not change the exit status', () => {
   const unreachable = () => env({ REDIS_URL: `redis://127.0.0.1:${closedPort}/0`, CACHE_CONNECT_TIMEOUT_MS: '300' });
 
-  it('check exits 3 with stderr closed, and with both closed (stderr closed made it 1)', async () => {
+  it('check exits 3 with stderr closed, and with both closed (stderr closed made it 1)', { timeout: 120_000 }, async () => {
     for (const [name, stdio] of [
       ['stderr', (fd: number) => ['ignore', 'ignore', fd]],
       ['both', (fd: number) => ['ignore', fd, fd]],
@@ -366,7 +366,7 @@ describe('a reader that closes the pipe early does not change the exit status', 
 });
 
 describe('table output in terminal columns', () => {
-  it('get-df lines up CJK cells', async () => {
+  it('get-df lines up CJK cells', { timeout: 120_000 }, async () => {
     writeFileSync(at('cities.csv'), 'id,city,decision\nC1,東京都,approve\nC2,Paris,review\nC3,서울,ok\n');
     expect((await cli(['cache-df', 'cities', 'cities.csv'])).code).toBe(0);
     const rows = lines((await cli(['get-df', 'cities'])).stdout).filter((l) => /^(id|C\d)\s+\S+\s+\S+$/.test(l));
