@@ -3,7 +3,7 @@ import { Table, tableFromIPC, type Column, type Field } from '@uwdata/flechette'
 import { fromArrow, type ColumnTable } from 'arquero';
 import { checksum } from './checksum.js';
 import { FrameError } from './errors.js';
-import { checkIpcStream } from './ipc-check.js';
+import { checkIpcStream, rowsHeld } from './ipc-check.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 
@@ -124,6 +124,8 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
       if (!column || !field || column.length !== manifest.rows || field.name !== meta.name) {
         throw new Error(`expected column ${JSON.stringify(meta.name)} of ${manifest.rows} rows, found ${column ? `${column.length} rows of ${JSON.stringify(field?.name)}` : 'none'}`);
       }
+      const held = rowsHeld(field.type.typeId, parts);
+      if (column.length > held) throw new Error(`it claims ${column.length} rows, more than its ${held / 8} bytes can hold`);
       columns.push(column);
       fields.push(field);
       schema ??= decoded.schema;

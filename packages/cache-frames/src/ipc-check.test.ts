@@ -9,7 +9,7 @@ import { checksum } from './checksum.js';
 import { FrameError } from './errors.js';
 import { createFrameCache } from './frame-cache.js';
 import type { FrameErrorEvent } from './frame-context.js';
-import { checkIpcFile, checkIpcStream } from './ipc-check.js';
+import { checkIpcFile, checkIpcStream, rowsHeld } from './ipc-check.js';
 import { MessageType, splitIpcMessages } from './ipc-messages.js';
 import type { FrameManifest } from './manifest.js';
 import { readTableFile } from './table-files.js';
@@ -39,6 +39,21 @@ function nodeCountAt(stream: Uint8Array): number {
 function withNodeCount(stream: Uint8Array, count: number): Uint8Array {
   const out = Uint8Array.from(stream);
   view(out).setInt32(nodeCountAt(out), count, true);
+  return out;
+}
+
+/** `stream` with its first record batch, and its column, claiming `rows` rows. */
+function withRows(stream: Uint8Array, rows: number): Uint8Array {
+  const out = Uint8Array.from(stream);
+  const v = view(out);
+  const nodes = nodeCountAt(out);
+  v.setBigInt64(nodes + 4, BigInt(rows), true); // the first node's length
+  const batch = splitIpcMessages(out).find((m) => m.type === MessageType.recordBatch)!;
+  const meta = batch.start + 8;
+  const field = (table: number, slot: number) => table + v.getUint16(table - v.getInt32(table, true) + slot, true);
+  const message = meta + v.getInt32(meta, true);
+  const headerAt = field(message, 8);
+  v.setBigInt64(field(headerAt + v.getInt32(headerAt, true), 4), BigInt(rows), true); // the batch length
   return out;
 }
 
@@ -98,6 +113,39 @@ describe('where Arrow bytes come in', () => {
       expect(await frames.getCachedDataFrame('t')).toBeNull();
       expect(events.at(-1)!.error.reason).toBe('CHUNK_CORRUPT');
       expect(events.at(-1)!.error.message).toContain('field nodes (2000000 items)');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('refuses a record batch that claims more rows than its bytes can hold, where the rows are read', async () => {
+    const stream = withRows(tableToIPC(tableFromArrays({ x: Int32Array.from([1, 2, 3]) }), { format: 'stream' })!, 100_000_000);
+    const path = join(dir, 'rows.arrows');
+    writeFileSync(path, stream);
+    // Before: a table of 100 million rows, 1.6 GB once its values were read.
+    const error = await readTableFile(path).then(() => undefined, (e: unknown) => e);
+    expect(FrameError.hasReason(error, 'FILE_FORMAT')).toBe(true);
+    expect((error as Error).message).toContain(`a column claims 100000000 rows in ${stream.length} bytes`);
+    expect(rowsHeld(1, [stream])).toBe(Infinity); // the null type stores nothing per row
+  });
+
+  it('a stored chunk that claims 100 million rows, with a manifest that agrees, is a corrupt chunk', async () => {
+    const cache = createCache({ backend: 'memory', envFile: false });
+    try {
+      const frames = createFrameCache(cache);
+      const events: FrameErrorEvent[] = [];
+      frames.on('error', (e) => events.push(e));
+      expect(await frames.cacheDataFrame('t', aq.table({ x: [1, 2, 3] }))).toBe(true);
+      const manifestKey = cache.keys.key('dataframe', 't', 'manifest');
+      const manifest = (await cache.get<FrameManifest>(manifestKey))!;
+      const chunk = manifest.columns[0]!.chunks[0]!;
+      const chunkKey = cache.keys.key('dataframe', 't', 'chunk', manifest.version, String(chunk.index));
+      const forged = withRows((await cache.get<Uint8Array>(chunkKey))!, 100_000_000);
+      await cache.set(chunkKey, forged, { compress: false });
+      await cache.set(manifestKey, { ...manifest, rows: 100_000_000, columns: [{ ...manifest.columns[0]!, chunks: [{ ...chunk, rows: 100_000_000, checksum: checksum(forged) }] }] });
+      expect(await frames.getCachedDataFrame('t')).toBeNull();
+      expect(events.at(-1)!.error.reason).toBe('CHUNK_CORRUPT');
+      expect(events.at(-1)!.error.message).toContain('it claims 100000000 rows, more than its');
     } finally {
       await cache.close();
     }

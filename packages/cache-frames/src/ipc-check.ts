@@ -7,6 +7,9 @@
  * else is refused before it is decoded.
  */
 
+/** Arrow's Type values of the null type (nothing stored per row) and run-end encoding (a run per many rows). */
+const NULL_TYPE = 1;
+const RUN_END_ENCODED = 22;
 /** Arrow's MessageHeader values. */
 const SCHEMA = 1;
 const DICTIONARY_BATCH = 2;
@@ -222,3 +225,14 @@ export function checkIpcFile(bytes: Uint8Array): string | null {
     throw error;
   }
 }
+
+/**
+ * Most rows Arrow data of a type can hold in `parts`: a bit per row at least (booleans, validity),
+ * except the null type, which stores nothing, and run-end encoding, which stores runs. A record batch's length is only a number: one that
+ * claims 100 million rows in a few bytes decodes at once and takes gigabytes when its values are
+ * read (arquero's arrays, CSV export).
+ */
+export function rowsHeld(typeId: number, parts: readonly Uint8Array[]): number {
+  return typeId === NULL_TYPE || typeId === RUN_END_ENCODED ? Infinity : 8 * parts.reduce((n, p) => n + p.byteLength, 0);
+}
+

@@ -11,7 +11,7 @@ import { buildColumn, isArqueroDictionary, isArrowColumn, toArrowColumn } from '
 import { parseCsv, quoteCell, type CsvDialect } from './csv-format.js';
 import { FrameError } from './errors.js';
 import { isArqueroTable } from './frame-writer.js';
-import { checkIpcFile, checkIpcStream } from './ipc-check.js';
+import { checkIpcFile, checkIpcStream, rowsHeld } from './ipc-check.js';
 import { formatTemporal, typeJsonStrings, typeTextColumn } from './text-columns.js';
 import { collect, DEFAULT_MAX_FILE_BYTES, describeFileType, isArrowFile, openTableFile, piecesOf, type SourceCheck, type SourceContent } from './table-source.js';
 
@@ -167,8 +167,20 @@ async function tableOf(content: SourceContent, format: TableFileFormat, label: s
   if (format === 'parquet') return readParquet(content.bytes, label);
   const problem = isArrowFile(content.bytes) ? checkIpcFile(content.bytes) : checkIpcStream(content.bytes);
   if (problem) throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${problem}`, { path: label });
+  let decoded: ReturnType<typeof tableFromIPC>;
   try {
-    return fromArrow(tableFromIPC(content.bytes, { useDate: true }) as never) as ColumnTable;
+    decoded = tableFromIPC(content.bytes, { useDate: true });
+  } catch (error) {
+    throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${(error as Error).message}`, { path: label, cause: error });
+  }
+  decoded.children.forEach((column, c) => {
+    const held = rowsHeld(decoded.schema.fields[c]?.type.typeId ?? 0, [content.bytes]);
+    if (column.length > held) {
+      throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file this reader trusts: a column claims ${column.length} rows in ${content.bytes.byteLength} bytes`, { path: label });
+    }
+  });
+  try {
+    return fromArrow(decoded as never) as ColumnTable;
   } catch (error) {
     throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${(error as Error).message}`, { path: label, cause: error });
   }
