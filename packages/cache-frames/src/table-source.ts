@@ -75,10 +75,14 @@ function tooLarge(label: string, size: number | undefined, maxBytes: number): Fr
   );
 }
 
-/** The pieces of an open file, read in order. */
+/**
+ * The pieces of an open file, read in order, into one reused buffer: a piece is valid until the
+ * next is asked for (the reader decodes or copies it at once), so reading a file allocates one
+ * buffer, not one per MiB left for the collector.
+ */
 export async function* piecesOf(handle: FileHandle): AsyncGenerator<Uint8Array> {
+  const buffer = Buffer.allocUnsafe(PIECE_BYTES);
   for (;;) {
-    const buffer = Buffer.allocUnsafe(PIECE_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, PIECE_BYTES, null);
     if (bytesRead === 0) return;
     yield buffer.subarray(0, bytesRead);
@@ -145,16 +149,17 @@ export function isArrowFileWithSchema(bytes: Uint8Array): boolean {
 /**
  * Reads `pieces` into text or bytes, checking as they arrive: more than `maxBytes` throws
  * FILE_TOO_LARGE, invalid UTF-8 (`check: 'text'`) FILE_ENCODING, bytes that do not open with an
- * Arrow schema (`check: 'arrow'`) FILE_FORMAT, and no bytes at all FILE_EMPTY. `size`, when
- * known, sizes the buffer once.
+ * Arrow schema (`check: 'arrow'`) FILE_FORMAT, and no bytes at all FILE_EMPTY. A piece is used
+ * before the next is read and never kept (it is decoded, or copied into the result); `size`, when
+ * known, sizes the result once.
  */
 export async function collect(
   pieces: AsyncIterable<Uint8Array>,
   options: { label: string; check: SourceCheck; maxBytes: number; size?: number },
 ): Promise<SourceContent> {
   const { label, check, maxBytes } = options;
-  const text = check === 'text' ? new Utf8Collector(label) : undefined;
-  const parts: Uint8Array[] = [];
+  const text = check === 'text' ? new Utf8Collector(label, options.size) : undefined;
+  const bytes = new ByteCollector(text ? 0 : options.size);
   let total = 0;
   let schemaSeen = check !== 'arrow';
   for await (const piece of pieces) {
@@ -164,22 +169,45 @@ export async function collect(
       text.push(piece);
       continue;
     }
-    parts.push(piece);
-    if (!schemaSeen) schemaSeen = arrowSchemaCheck(parts, total, label, false);
+    bytes.push(piece);
+    if (!schemaSeen) schemaSeen = arrowSchemaCheck(bytes.whole(), label, false);
   }
   if (total === 0) throw new FrameError('FILE_EMPTY', `${label} is empty (0 bytes)`, { path: label });
   if (text) return { kind: 'text', text: text.text() };
-  if (!schemaSeen) arrowSchemaCheck(parts, total, label, true);
-  return { kind: 'bytes', bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts, total) };
+  if (!schemaSeen) arrowSchemaCheck(bytes.whole(), label, true);
+  return { kind: 'bytes', bytes: bytes.whole() };
+}
+
+/** Bytes copied into one buffer that grows by doubling (or is the expected size from the start). */
+class ByteCollector {
+  #buffer: Uint8Array;
+  #length = 0;
+
+  constructor(size?: number) {
+    this.#buffer = new Uint8Array(size ?? 64 * 1024);
+  }
+
+  push(piece: Uint8Array): void {
+    if (this.#length + piece.length > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + piece.length));
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(piece, this.#length);
+    this.#length += piece.length;
+  }
+
+  /** What was pushed, without copying it. */
+  whole(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
 }
 
 /**
  * Whether the Arrow bytes read so far are known to hold a schema: a stream must open with one;
  * a file (`ARROW1` magic) keeps it in its footer, checked once the whole file is read.
  */
-function arrowSchemaCheck(parts: Uint8Array[], total: number, label: string, atEnd: boolean): boolean {
-  const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-  if (parts.length > 1) parts.splice(0, parts.length, head);
+function arrowSchemaCheck(head: Uint8Array, label: string, atEnd: boolean): boolean {
   if (!atEnd && head.length < 8) return false;
   let problem: string | undefined;
   if (hasMagic(head, 0)) {

@@ -51,6 +51,6 @@ describe('Utf8Collector', () => {
 
   it('names a character cut short by the end of the text', () => {
     const error = caught(() => collect([[0x61, 0x62], [0xe2, 0x82]]));
-    expect(error.message).toContain('byte 0xe2 at offset 2 (line 1)');
+    expect(error.message).toContain('byte 0xe2 (a character the end cuts short) at offset 2 (line 1)');
   });
 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { FrameError } from './errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -60,64 +61,65 @@ function incompleteTail(bytes: Uint8Array): number {
 }
 
 /**
- * Strict UTF-8 decoding of a file read piece by piece: the first invalid byte throws FrameError
- * FILE_ENCODING (with its byte offset and line) as soon as its piece arrives, not after the
- * whole file has been read. A leading BOM is dropped.
+ * Strict UTF-8 text of a file read piece by piece: each piece is checked as it arrives (Node's
+ * `isUtf8`, which builds nothing), so the first invalid byte throws FrameError FILE_ENCODING,
+ * with its byte offset and line, without reading the rest; the text is decoded once at the end.
+ * Pieces are copied, so the caller may reuse its buffer. A leading BOM is dropped.
  */
 export class Utf8Collector {
-  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
   readonly #label: string;
-  readonly #parts: string[] = [];
-  /** Bytes fed so far. */
-  #offset = 0;
-  /** The end of the previous piece that started a sequence (the decoder holds it). */
-  #tail: Uint8Array = new Uint8Array(0);
+  #buffer: Uint8Array;
+  #length = 0;
+  /** Bytes at the end of what was pushed that start a sequence not complete yet. */
+  #pending = 0;
 
-  /** `label` names the source in errors: a path, or `standard input`. */
-  constructor(label: string) {
+  /** `label` names the source in errors: a path, or `standard input`; `size`, when known, sizes the buffer once. */
+  constructor(label: string, size?: number) {
     this.#label = label;
+    this.#buffer = new Uint8Array(size ?? 64 * 1024);
   }
 
-  /** Decodes the next piece of the file. */
-  push(bytes: Uint8Array): void {
-    try {
-      this.#parts.push(this.#decoder.decode(bytes, { stream: true }));
-    } catch (error) {
-      this.#fail(bytes, error);
-    }
-    const keep = incompleteTail(bytes);
-    this.#tail = keep === 0 ? new Uint8Array(0) : Uint8Array.from(bytes.subarray(bytes.length - keep));
-    this.#offset += bytes.length;
+  /** Checks and keeps the next piece of the file. */
+  push(piece: Uint8Array): void {
+    const start = this.#length - this.#pending;
+    this.#append(piece);
+    // Check from the first byte not known to be valid to the last complete sequence.
+    const end = this.#length - incompleteTail(this.#buffer.subarray(start, this.#length));
+    if (!isUtf8(this.#buffer.subarray(start, end))) this.#fail(start);
+    this.#pending = this.#length - end;
   }
 
   /** The whole text; throws FILE_ENCODING when the file ends inside a sequence. */
   text(): string {
-    try {
-      this.#parts.push(this.#decoder.decode());
-    } catch (error) {
-      this.#fail(new Uint8Array(0), error);
-    }
-    const text = this.#parts.join('');
-    this.#parts.length = 0;
-    return text;
+    if (this.#pending > 0) this.#fail(this.#length - this.#pending, true);
+    const bytes = this.#buffer.subarray(0, this.#length);
+    this.#buffer = new Uint8Array(0);
+    return new TextDecoder('utf-8').decode(bytes); // valid already; the decoder drops a BOM
   }
 
-  #fail(bytes: Uint8Array, cause: unknown): never {
-    const start = this.#offset - this.#tail.length;
-    const window = new Uint8Array(this.#tail.length + bytes.length);
-    window.set(this.#tail);
-    window.set(bytes, this.#tail.length);
+  #append(piece: Uint8Array): void {
+    if (this.#length + piece.length > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + piece.length));
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(piece, this.#length);
+    this.#length += piece.length;
+  }
+
+  /** Throws FILE_ENCODING for the first invalid byte at or after `from` (`atEnd`: a character the end cuts short). */
+  #fail(from: number, atEnd = false): never {
+    const window = this.#buffer.subarray(from, this.#length);
     let at = firstInvalidUtf8(window);
-    if (at < 0) at = this.#tail.length > 0 ? 0 : window.length; // cut short at the very end
+    if (at < 0) at = 0; // a sequence the end cuts short
+    const offset = from + at;
     let line = 1;
-    for (const part of this.#parts) for (let i = part.indexOf('\n'); i >= 0; i = part.indexOf('\n', i + 1)) line++;
-    for (let i = 0; i < at; i++) if (window[i] === 0x0a) line++;
-    const offset = start + at;
-    const shown = at < window.length ? `byte 0x${window[at]!.toString(16).padStart(2, '0')}` : 'the end of the text (a character is cut short)';
+    for (let i = this.#buffer.indexOf(0x0a); i >= 0 && i < offset; i = this.#buffer.indexOf(0x0a, i + 1)) line++;
+    const shown = `byte 0x${this.#buffer[offset]!.toString(16).padStart(2, '0')}${atEnd ? ' (a character the end cuts short)' : ''}`;
     throw new FrameError(
       'FILE_ENCODING',
       `${this.#label} is not valid UTF-8: ${shown} at offset ${offset} (line ${line}); save the file as UTF-8`,
-      { path: this.#label, byteOffset: offset, line, cause },
+      { path: this.#label, byteOffset: offset, line },
     );
   }
 }
