@@ -10,16 +10,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
     controller.abort();
   };
-  // `finrisk-cache stats | head` closes the pipe early: that is not an error.
-  const onPipeError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  };
-  process.stdout.on('error', onPipeError);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    return await runCli(argv, { ...processIo(), signal: controller.signal });
+    // `finrisk-cache monitor | head -1` closes the pipe early: that is not an error, and the exit
+    // status stays the command's (processIo drops writes to a closed stdout or stderr); a
+    // long-running command stops, as nobody reads it any more.
+    const io = processIo({ signal: controller.signal, onBrokenPipe: (stream) => stream === 'stdout' && controller.abort() });
+    return await runCli(argv, io);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -9,7 +9,7 @@ describe('exit statuses', () => {
   it('maps CLI errors by code', () => {
     expect(exitCodeFor(new CliError('E_NOT_FOUND', 'x'))).toBe(ExitCode.NOT_FOUND);
     expect(exitCodeFor(new CliError('E_BAD_INPUT', 'x'))).toBe(ExitCode.USAGE);
-    expect(exitCodeFor(new CliError('E_FILE_NOT_FOUND', 'x'))).toBe(ExitCode.USAGE);
+    expect(exitCodeFor(new CliError('E_FILE', 'x'))).toBe(ExitCode.USAGE);
     expect(exitCodeFor(new CliError('E_UNAVAILABLE', 'x'))).toBe(ExitCode.UNAVAILABLE);
   });
 

@@ -9,7 +9,12 @@ export type CliErrorCode =
   | 'E_USAGE'
   /** An argument is malformed: invalid JSON, a JSON value of the wrong shape, an unreadable table file. */
   | 'E_BAD_INPUT'
-  /** A file named on the command line does not exist. */
+  /**
+   * A file named on the command line cannot be used: missing, unreadable, not a regular file (a
+   * FIFO, a device, a directory), over a size limit, or (for output) existing without `--force`.
+   */
+  | 'E_FILE'
+  /** @deprecated Not thrown since 0.2: a missing file is `E_FILE`. */
   | 'E_FILE_NOT_FOUND'
   /** Nothing is cached under the name asked for. */
   | 'E_NOT_FOUND'
@@ -21,6 +26,7 @@ export type CliErrorCode =
 const CLI_EXIT: Record<CliErrorCode, ExitCodeValue> = {
   E_USAGE: ExitCode.USAGE,
   E_BAD_INPUT: ExitCode.USAGE,
+  E_FILE: ExitCode.USAGE,
   E_FILE_NOT_FOUND: ExitCode.USAGE,
   E_NOT_FOUND: ExitCode.NOT_FOUND,
   E_UNAVAILABLE: ExitCode.UNAVAILABLE,

@@ -1,6 +1,8 @@
-import type { FrameCache, TableFileFormat } from '@finrisk/cache-frames';
+import type { FrameCache, FrameErrorEvent, TableFileFormat } from '@finrisk/cache-frames';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
+import { printable } from './output/printable.js';
+import { truncateToWidth } from './output/text-width.js';
 
 /** cache-frames (arquero, Arrow, Parquet), loaded only by the data frame commands: the others start faster. */
 export function loadFrames(): Promise<typeof import('@finrisk/cache-frames')> {
@@ -32,10 +34,35 @@ export async function outputFormatOf(path: string): Promise<TableFileFormat> {
   return format;
 }
 
-/** Text of one cell in a preview: short, one line. */
+/** Text of one cell in a preview: one line of at most 32 columns, control characters escaped. */
 export function previewCell(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  const line = text.replace(/\s+/g, ' ');
-  return line.length > 32 ? `${line.slice(0, 31)}…` : line;
+  return truncateToWidth(printable(text.replace(/\s+/g, ' ')), 32);
+}
+
+/**
+ * The tables a command found stored but could not read (a corrupt or forged manifest, a chunk
+ * that fails its checks or is missing), by name: reads of them are misses with an error event,
+ * which this hears so that the command can say so and how to clear them.
+ */
+export function watchUnreadableFrames(frames: FrameCache): (name: string) => FrameErrorEvent | undefined {
+  const found = new Map<string, FrameErrorEvent>();
+  frames.on('error', (event) => {
+    if (!found.has(event.table)) found.set(event.table, event);
+  });
+  return (name) => found.get(name);
+}
+
+/** One line on an unreadable table: what is wrong, and how to clear it. */
+export function unreadableFrameMessage(name: string, event: FrameErrorEvent): string {
+  const { reason, message } = event.error;
+  const state = reason === 'CHUNK_MISSING' ? 'is incomplete' : reason === 'TABLE_TOO_LARGE' ? 'is larger than this reader accepts' : 'is corrupt';
+  const why = message.replace(/;? *the table reads as a miss until it is cached again$/, '');
+  return `data frame ${name} ${state} (${why}); it reads as a miss. Delete it with \`finrisk-cache delete-df ${name}\`, then cache it again with cache-df`;
+}
+
+/** The `error` member of a command's JSON for an unreadable table. */
+export function unreadableFrameJson(event: FrameErrorEvent): { code: string; reason: string; message: string } {
+  return { code: event.error.code, reason: event.error.reason, message: event.error.message };
 }

@@ -4,8 +4,8 @@ import { ExitCode } from './exit-codes.js';
 /** The exit statuses, as printed at the end of `--help`. */
 export const EXIT_STATUS_HELP = `Exit statuses (the same for every command):
   ${ExitCode.OK}  success
-  ${ExitCode.NOT_FOUND}  not found: nothing cached under that name (a get-* miss)
-  ${ExitCode.USAGE}  bad usage or bad input: unknown command or option, invalid JSON, missing file, invalid setting
+  ${ExitCode.NOT_FOUND}  not found: nothing cached under that name, or it is corrupt (a get-* miss)
+  ${ExitCode.USAGE}  bad usage or bad input: unknown command or option, invalid JSON, a file missing or unusable (E_FILE), invalid setting
   ${ExitCode.UNAVAILABLE}  backend unavailable: Redis unreachable or failing (check), embedded store unusable
   ${ExitCode.ALERT}  monitor: a threshold was crossed (low hit rate, high memory)
   ${ExitCode.INTERNAL}  unexpected failure (a bug): rerun with --debug and report the trace`;

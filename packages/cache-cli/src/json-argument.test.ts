@@ -38,6 +38,24 @@ describe('parseJsonObjectArgument', () => {
     expect(failure('{\n  "a": 1,\n  b: 2\n}').message).toContain('line 3, column 3 (position 14)');
   });
 
+  it('refuses numbers JSON.parse turns into Infinity, naming their path', () => {
+    expect(failure('{"x": 1e400}').message).toContain('a number too large for a 64-bit float at $.x');
+    expect(failure('{"a": {"b c": [1, -1e999]}}').message).toContain('at $.a["b c"][1]');
+    expect(parseJsonObjectArgument('{"x": 1e308, "y": 1e-400}', 'JSON')).toEqual({ x: 1e308, y: 0 });
+  });
+
+  it('names a position, never NaN, in very deep nesting', () => {
+    const depth = 100_000;
+    const error = failure(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth - 1)}`);
+    expect(error.message).toContain(`at line 1, column ${6 * depth + 1} (position ${6 * depth})`); // the end of the text
+    expect(error.message).not.toContain('NaN');
+  });
+
+  it('tells to quote an argument, not a file', () => {
+    expect(failure('{a}').message).toContain('wrap the whole JSON in single quotes');
+    expect(() => parseJsonObjectArgument('{a}', 'JSON in x.json', { fromArgument: false })).toThrow(/^(?!.*single quotes).*position 1/);
+  });
+
   it('refuses arrays and scalars: predictions and features are objects', () => {
     expect(failure('[1, 2]').message).toContain('got an array');
     expect(failure('42').message).toContain('got a number');

@@ -40,52 +40,63 @@ export function findJsonErrorPosition(text: string): number {
     if (!match || match[0] === '-') fail(i + (match?.[0].length ?? 0));
     i += match![0].length;
   };
-  const value = (): void => {
+  const key = () => {
     ws();
-    const ch = text[i];
-    if (ch === undefined) return fail(i);
-    if (ch === '{') {
-      i++;
+    if (text[i] !== '"') fail(i);
+    string();
+    ws();
+    if (text[i] !== ':') fail(i);
+    i++;
+  };
+  // No recursion: the open objects and arrays are a stack, so nesting of any depth is walked
+  // (a recursive walk overflowed at a few thousand levels and reported position NaN).
+  const OBJECT = 0;
+  const ARRAY = 1;
+  const open: number[] = [];
+  const document = (): number => {
+    for (;;) {
+      // A value starts here.
       ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(i);
-        string();
-        ws();
-        if (text[i] !== ':') fail(i);
+      const ch = text[i];
+      if (ch === undefined) fail(i);
+      if (ch === '{' || ch === '[') {
         i++;
-        value();
         ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail(i);
-      }
-    }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
+        if (text[i] === (ch === '{' ? '}' : ']')) i++;
+        else {
+          open.push(ch === '{' ? OBJECT : ARRAY);
+          if (ch === '{') key();
+          continue;
+        }
+      } else if (ch === '"') string();
+      else if (ch === 't') literal('true');
+      else if (ch === 'f') literal('false');
+      else if (ch === 'n') literal('null');
+      else if (ch === '-' || (ch! >= '0' && ch! <= '9')) number();
+      else fail(i);
+      // A value ended: close what it ends, or go on to the next one.
       for (;;) {
-        value();
         ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail(i);
+        const top = open.at(-1);
+        if (top === undefined) return i < text.length ? i : -1;
+        if (text[i] === ',') {
+          i++;
+          if (top === OBJECT) key();
+          break;
+        }
+        if (text[i] === (top === OBJECT ? '}' : ']')) {
+          i++;
+          open.pop();
+          continue;
+        }
+        fail(i);
       }
     }
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    if (ch === '-' || (ch >= '0' && ch <= '9')) return number();
-    fail(i);
   };
   try {
-    value();
-    ws();
-    return i < text.length ? i : -1;
+    return document();
   } catch (at) {
-    return Math.min(at as number, text.length);
+    if (typeof at !== 'number') throw at;
+    return Math.min(at, text.length);
   }
 }

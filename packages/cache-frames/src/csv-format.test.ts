@@ -33,6 +33,27 @@ describe('parseCsv', () => {
     expect(() => parseCsv('a,a\n1,2\n', ',', 'd.csv')).toThrow(/names column "a" twice/);
   });
 
+  it('ends a file of several columns at its last record: blank lines after it are no rows', () => {
+    for (const ending of ['\n\n', '\n\n\n', '\r\n\r\n']) {
+      const p = parseCsv(`a,b${ending.slice(0, ending.length / 2)}1,2${ending}`, ',', 'x.csv');
+      expect(p.columns, JSON.stringify(ending)).toEqual([['1'], ['2']]);
+      expect(p.dialect.trailingNewline).toBe(true);
+    }
+    expect(parseCsv('a,b\n\n', ',', 'x.csv').columns).toEqual([[], []]);
+    // a blank line between records is still a ragged row, named
+    expect(() => parseCsv('a,b\n1,2\n\n3,4\n', ',', 'x.csv')).toThrow(/row 2 \(line 3\) has 1 field/);
+  });
+
+  it('reads a blank line of a one-column file as a null cell, as it writes one', () => {
+    expect(parseCsv('a\n1\n\n', ',', 'x.csv').columns).toEqual([['1', null]]);
+  });
+
+  it('records lone-CR line endings as \\r', () => {
+    const p = parseCsv('a,b\r1,2\r3,4\r', ',', 'mac.csv');
+    expect(p.columns).toEqual([['1', '3'], ['2', '4']]);
+    expect(p.dialect).toEqual({ delimiter: ',', newline: '\r', trailingNewline: true });
+  });
+
   it('parses tab-separated text', () => {
     expect(parseCsv('a\tb\n1\t2,3\n', '\t', 't.tsv').columns).toEqual([['1'], ['2,3']]);
   });

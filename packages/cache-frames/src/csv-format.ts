@@ -4,8 +4,8 @@ import { FrameError } from './errors.js';
 export interface CsvDialect {
   /** Field separator: `,` for CSV, a tab for TSV. */
   delimiter: string;
-  /** Line ending. @default '\n' */
-  newline: '\n' | '\r\n';
+  /** Line ending: `\n`, `\r\n`, or a lone `\r` (classic Mac OS exports). @default '\n' */
+  newline: '\n' | '\r\n' | '\r';
   /** Whether the last record ends with a line ending. @default true */
   trailingNewline: boolean;
 }
@@ -31,7 +31,7 @@ export function parseCsv(text: string, delimiter: string, path: string): ParsedC
   if (text.trim().length === 0) throw new FrameError('FILE_EMPTY', `${path} is empty: a table file needs at least a header row`, { path });
   let header: string[] | undefined;
   let columns: (string | null)[][] = [];
-  let newline: '\n' | '\r\n' | undefined;
+  let newline: '\n' | '\r\n' | '\r' | undefined;
   let row: (string | null)[] = [];
   let record = 0; // records seen, the header being record 0
   let line = 1;
@@ -117,7 +117,15 @@ export function parseCsv(text: string, delimiter: string, path: string): ParsedC
     }
     // A line ending.
     const crlf = ch === CR && text.charCodeAt(i + 1) === LF;
-    newline ??= crlf ? '\r\n' : '\n';
+    // Blank lines at the end of a file of several columns are no record (one empty field could
+    // not fit the header): the file ends with its last record. With one column, a blank line is
+    // a null cell, as this package writes it.
+    if (header && header.length > 1 && row.length === 1 && row[0] === null && onlyLineEndings(text, i)) {
+      trailingNewline = true;
+      row = [];
+      break;
+    }
+    newline ??= crlf ? '\r\n' : ch === CR ? '\r' : '\n';
     i += crlf ? 2 : 1;
     line++;
     endRecord();
@@ -127,6 +135,15 @@ export function parseCsv(text: string, delimiter: string, path: string): ParsedC
   }
   if (!header) throw new FrameError('FILE_EMPTY', `${path} has no header row`, { path });
   return { header, columns, dialect: { delimiter, newline: newline ?? '\n', trailingNewline } };
+}
+
+/** True when `text` from `from` on holds only line endings. */
+function onlyLineEndings(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch !== LF && ch !== CR) return false;
+  }
+  return true;
 }
 
 /** Quotes a cell when it must be: it holds the delimiter, a quote, a line break, or is the empty string. */

@@ -13,7 +13,11 @@ export interface FrameCacheOptions {
   chunkBytes?: number;
   /** Chunk compression. Measured on a 1M-row table over loopback Redis, `none` was fastest end to end. @default 'none' */
   compression?: FrameCompression;
-  /** Largest table accepted, in stored bytes; bigger writes throw FrameError TABLE_TOO_LARGE. @default 1073741824 (1 GiB) */
+  /**
+   * Largest table, in bytes, both as stored and as Arrow data before compression: bigger writes
+   * throw FrameError TABLE_TOO_LARGE, and a read never inflates more than this (a manifest that
+   * claims more is a miss with an error event). @default 1073741824 (1 GiB)
+   */
   maxTableBytes?: number;
   /** Most chunk bytes sent or fetched in one round trip (two are in flight). @default 16777216 (16 MiB) */
   maxBytesPerCall?: number;

@@ -3,8 +3,9 @@ import { Table, tableFromIPC, type Column, type Field } from '@uwdata/flechette'
 import { fromArrow, type ColumnTable } from 'arquero';
 import { checksum } from './checksum.js';
 import { FrameError } from './errors.js';
+import { checkIpcStream, rowsHeld } from './ipc-check.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
-import { isManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
+import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 
 /** Options of a read. */
 export interface GetCachedDataFrameOptions {
@@ -12,19 +13,44 @@ export interface GetCachedDataFrameOptions {
   columns?: readonly string[];
 }
 
-/** The manifest of `name`; null when there is none, or it is not one this package wrote (an error event). */
+/**
+ * The manifest of `name`; null when there is none, or (with an error event) when it is not one
+ * this package could have written, or is larger than this reader's `maxTableBytes`.
+ */
 export async function readManifest(ctx: FrameContext, name: string, operation: string): Promise<FrameManifest | null> {
   const key = manifestKey(ctx.cache, name);
   const value = await ctx.cache.get(key);
   if (value === null) return null;
-  if (!isManifest(value)) {
-    ctx.emitError({
-      error: new FrameError('MANIFEST_CORRUPT', `the manifest of table ${JSON.stringify(name)} at ${key.key} was not written by @finrisk/cache-frames`),
-      operation, table: name, key: key.key,
-    });
+  const checked = checkManifest(value, name, { maxChunkBytes: ctx.cache.config.maxValueBytes, maxTableBytes: ctx.options.maxTableBytes });
+  if ('problem' in checked) {
+    const error = checked.tooLarge
+      ? new FrameError('TABLE_TOO_LARGE', `table ${JSON.stringify(name)} at ${key.key}: ${checked.problem}`)
+      : new FrameError('MANIFEST_CORRUPT', `the manifest of table ${JSON.stringify(name)} at ${key.key} was not written by @finrisk/cache-frames: ${checked.problem}`);
+    ctx.emitError({ error, operation, table: name, key: key.key });
     return null;
   }
-  return value;
+  return checked.manifest;
+}
+
+/**
+ * Inflates a stored chunk, never past what the manifest says it holds: `rawBytes` exactly, or
+ * for manifests written before it was recorded, `ceiling` (the cache's maxValueBytes, or what is
+ * left of the table's budget). A deflate bomb stops at the bound instead of taking the memory.
+ */
+function inflateChunk(stored: Uint8Array, rawBytes: number | undefined, ceiling: number): Uint8Array | string {
+  const limit = Math.max(1, Math.min(rawBytes ?? ceiling, ceiling));
+  let raw: Uint8Array;
+  try {
+    raw = inflateRawSync(stored, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      const bound = rawBytes !== undefined && rawBytes <= ceiling ? 'the size its manifest records' : 'maxValueBytes, or what is left of maxTableBytes for this read';
+      return `inflates to more than ${limit} bytes (${bound})`;
+    }
+    return `does not decompress: ${(error as Error).message}`;
+  }
+  if (rawBytes !== undefined && raw.byteLength !== rawBytes) return `inflates to ${raw.byteLength} bytes, its manifest says ${rawBytes}`;
+  return raw;
 }
 
 type Fetched = { kind: 'ok'; columns: Column<unknown>[]; fields: Field[]; schema: Table['schema'] } | { kind: 'missing'; key: string } | { kind: 'corrupt'; key: string; reason: string };
@@ -65,6 +91,8 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
   const columns: Column<unknown>[] = [];
   const fields: Field[] = [];
   let schema: Table['schema'] | undefined;
+  // What this read may still inflate: the table's bound, spent chunk by chunk.
+  let budget = options.maxTableBytes;
   for (let c = 0; c < selected.length; c++) {
     const meta = selected[c]!;
     const parts: Uint8Array[] = [];
@@ -73,13 +101,21 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
       const key = chunkKey(cache, name, manifest.version, chunk.index).key;
       const stored = bytes[c]![k];
       if (!stored) return { kind: 'missing', key };
+      if (stored.byteLength !== chunk.bytes) return { kind: 'corrupt', key, reason: `holds ${stored.byteLength} bytes, the manifest says ${chunk.bytes}` };
       if (checksum(stored) !== chunk.checksum) return { kind: 'corrupt', key, reason: `checksum ${checksum(stored)} does not match the manifest's ${chunk.checksum}` };
-      try {
-        parts.push(manifest.compression === 'deflate' ? inflateRawSync(stored) : stored);
-      } catch (error) {
-        return { kind: 'corrupt', key, reason: `does not decompress: ${(error as Error).message}` };
-      }
       bytes[c]![k] = null;
+      if (manifest.compression === 'deflate') {
+        const raw = inflateChunk(stored, chunk.rawBytes, Math.min(cache.config.maxValueBytes, budget));
+        if (typeof raw === 'string') return { kind: 'corrupt', key, reason: raw };
+        budget -= raw.byteLength;
+        parts.push(raw);
+      } else {
+        parts.push(stored);
+      }
+    }
+    for (let k = 0; k < parts.length; k++) {
+      const problem = checkIpcStream(parts[k]!);
+      if (problem) return { kind: 'corrupt', key: chunkKey(cache, name, manifest.version, meta.chunks[k]!.index).key, reason: `is not Arrow IPC this package wrote: ${problem}` };
     }
     try {
       const decoded = tableFromIPC(parts, { useDate: true, useBigInt: meta.bigint });
@@ -88,6 +124,8 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
       if (!column || !field || column.length !== manifest.rows || field.name !== meta.name) {
         throw new Error(`expected column ${JSON.stringify(meta.name)} of ${manifest.rows} rows, found ${column ? `${column.length} rows of ${JSON.stringify(field?.name)}` : 'none'}`);
       }
+      const held = rowsHeld(field.type.typeId, parts);
+      if (column.length > held) throw new Error(`it claims ${column.length} rows, more than its ${held / 8} bytes can hold`);
       columns.push(column);
       fields.push(field);
       schema ??= decoded.schema;

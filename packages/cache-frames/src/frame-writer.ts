@@ -9,7 +9,7 @@ import { FrameError } from './errors.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { MessageType, splitIpcMessages } from './ipc-messages.js';
 import { checksum } from './checksum.js';
-import type { FrameManifest, ManifestColumn } from './manifest.js';
+import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 
 /** Options of one write. */
 export interface CacheDataFrameOptions {
@@ -85,6 +85,7 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
   let inflight: Promise<boolean> | undefined;
   let failed = false;
   let total = 0;
+  let rawTotal = 0;
   let index = 0;
 
   const flush = async () => {
@@ -117,18 +118,29 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
         const keep = g === 0 ? messages : messages.filter((m) => m.type === MessageType.recordBatch);
         const end = keep.at(-1)?.end ?? 0;
         let bytes: Uint8Array = keep.length === messages.length ? ipc.subarray(0, end) : concat(ipc, keep);
+        const rawBytes = bytes.byteLength;
         if (compression === 'deflate') bytes = deflateRawSync(bytes, { level: 1 });
         total += bytes.byteLength;
-        if (total > maxTableBytes) {
+        rawTotal += rawBytes;
+        // Readers inflate no chunk past the cache's maxValueBytes and no table past maxTableBytes
+        // (a deflate bomb must not take their memory), so a write they could not read is refused.
+        if (total > maxTableBytes || rawTotal > maxTableBytes) {
           throw new FrameError(
             'TABLE_TOO_LARGE',
-            `table ${JSON.stringify(name)} is over ${maxTableBytes} bytes encoded (reached ${total} at column ${JSON.stringify(columnName)}); ` +
+            `table ${JSON.stringify(name)} is over ${maxTableBytes} bytes encoded (reached ${Math.max(total, rawTotal)} at column ${JSON.stringify(columnName)}); ` +
               'raise maxTableBytes or cache fewer rows or columns',
+          );
+        }
+        if (rawBytes > cache.config.maxValueBytes) {
+          throw new FrameError(
+            'TABLE_TOO_LARGE',
+            `table ${JSON.stringify(name)}: a chunk of column ${JSON.stringify(columnName)} is ${rawBytes} bytes before compression, over maxValueBytes ` +
+              `(${cache.config.maxValueBytes}); raise CACHE_MAX_VALUE_BYTES or split the long values`,
           );
         }
         const key = chunkKey(cache, name, version, index);
         const rows = batches.reduce((n, b) => n + b.length, 0);
-        meta.chunks.push({ index, rows, bytes: bytes.byteLength, checksum: checksum(bytes) });
+        meta.chunks.push({ index, rows, bytes: bytes.byteLength, rawBytes, checksum: checksum(bytes) });
         meta.bytes += bytes.byteLength;
         index++;
         written.push(key);
@@ -160,15 +172,20 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
     chunkKeys: written,
     async commit() {
       const mKey = manifestKey(cache, name);
-      const previous = await cache.get<FrameManifest>(mKey);
+      const previous = await cache.get<unknown>(mKey);
       manifest.writtenAt = Date.now();
       const ok = await cache.set(mKey, manifest, { ttl: ttlMs === undefined ? null : ttlMs / 1000 });
       if (!ok) {
         await cleanUp();
         return false;
       }
-      if (previous && typeof previous === 'object' && previous.version !== version && Array.isArray(previous.columns)) {
-        const old = previous.columns.flatMap((c) => (Array.isArray(c?.chunks) ? c.chunks : []).map((k) => chunkKey(cache, name, previous.version, k.index)));
+      // Only a manifest this package could have written names chunks to delete: a forged one
+      // (a version with a control character, chunks that are not objects) made this throw after
+      // the new manifest was stored. Its chunks, if any, expire with their TTL.
+      const checked = previous === null ? undefined : checkManifest(previous, name, { maxChunkBytes: Infinity, maxTableBytes: Infinity });
+      if (checked && 'manifest' in checked && checked.manifest.version !== version) {
+        const before = checked.manifest;
+        const old = before.columns.flatMap((c) => c.chunks.map((k) => chunkKey(cache, name, before.version, k.index)));
         if (old.length > 0) await cache.deleteMany(old);
       }
       return true;

@@ -10,6 +10,6 @@ export type { FrameErrorReason, FrameErrorLocation, FrameErrorOptions } from './
 export { validateTableName } from './table-name.js';
 export { arrowTypeOf, describeType } from './arrow-types.js';
 export type { ArrowType, ColumnTypeName } from './arrow-types.js';
-export { readTableFile, writeTableFile, formatOfPath } from './table-files.js';
-export type { ReadTableFileOptions, WriteTableFileOptions, TableFileFormat } from './table-files.js';
+export { readTableFile, readTableStream, writeTableFile, formatOfPath } from './table-files.js';
+export type { ReadTableFileOptions, ReadTableStreamOptions, WriteTableFileOptions, TableFileFormat } from './table-files.js';
 export type { CsvDialect } from './csv-format.js';

@@ -15,6 +15,11 @@ export interface ManifestChunk {
   rows: number;
   /** Bytes as stored (after compression, without the 6-byte envelope header). */
   bytes: number;
+  /**
+   * Bytes of Arrow IPC before compression: what the chunk inflates to, exactly. Absent in
+   * manifests written before 0.2, whose chunks are bounded by the cache's `maxValueBytes` instead.
+   */
+  rawBytes?: number;
   /** `crc32:` and 8 hex digits, of the stored bytes. */
   checksum: string;
 }
@@ -50,12 +55,87 @@ export interface FrameManifest {
   columns: ManifestColumn[];
 }
 
-/** True when `value` has the shape of a manifest this package writes. */
-export function isManifest(value: unknown): value is FrameManifest {
-  const m = value as FrameManifest;
-  return typeof m === 'object' && m !== null && m.format === 'finrisk-frame' && m.formatVersion === 1 &&
-    typeof m.version === 'string' && typeof m.rows === 'number' && Array.isArray(m.columns) &&
-    (m.compression === 'none' || m.compression === 'deflate') &&
-    m.columns.every((c) => typeof c?.name === 'string' && Array.isArray(c.chunks) &&
-      c.chunks.every((k) => typeof k?.index === 'number' && typeof k.checksum === 'string' && typeof k.bytes === 'number'));
+/** Limits a manifest must keep to be read. */
+export interface ManifestLimits {
+  /** Largest chunk, in bytes before compression: the cache's `maxValueBytes`. */
+  maxChunkBytes: number;
+  /** Largest table, in bytes before compression: the frame cache's `maxTableBytes`. */
+  maxTableBytes: number;
+}
+
+/** Largest time a Date can hold, in ms since the epoch (ECMA-262). */
+const MAX_DATE_MS = 8.64e15;
+/** Versions are `Date.now()` in base 36 and 10 hex digits; anything else did not come from a writer. */
+const VERSION_RE = /^[0-9a-z]{1,64}$/;
+const CHECKSUM_RE = /^crc32:[0-9a-f]{8}$/;
+/** Type texts are printable ASCII (`dictionary<utf8, int32>` and the like), far shorter than 256 characters. */
+const TYPE_RE = /^[\x20-\x7e]{1,256}$/;
+
+const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks that `value` is a manifest this package could have written for table `name`, as strictly
+ * as a payload: every count a whole number in range, every sum adding up, every chunk index unique,
+ * sizes within `limits`. Returns the manifest, or the first problem found (for the error event);
+ * a forged manifest is never printed or followed.
+ */
+export function checkManifest(value: unknown, name: string, limits: ManifestLimits): { manifest: FrameManifest } | { problem: string; tooLarge?: true } {
+  const bad = (problem: string) => ({ problem });
+  if (!isRecord(value)) return bad(`it is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}, not a manifest`);
+  const m = value;
+  if (m.format !== 'finrisk-frame' || m.formatVersion !== 1) return bad('its format is not finrisk-frame version 1');
+  if (m.name !== name) return bad(`it names table ${JSON.stringify(m.name)}`);
+  if (typeof m.version !== 'string' || !VERSION_RE.test(m.version)) return bad('its version is not one a writer makes');
+  if (!count(m.rows)) return bad(`rows ${String(m.rows)} is not a whole number of rows`);
+  if (!count(m.writtenAt) || m.writtenAt > MAX_DATE_MS) return bad(`writtenAt ${String(m.writtenAt)} is not a time`);
+  if (m.ttlSeconds !== null && !(typeof m.ttlSeconds === 'number' && m.ttlSeconds > 0 && m.writtenAt + m.ttlSeconds * 1000 <= MAX_DATE_MS)) {
+    return bad(`ttlSeconds ${String(m.ttlSeconds)} is not a time to live`);
+  }
+  if (m.compression !== 'none' && m.compression !== 'deflate') return bad(`compression ${JSON.stringify(m.compression)} is unknown`);
+  if (!count(m.bytes)) return bad(`bytes ${String(m.bytes)} is not a size`);
+  if (!Array.isArray(m.columns)) return bad('it has no list of columns');
+  const names = new Set<string>();
+  const indexes = new Set<number>();
+  let bytes = 0;
+  let raw = 0;
+  for (const [c, column] of m.columns.entries()) {
+    const at = `column ${c + 1}`;
+    if (!isRecord(column)) return bad(`${at} is not a column`);
+    if (typeof column.name !== 'string' || names.has(column.name)) return bad(`${at} has no name, or the name of another column`);
+    names.add(column.name);
+    if (typeof column.type !== 'string' || !TYPE_RE.test(column.type)) return bad(`${at} has no type`);
+    if (!count(column.nullCount) || column.nullCount > m.rows) return bad(`${at} nullCount ${String(column.nullCount)} is not a count up to rows`);
+    if (typeof column.bigint !== 'boolean') return bad(`${at} bigint is not true or false`);
+    if (!count(column.bytes)) return bad(`${at} bytes ${String(column.bytes)} is not a size`);
+    if (!Array.isArray(column.chunks) || column.chunks.length === 0) return bad(`${at} has no chunks`);
+    let columnBytes = 0;
+    let columnRows = 0;
+    for (const [k, chunk] of column.chunks.entries()) {
+      const where = `${at} chunk ${k + 1}`;
+      if (!isRecord(chunk)) return bad(`${where} is not a chunk`);
+      if (!count(chunk.index) || indexes.has(chunk.index)) return bad(`${where} has no index, or the index of another chunk`);
+      indexes.add(chunk.index);
+      if (!count(chunk.rows)) return bad(`${where} rows ${String(chunk.rows)} is not a count`);
+      if (!count(chunk.bytes) || chunk.bytes > limits.maxChunkBytes) return bad(`${where} bytes ${String(chunk.bytes)} is not a size up to ${limits.maxChunkBytes}`);
+      if (typeof chunk.checksum !== 'string' || !CHECKSUM_RE.test(chunk.checksum)) return bad(`${where} checksum is not crc32:xxxxxxxx`);
+      if (chunk.rawBytes !== undefined) {
+        if (!count(chunk.rawBytes) || chunk.rawBytes > limits.maxChunkBytes) {
+          return bad(`${where} rawBytes ${String(chunk.rawBytes)} is not a size up to ${limits.maxChunkBytes}`);
+        }
+        if (m.compression === 'none' && chunk.rawBytes !== chunk.bytes) return bad(`${where} is uncompressed but rawBytes differs from bytes`);
+      }
+      columnBytes += chunk.bytes;
+      columnRows += chunk.rows;
+      raw += typeof chunk.rawBytes === 'number' ? chunk.rawBytes : m.compression === 'none' ? chunk.bytes : 0;
+    }
+    if (columnBytes !== column.bytes) return bad(`${at} bytes ${column.bytes} is not the sum of its chunks' (${columnBytes})`);
+    if (columnRows !== m.rows) return bad(`${at} chunks hold ${columnRows} rows, the table ${m.rows}`);
+    bytes += columnBytes;
+  }
+  if (bytes !== m.bytes) return bad(`bytes ${m.bytes} is not the sum of its columns' (${bytes})`);
+  if (bytes > limits.maxTableBytes || raw > limits.maxTableBytes) {
+    return { problem: `it holds ${Math.max(bytes, raw)} bytes, over this reader's maxTableBytes (${limits.maxTableBytes}); raise maxTableBytes to read it`, tooLarge: true };
+  }
+  return { manifest: value as unknown as FrameManifest };
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, linkSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
@@ -102,6 +103,68 @@ describe('readTableFile / writeTableFile', () => {
     expect((latin1 as Error).message).toContain('offset 5 (line 2)');
     expect(FrameError.hasReason(await caught(readTableFile(file('x.xlsx', 'x'))), 'FILE_FORMAT')).toBe(true);
     expect(FrameError.hasReason(await caught(readTableFile(file('bad.json', '{"a":1}'))), 'FILE_FORMAT')).toBe(true);
-    expect(FrameError.hasReason(await caught(writeTableFile(aq.table({ a: [1] }), join(dir, 'no/such/dir/out.csv'))), 'FILE_UNREADABLE')).toBe(true);
+    expect(FrameError.hasReason(await caught(writeTableFile(aq.table({ a: [1] }), join(dir, 'no/such/dir/out.csv'))), 'FILE_UNWRITABLE')).toBe(true);
+  });
+});
+
+describe('writeTableFile onto an existing file', () => {
+  const table = aq.table({ a: [1, 2] });
+  const NEW = 'a\n1\n2\n';
+
+  it('refuses without overwrite and leaves the file as it was', async () => {
+    const path = file('keep.csv', 'old\n');
+    const error = await caught(writeTableFile(table, path, { overwrite: false }));
+    expect(FrameError.hasReason(error, 'FILE_EXISTS')).toBe(true);
+    expect((error as FrameError).code).toBe('E_FILE');
+    expect((error as Error).message).toContain(`${path} exists`);
+    expect(readFileSync(path, 'utf8')).toBe('old\n');
+  });
+
+  it('rewrites in place: the mode, the hard links and the symlink stay', async () => {
+    const path = file('private.csv', 'old old old old old\n');
+    chmodSync(path, 0o600);
+    const link = join(dir, 'private-link.csv');
+    linkSync(path, link);
+    const symlink = join(dir, 'private-symlink.csv');
+    symlinkSync(path, symlink);
+    const inode = statSync(path).ino;
+    await writeTableFile(table, symlink, { overwrite: true });
+    expect(lstatSync(symlink).isSymbolicLink()).toBe(true);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(path).ino).toBe(inode);
+    expect(readFileSync(path, 'utf8')).toBe(NEW);
+    expect(readFileSync(link, 'utf8')).toBe(NEW);
+    await writeTableFile(aq.table({ b: ['x'] }), path, { format: 'json' });
+    expect(JSON.parse(readFileSync(link, 'utf8'))).toEqual([{ b: 'x' }]);
+  });
+
+  it('creates a new file, and leaves no temporary file behind in the folder', async () => {
+    const sub = mkdtempSync(join(dir, 'fresh-'));
+    await writeTableFile(table, join(sub, 'new.csv'), { overwrite: false });
+    expect(readFileSync(join(sub, 'new.csv'), 'utf8')).toBe(NEW);
+    expect(readdirSync(sub)).toEqual(['new.csv']);
+  });
+
+  it('refuses a FIFO without blocking, and names the user\'s path when the folder is missing', async () => {
+    const fifo = join(dir, 'out-pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    expect(FrameError.hasReason(await caught(writeTableFile(table, fifo)), 'FILE_NOT_REGULAR')).toBe(true);
+    const missing = join(dir, 'no-such-folder', 'out.csv');
+    const error = await caught(writeTableFile(table, missing));
+    expect(FrameError.hasReason(error, 'FILE_UNWRITABLE')).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`^cannot write ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
+    expect((error as Error).message).not.toContain('.tmp');
+  });
+});
+
+describe('CSV line endings on a round trip', () => {
+  it('writes lone-CR files back with lone CRs', async () => {
+    const mac = 'a,b\r1,x\r2,y\r';
+    await writeTableFile(await readTableFile(file('mac.csv', mac)), join(dir, 'mac-out.csv'));
+    expect(readFileSync(join(dir, 'mac-out.csv'), 'utf8')).toBe(mac);
+  });
+
+  it('reads a file that ends in a blank line', async () => {
+    expect((await readTableFile(file('blank-end.csv', 'a,b\n1,2\n\n'))).objects()).toEqual([{ a: 1, b: 2 }]);
   });
 });

@@ -1,18 +1,19 @@
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
   Column, TimeUnit, Type, bool, dateDay, float32, float64, int32, int64, tableFromColumns, tableFromIPC, tableToIPC,
   timestamp, utf8, type DataType,
 } from '@uwdata/flechette';
+import { FinRiskCacheError } from '@finrisk/cache-core';
 import { fromArrow, type ColumnTable } from 'arquero';
 import type { ColumnTypeName } from './arrow-types.js';
 import { buildColumn, isArqueroDictionary, isArrowColumn, toArrowColumn } from './column-builder.js';
 import { parseCsv, quoteCell, type CsvDialect } from './csv-format.js';
 import { FrameError } from './errors.js';
 import { isArqueroTable } from './frame-writer.js';
+import { checkIpcFile, checkIpcStream, rowsHeld } from './ipc-check.js';
 import { formatTemporal, typeJsonStrings, typeTextColumn } from './text-columns.js';
-import { decodeUtf8 } from './utf8.js';
+import { collect, DEFAULT_MAX_FILE_BYTES, describeFileType, isArrowFile, openTableFile, piecesOf, type SourceCheck, type SourceContent } from './table-source.js';
 
 /** File formats of {@link readTableFile} and {@link writeTableFile}. */
 export type TableFileFormat = 'csv' | 'tsv' | 'json' | 'arrow' | 'arrow-stream' | 'parquet';
@@ -23,6 +24,19 @@ export interface ReadTableFileOptions {
   format?: TableFileFormat;
   /** Types of CSV/TSV/JSON columns by name; other columns are inferred (and stay text when in doubt). */
   columnTypes?: Record<string, ColumnTypeName>;
+  /**
+   * Largest file read, in bytes: a larger one throws FrameError FILE_TOO_LARGE before it is read
+   * (a 100 MB CSV takes about 1 GB of memory to parse and type). @default 268435456 (256 MiB)
+   */
+  maxBytes?: number;
+}
+
+/** Options of {@link readTableStream}. */
+export interface ReadTableStreamOptions extends Omit<ReadTableFileOptions, 'format'> {
+  /** The format of the bytes (there is no extension to tell it). */
+  format: TableFileFormat;
+  /** Names the source in errors. @default 'standard input' */
+  label?: string;
 }
 
 /** Options of {@link writeTableFile}. */
@@ -30,7 +44,13 @@ export interface WriteTableFileOptions {
   /** @default from the extension, as for reading (Parquet cannot be written) */
   format?: TableFileFormat;
   /** CSV/TSV line ending. @default the one of the file the table was read from, else '\n' */
-  newline?: '\n' | '\r\n';
+  newline?: '\n' | '\r\n' | '\r';
+  /**
+   * What to do when `path` exists: true rewrites it in place (its mode, owner, hard links and
+   * symlinks stay; a write that fails midway leaves part of the table in it), false throws
+   * FrameError FILE_EXISTS. A new file is always created exclusively. @default true
+   */
+  overwrite?: boolean;
 }
 
 const dialects = new WeakMap<object, CsvDialect>();
@@ -49,19 +69,6 @@ export function formatOfPath(path: string): TableFileFormat {
     default:
       throw new FrameError('FILE_FORMAT', `cannot tell the format of ${path} from its extension ${JSON.stringify(ext)}; use .csv, .tsv, .json, .arrow, .feather, .arrows or .parquet, or pass format`, { path });
   }
-}
-
-async function readBytes(path: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FrameError('FILE_NOT_FOUND', `no such file: ${path}`, { path, cause: error });
-    throw new FrameError('FILE_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, { path, cause: error });
-  }
-  if (bytes.byteLength === 0) throw new FrameError('FILE_EMPTY', `${path} is empty (0 bytes)`, { path });
-  return bytes;
 }
 
 /** An arquero table over Arrow columns, so that types (and the text form of dates) travel with it. */
@@ -117,17 +124,10 @@ function readJson(text: string, path: string, columnTypes: Record<string, Column
   return arrowTable(columns);
 }
 
-async function readParquet(path: string): Promise<ColumnTable> {
-  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
-  let file;
-  try {
-    file = await asyncBufferFromFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FrameError('FILE_NOT_FOUND', `no such file: ${path}`, { path, cause: error });
-    throw new FrameError('FILE_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, { path, cause: error });
-  }
-  if (file.byteLength === 0) throw new FrameError('FILE_EMPTY', `${path} is empty (0 bytes)`, { path });
+async function readParquet(bytes: Uint8Array, label: string): Promise<ColumnTable> {
+  const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
+  // An ArrayBuffer is an AsyncBuffer to hyparquet; the bytes were read within maxBytes.
+  const file = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : Uint8Array.prototype.slice.call(bytes).buffer;
   let rows: Record<string, unknown>[];
   let schema: { name: string; type?: string; converted_type?: string; logical_type?: { type?: string } }[];
   try {
@@ -135,7 +135,7 @@ async function readParquet(path: string): Promise<ColumnTable> {
     schema = metadata.schema.slice(1) as typeof schema;
     rows = await parquetReadObjects({ file, metadata });
   } catch (error) {
-    throw new FrameError('FILE_FORMAT', `${path} is not a Parquet file this reader understands: ${(error as Error).message}`, { path, cause: error });
+    throw new FrameError('FILE_FORMAT', `${label} is not a Parquet file this reader understands: ${(error as Error).message}`, { path: label, cause: error });
   }
   const typeOf = (e: (typeof schema)[number]): DataType | undefined => {
     const logical = e.logical_type?.type;
@@ -155,32 +155,90 @@ async function readParquet(path: string): Promise<ColumnTable> {
   return arrowTable(schema.map((e): [string, Column<unknown>] => [e.name, fromTyped(e.name, rows.map((r) => r[e.name] ?? null), typeOf(e))]));
 }
 
+/** Parses what a source held, in `format`. */
+async function tableOf(content: SourceContent, format: TableFileFormat, label: string, columnTypes: Record<string, ColumnTypeName>): Promise<ColumnTable> {
+  if (content.kind === 'text') {
+    switch (format) {
+      case 'csv': return readDelimited(content.text, ',', label, columnTypes);
+      case 'tsv': return readDelimited(content.text, '\t', label, columnTypes);
+      default: return readJson(content.text, label, columnTypes);
+    }
+  }
+  if (format === 'parquet') return readParquet(content.bytes, label);
+  const problem = isArrowFile(content.bytes) ? checkIpcFile(content.bytes) : checkIpcStream(content.bytes);
+  if (problem) throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${problem}`, { path: label });
+  let decoded: ReturnType<typeof tableFromIPC>;
+  try {
+    decoded = tableFromIPC(content.bytes, { useDate: true });
+  } catch (error) {
+    throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${(error as Error).message}`, { path: label, cause: error });
+  }
+  decoded.children.forEach((column, c) => {
+    const held = rowsHeld(decoded.schema.fields[c]?.type.typeId ?? 0, [content.bytes]);
+    if (column.length > held) {
+      throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file this reader trusts: a column claims ${column.length} rows in ${content.bytes.byteLength} bytes`, { path: label });
+    }
+  });
+  try {
+    return fromArrow(decoded as never) as ColumnTable;
+  } catch (error) {
+    throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${(error as Error).message}`, { path: label, cause: error });
+  }
+}
+
+function checkOf(format: TableFileFormat, label: string): SourceCheck {
+  switch (format) {
+    case 'csv': case 'tsv': case 'json': return 'text';
+    case 'arrow': case 'arrow-stream': return 'arrow';
+    case 'parquet': return 'bytes';
+    default: throw new FrameError('FILE_FORMAT', `unknown format ${JSON.stringify(format)}`, { path: label });
+  }
+}
+
+function maxBytesOf(options: { maxBytes?: number }): number {
+  const max = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (!(max > 0)) throw new FinRiskCacheError('E_INVALID_CONFIG', `maxBytes must be a positive number of bytes, got ${String(max)}`);
+  return max;
+}
+
 /**
  * Reads a CSV, TSV, JSON (array of records), Arrow IPC (.arrow/.feather, .arrows) or Parquet
  * file into an arquero table backed by Arrow columns. CSV/TSV cells keep their exact text unless
- * a type keeps every value (see the README); empty cells are null. Throws FrameError with the
- * path (and row/line or byte offset): FILE_NOT_FOUND, FILE_EMPTY, FILE_ENCODING, FILE_FORMAT,
+ * a type keeps every value (see the README); empty cells are null. Only regular files are read
+ * (a pipe goes through {@link readTableStream}), at most `maxBytes` of them, checked as they are
+ * read. Throws FrameError with the path (and row/line or byte offset): FILE_NOT_FOUND,
+ * FILE_UNREADABLE, FILE_NOT_REGULAR, FILE_TOO_LARGE, FILE_EMPTY, FILE_ENCODING, FILE_FORMAT,
  * CSV_RAGGED, CSV_QUOTE, COLUMN_TYPE.
  */
 export async function readTableFile(path: string, options: ReadTableFileOptions = {}): Promise<ColumnTable> {
-  const format = options.format ?? formatOfPath(path);
-  const columnTypes = options.columnTypes ?? {};
-  if (format === 'parquet') return readParquet(path);
-  const bytes = await readBytes(path);
-  switch (format) {
-    case 'csv': return readDelimited(decodeUtf8(bytes, path), ',', path, columnTypes);
-    case 'tsv': return readDelimited(decodeUtf8(bytes, path), '\t', path, columnTypes);
-    case 'json': return readJson(decodeUtf8(bytes, path), path, columnTypes);
-    case 'arrow':
-    case 'arrow-stream':
-      try {
-        return fromArrow(tableFromIPC(bytes, { useDate: true }) as never) as ColumnTable;
-      } catch (error) {
-        throw new FrameError('FILE_FORMAT', `${path} is not an Arrow IPC file: ${(error as Error).message}`, { path, cause: error });
-      }
-    default:
-      throw new FrameError('FILE_FORMAT', `unknown format ${JSON.stringify(format)}`, { path });
+  const maxBytes = maxBytesOf(options);
+  // What the path is comes first: a FIFO named x.pipe is a FIFO before it is an unknown format.
+  const { handle, size } = await openTableFile(path, maxBytes);
+  let content: SourceContent;
+  let format: TableFileFormat;
+  try {
+    format = options.format ?? formatOfPath(path);
+    content = await collect(piecesOf(handle), { label: path, check: checkOf(format, path), maxBytes, size });
+  } catch (error) {
+    if (FrameError.isInstance(error)) throw error;
+    throw new FrameError('FILE_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, { path, cause: error });
+  } finally {
+    await handle.close().catch(() => undefined);
   }
+  return tableOf(content, format, path, options.columnTypes ?? {});
+}
+
+/**
+ * Reads a table from a stream of bytes, e.g. standard input or a pipe, with the same checks as
+ * {@link readTableFile}: at most `maxBytes` are read (more throws FILE_TOO_LARGE as soon as they
+ * arrive), text must be UTF-8 and Arrow must begin with a schema. The format cannot come from an
+ * extension, so it is required. Errors from the stream itself (an abort) pass through unchanged.
+ */
+export async function readTableStream(source: AsyncIterable<Uint8Array>, options: ReadTableStreamOptions): Promise<ColumnTable> {
+  const label = options.label ?? 'standard input';
+  const check = checkOf(options.format, label);
+  const content = await collect(source, { label, check, maxBytes: maxBytesOf(options) });
+  return tableOf(content, options.format, label, options.columnTypes ?? {});
 }
 
 type Formatter = (value: unknown) => string | null;
@@ -237,35 +295,74 @@ function textWriter(fd: number) {
   };
 }
 
-function writeAtomically(path: string, write: (fd: number) => void): void {
-  // Write beside the target and rename, so that a failed write never leaves half a file.
-  const temp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+/**
+ * Opens `path` to write a table into it. A new file is created exclusively (O_EXCL), so a file
+ * that appears meanwhile is never clobbered. An existing file is refused unless `overwrite`, and
+ * then rewritten in place (truncated, not replaced): its inode stays, so its mode, owner, ACLs,
+ * hard links and the symlinks pointing at it are what they were, as with `cp` or a shell's `>`.
+ * Replacing it by a renamed temporary file would be atomic but would make a 0600 file 0644, cut
+ * hard links, turn a symlink into a file and need write access to the folder.
+ */
+function openForWrite(path: string, overwrite: boolean): { fd: number; created: boolean } {
+  const unwritable = (error: unknown) =>
+    new FrameError('FILE_UNWRITABLE', `cannot write ${path}: ${(error as Error).message}`, { path, cause: error });
+  try {
+    return { fd: openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666), created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(error);
+  }
+  if (!overwrite) {
+    throw new FrameError('FILE_EXISTS', `${path} exists; overwrite it on purpose (the CLI's --force), or choose another path`, { path });
+  }
   let fd: number;
   try {
-    fd = openSync(temp, 'w');
+    // O_NONBLOCK: a FIFO with no reader fails (ENXIO) instead of blocking the process.
+    fd = openSync(path, constants.O_WRONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    throw new FrameError('FILE_UNREADABLE', `cannot write ${path}: ${(error as Error).message}`, { path, cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') {
+      throw new FrameError('FILE_NOT_REGULAR', `${path} is a FIFO (a pipe), not a regular file`, { path, cause: error });
+    }
+    throw unwritable(error);
   }
+  try {
+    // bigint: a plain fstatSync of a FIFO leaves its mode in the buffer Node 20's module resolver
+    // reads next, and a later lazy import then fails (nodejs/node#51142).
+    const stat = fstatSync(fd, { bigint: true });
+    if (!stat.isFile()) throw new FrameError('FILE_NOT_REGULAR', `${path} is ${describeFileType(stat)}, not a regular file`, { path });
+    ftruncateSync(fd, 0);
+  } catch (error) {
+    closeSync(fd);
+    throw FrameError.isInstance(error) ? error : unwritable(error);
+  }
+  return { fd, created: false };
+}
+
+function writeFile(path: string, overwrite: boolean, write: (fd: number) => void): void {
+  const { fd, created } = openForWrite(path, overwrite);
   try {
     write(fd);
     closeSync(fd);
-    renameSync(temp, path);
   } catch (error) {
     try { closeSync(fd); } catch { /* already closed */ }
-    rmSync(temp, { force: true });
+    // A file this call created goes again; one rewritten in place cannot get its old bytes back.
+    if (created) rmSync(path, { force: true });
     if (FrameError.isInstance(error)) throw error;
-    throw new FrameError('FILE_UNREADABLE', `cannot write ${path}: ${(error as Error).message}`, { path, cause: error });
+    const what = created ? '' : ' (it was rewritten in place and holds part of the table: write it again)';
+    throw new FrameError('FILE_UNWRITABLE', `cannot write ${path}: ${(error as Error).message}${what}`, { path, cause: error });
   }
 }
 
 /**
  * Writes a table as CSV, TSV, JSON (array of records, one per line) or Arrow IPC. CSV cells are
  * quoted only when they must be; nulls are empty cells and empty strings `""`; dates and
- * timestamps keep the text form their Arrow type records. The file is replaced atomically.
+ * timestamps keep the text form their Arrow type records. A new file is created exclusively and
+ * removed again if the write fails; an existing one is rewritten in place (see `overwrite`).
+ * Throws FrameError naming `path`: FILE_EXISTS, FILE_NOT_REGULAR, FILE_UNWRITABLE, FILE_FORMAT.
  */
 export async function writeTableFile(table: ColumnTable, path: string, options: WriteTableFileOptions = {}): Promise<void> {
   if (!isArqueroTable(table)) throw new FrameError('NOT_A_TABLE', `writeTableFile(${path}) needs an arquero table`, { path });
   const format = options.format ?? formatOfPath(path);
+  const overwrite = options.overwrite ?? true;
   const source = table.isFiltered() || table.isOrdered() ? table.reify() : table;
   switch (format) {
     case 'csv':
@@ -276,7 +373,7 @@ export async function writeTableFile(table: ColumnTable, path: string, options: 
       const trailing = remembered?.trailingNewline ?? true;
       const columns = columnsOf(source);
       const rows = source.numRows();
-      writeAtomically(path, (fd) => {
+      writeFile(path, overwrite, (fd) => {
         const out = textWriter(fd);
         out.add(columns.map((c) => (c.name === '' ? '' : quoteCell(c.name, delimiter))).join(delimiter));
         for (let r = 0; r < rows; r++) {
@@ -297,7 +394,7 @@ export async function writeTableFile(table: ColumnTable, path: string, options: 
     case 'json': {
       const columns = columnsOf(source);
       const rows = source.numRows();
-      writeAtomically(path, (fd) => {
+      writeFile(path, overwrite, (fd) => {
         const out = textWriter(fd);
         out.add('[');
         for (let r = 0; r < rows; r++) {
@@ -321,7 +418,7 @@ export async function writeTableFile(table: ColumnTable, path: string, options: 
       const data = source.data() as Record<string, unknown>;
       const columns = source.columnNames().map((name): [string, Column<unknown>] => [name, toArrowColumn(name, data[name], undefined, BATCH_BYTES).column]);
       const bytes = tableToIPC(tableFromColumns(Object.fromEntries(columns)), { format: format === 'arrow' ? 'file' : 'stream' })!;
-      writeAtomically(path, (fd) => {
+      writeFile(path, overwrite, (fd) => {
         writeSync(fd, bytes);
       });
       return;

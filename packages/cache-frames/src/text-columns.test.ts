@@ -40,4 +40,13 @@ describe('typeTextColumn inference', () => {
     expect(typeTextColumn('id', ['00123'], 'string', 'f.csv').values).toEqual(['00123']);
     expect(() => typeTextColumn('amount', ['1', 'x'], 'float', 'f.csv')).toThrow(/f.csv: column "amount" row 2: "x" is not a number/);
   });
+
+  it('reads an explicit float column as decimal text only: not blanks, hex, binary or object keys', () => {
+    const floats = (cells: string[]) => typeTextColumn('x', cells, 'float', 'f.csv').values;
+    expect(floats(['1.5', '-2', '+3', '.5', '1e3', '1E-2', ' 7 ', '5.'])).toEqual([1.5, -2, 3, 0.5, 1000, 0.01, 7, 5]);
+    expect(floats(['NaN', 'nan', 'inf', '-inf', 'Infinity', '-Infinity'])).toEqual([Number.NaN, Number.NaN, Infinity, -Infinity, Infinity, -Infinity]);
+    for (const bad of [' ', '\t', '0x1F', '0b11', '0o7', '1_000', '1,5', 'constructor', '__proto__', '--1', '1e']) {
+      expect(() => floats(['1', bad]), JSON.stringify(bad)).toThrow(`row 2: ${JSON.stringify(bad)} is not a number`);
+    }
+  });
 });

@@ -13,6 +13,12 @@ const INT_RE = /^(?:0|-?[1-9]\d{0,14})$/; // 15 digits at most: longer account n
 const DECIMAL_RE = /^-?\d+(?:\.\d+)?$/;
 const digitCount = (text: string) => text.replace(/[^0-9]/g, '').length;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+/** A decimal number as text: sign, digits with an optional point, an optional exponent. */
+const FLOAT_RE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+/** Spellings of the non-finite floats that exports write (JavaScript, pandas, R). */
+const SPECIAL_FLOATS = new Map<string, number>([
+  ['nan', Number.NaN], ['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity], ['infinity', Infinity], ['+infinity', Infinity], ['-infinity', -Infinity],
+]);
 const TS_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 const TS_NAIVE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{3})?$/;
 
@@ -110,9 +116,12 @@ function convertExplicit(name: string, cells: (string | null)[], typeName: Colum
     case 'float32':
       return { type, values: cells.map((c, r) => {
         if (c === null || c === '') return null;
-        const v = Number(c);
-        if (Number.isNaN(v) && c.trim() !== 'NaN') throw bad(r, 'a number');
-        return v;
+        // Number() alone reads ' ' as 0 and '0x1F' as 31: only decimal text (and NaN/Infinity) is a float.
+        const text = c.trim();
+        if (FLOAT_RE.test(text)) return Number(text);
+        const special = SPECIAL_FLOATS.get(text.toLowerCase());
+        if (special === undefined) throw bad(r, 'a number');
+        return special;
       }) };
     case 'boolean':
       return { type, values: cells.map((c, r) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameError } from './errors.js';
-import { decodeUtf8, firstInvalidUtf8 } from './utf8.js';
+import { decodeUtf8, firstInvalidUtf8, Utf8Collector } from './utf8.js';
 
 describe('decodeUtf8', () => {
   it('decodes valid text and drops a BOM', () => {
@@ -20,5 +20,37 @@ describe('decodeUtf8', () => {
     expect(firstInvalidUtf8(Uint8Array.from([0x41, 0xc0, 0x80]))).toBe(1);
     expect(firstInvalidUtf8(Uint8Array.from([0x41, 0xe2, 0x82]))).toBe(1);
     expect(firstInvalidUtf8(Buffer.from('ok €'))).toBe(-1);
+  });
+});
+
+describe('Utf8Collector', () => {
+  const caught = (f: () => unknown) => { try { f(); } catch (e) { return e as FrameError; } throw new Error('no error'); };
+  const collect = (pieces: number[][]) => {
+    const c = new Utf8Collector('in.csv');
+    for (const p of pieces) c.push(Uint8Array.from(p));
+    return c.text();
+  };
+
+  it('joins characters split across pieces and drops a BOM', () => {
+    const euro = [...Buffer.from('a€b\n')];
+    for (let cut = 0; cut <= euro.length; cut++) expect(collect([[0xef, 0xbb, 0xbf], euro.slice(0, cut), euro.slice(cut)])).toBe('a€b\n');
+  });
+
+  it('stops at the piece that holds the first invalid byte, with its file offset and line', () => {
+    const c = new Utf8Collector('in.csv');
+    c.push(Buffer.from('a,b\n1,2\n'));
+    const error = caught(() => c.push(Uint8Array.from([0x33, 0xff, 0x0a])));
+    expect(error.reason).toBe('FILE_ENCODING');
+    expect(error.message).toContain('in.csv is not valid UTF-8: byte 0xff at offset 9 (line 3)');
+  });
+
+  it('names the start of a sequence broken across two pieces', () => {
+    const error = caught(() => collect([[0x61, 0x0a, 0xe2, 0x82], [0x41]]));
+    expect(error.message).toContain('byte 0xe2 at offset 2 (line 2)');
+  });
+
+  it('names a character cut short by the end of the text', () => {
+    const error = caught(() => collect([[0x61, 0x62], [0xe2, 0x82]]));
+    expect(error.message).toContain('byte 0xe2 (a character the end cuts short) at offset 2 (line 1)');
   });
 });

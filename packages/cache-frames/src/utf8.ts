@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { FrameError } from './errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -44,6 +45,81 @@ export function decodeUtf8(bytes: Uint8Array, path: string): string {
       'FILE_ENCODING',
       `${path} is not valid UTF-8: byte 0x${(body[at] ?? 0).toString(16).padStart(2, '0')} at offset ${offset} (line ${line}); save the file as UTF-8`,
       { path, byteOffset: offset, line, cause: error },
+    );
+  }
+}
+
+/** Trailing bytes of `bytes` that start a UTF-8 sequence the end cuts short (0 to 3). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= 3 && back <= bytes.length; back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * Strict UTF-8 text of a file read piece by piece: each piece is checked as it arrives (Node's
+ * `isUtf8`, which builds nothing), so the first invalid byte throws FrameError FILE_ENCODING,
+ * with its byte offset and line, without reading the rest; the text is decoded once at the end.
+ * Pieces are copied, so the caller may reuse its buffer. A leading BOM is dropped.
+ */
+export class Utf8Collector {
+  readonly #label: string;
+  #buffer: Uint8Array;
+  #length = 0;
+  /** Bytes at the end of what was pushed that start a sequence not complete yet. */
+  #pending = 0;
+
+  /** `label` names the source in errors: a path, or `standard input`; `size`, when known, sizes the buffer once. */
+  constructor(label: string, size?: number) {
+    this.#label = label;
+    this.#buffer = new Uint8Array(size ?? 64 * 1024);
+  }
+
+  /** Checks and keeps the next piece of the file. */
+  push(piece: Uint8Array): void {
+    const start = this.#length - this.#pending;
+    this.#append(piece);
+    // Check from the first byte not known to be valid to the last complete sequence.
+    const end = this.#length - incompleteTail(this.#buffer.subarray(start, this.#length));
+    if (!isUtf8(this.#buffer.subarray(start, end))) this.#fail(start);
+    this.#pending = this.#length - end;
+  }
+
+  /** The whole text; throws FILE_ENCODING when the file ends inside a sequence. */
+  text(): string {
+    if (this.#pending > 0) this.#fail(this.#length - this.#pending, true);
+    const bytes = this.#buffer.subarray(0, this.#length);
+    this.#buffer = new Uint8Array(0);
+    return new TextDecoder('utf-8').decode(bytes); // valid already; the decoder drops a BOM
+  }
+
+  #append(piece: Uint8Array): void {
+    if (this.#length + piece.length > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + piece.length));
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(piece, this.#length);
+    this.#length += piece.length;
+  }
+
+  /** Throws FILE_ENCODING for the first invalid byte at or after `from` (`atEnd`: a character the end cuts short). */
+  #fail(from: number, atEnd = false): never {
+    const window = this.#buffer.subarray(from, this.#length);
+    let at = firstInvalidUtf8(window);
+    if (at < 0) at = 0; // a sequence the end cuts short
+    const offset = from + at;
+    let line = 1;
+    for (let i = this.#buffer.indexOf(0x0a); i >= 0 && i < offset; i = this.#buffer.indexOf(0x0a, i + 1)) line++;
+    const shown = `byte 0x${this.#buffer[offset]!.toString(16).padStart(2, '0')}${atEnd ? ' (a character the end cuts short)' : ''}`;
+    throw new FrameError(
+      'FILE_ENCODING',
+      `${this.#label} is not valid UTF-8: ${shown} at offset ${offset} (line ${line}); save the file as UTF-8`,
+      { path: this.#label, byteOffset: offset, line },
     );
   }
 }

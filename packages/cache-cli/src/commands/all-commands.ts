@@ -7,6 +7,7 @@ import { clearFeatCommand } from './clear-feat.js';
 import { clearModelCommand } from './clear-model.js';
 import { clearPredCommand } from './clear-pred.js';
 import { configCommand } from './config.js';
+import { deleteDfCommand } from './delete-df.js';
 import { getDfCommand } from './get-df.js';
 import { getFeatCommand } from './get-feat.js';
 import { getPredCommand } from './get-pred.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   getDfCommand,
   listDfCommand,
   infoDfCommand,
+  deleteDfCommand,
   clearModelCommand,
   clearPredCommand,
   clearFeatCommand,

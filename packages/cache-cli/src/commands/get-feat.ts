@@ -1,18 +1,29 @@
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode } from '../exit-codes.js';
 import { openMlCache } from '../ml-access.js';
+import { UnreadableEntries, unreadableJson, unreadableReason, unreadableState } from '../unreadable-entries.js';
 
 /** `get-feat CUSTOMER`: the guide's `get_cached_features`; exit 1 on a miss. */
 export const getFeatCommand: CommandDefinition = {
   name: 'get-feat',
   summary: "print a customer's cached features (exit 1 when there are none)",
-  description: "Prints the customer's cached features as JSON. Exits 1 when nothing is cached.",
+  description: "Prints the customer's cached features as JSON. Exits 1 when nothing is cached, and when the stored value is corrupt (the message says so and how to clear it).",
   arguments: [{ name: 'CUSTOMER', description: 'customer id, e.g. CUST001' }],
   examples: ['finrisk-cache get-feat CUST001', 'finrisk-cache get-feat CUST001 --json'],
   async run(ctx, [customer = '']) {
     const ml = await openMlCache(ctx);
     const key = ml.keys.feature(customer);
+    const unreadable = new UnreadableEntries(ml.cache);
     const entry = await ml.getCachedFeaturesEntry(customer);
+    const error = unreadable.of(key.key);
+    if (!entry && error) {
+      ctx.out.json({ found: false, corrupt: true, customer, key: key.key, features: null, error: unreadableJson(error) });
+      ctx.out.error(
+        `the cached features of ${customer} ${unreadableState(error, true)} (${unreadableReason(error)}); they read as a miss. ` +
+          `Delete them with \`finrisk-cache clear-feat --customer ${customer}\`, or overwrite them with cache-feat`,
+      );
+      return ExitCode.NOT_FOUND;
+    }
     if (!entry) {
       ctx.out.json({ found: false, customer, key: key.key, features: null });
       ctx.out.error(`no cached features for ${customer} (never cached or expired)`);

@@ -2,6 +2,7 @@ import type { MlCache } from '@finrisk/cache-ml';
 import type { CommandDefinition } from '../command-definition.js';
 import { ExitCode } from '../exit-codes.js';
 import { openMlCache } from '../ml-access.js';
+import { UnreadableEntries, unreadableJson } from '../unreadable-entries.js';
 import { formatTtl } from '../output/format.js';
 import { formatTable } from '../output/table.js';
 
@@ -14,8 +15,13 @@ export interface CustomerEntry {
   /** Seconds left; -1 when it never expires. */
   ttlSeconds: number | null;
   cachedAt: string | null;
-  /** fresh; stale (kept for the grace period); invalidated (a newer model generation: reads miss). */
-  state: 'fresh' | 'stale' | 'invalidated';
+  /**
+   * fresh; stale (kept for the grace period); invalidated (a newer model generation: reads miss);
+   * corrupt (stored but unreadable: reads miss; `error` says why).
+   */
+  state: 'fresh' | 'stale' | 'invalidated' | 'corrupt';
+  /** Why a corrupt entry cannot be read. */
+  error?: { code: string; message: string };
 }
 
 /** The model types a customer has prediction keys for (SCAN, never KEYS). */
@@ -41,13 +47,19 @@ export const inspectCommand: CommandDefinition = {
   summary: "list a customer's cached predictions and features with their TTLs (exit 1 when there are none)",
   description:
     "Lists every prediction (one per model) and the features cached for a customer: key, time to live left, when it was cached, " +
-    'and whether a read would use it (invalidated predictions are still stored but read as misses). Exits 1 when nothing is cached.',
+    'and whether a read would use it (invalidated predictions are still stored but read as misses; corrupt entries are stored ' +
+    'but cannot be read, and the command says how to clear them). Exits 1 when nothing is cached.',
   arguments: [{ name: 'CUSTOMER', description: 'customer id, e.g. CUST001' }],
   examples: ['finrisk-cache inspect CUST001', 'finrisk-cache inspect CUST001 --json'],
   async run(ctx, [customer = '']) {
     const ml = await openMlCache(ctx);
     ml.keys.feature(customer); // validates the id before any scan
     const entries: CustomerEntry[] = [];
+    const unreadable = new UnreadableEntries(ml.cache);
+    const corrupt = (key: string) => {
+      const error = unreadable.of(key);
+      return error ? { state: 'corrupt' as const, error: unreadableJson(error) } : undefined;
+    };
     for (const { model, key } of await predictionModels(ml, customer)) {
       const entry = await ml.getCachedPredictionEntry(customer, model);
       entries.push({
@@ -55,6 +67,7 @@ export const inspectCommand: CommandDefinition = {
         ttlSeconds: await ml.cache.ttl({ kind: 'prediction', key }),
         cachedAt: entry?.cachedAt?.toISOString() ?? null,
         state: entry === null ? 'invalidated' : entry.isStale ? 'stale' : 'fresh',
+        ...(entry === null ? corrupt(key) : undefined),
       });
     }
     const featureKey = ml.keys.feature(customer);
@@ -64,6 +77,7 @@ export const inspectCommand: CommandDefinition = {
       entries.push({
         kind: 'feature', model: null, key: featureKey.key, ttlSeconds: ttl,
         cachedAt: entry?.cachedAt?.toISOString() ?? null, state: entry?.isStale ? 'stale' : 'fresh',
+        ...(entry === null ? corrupt(featureKey.key) : undefined),
       });
     }
     ctx.out.json({ customer, entries });
@@ -77,5 +91,10 @@ export const inspectCommand: CommandDefinition = {
         { header: ['Kind', 'Model', 'Expires in', 'Cached at', 'State', 'Key'] },
       ),
     );
+    for (const e of entries) {
+      if (e.state !== 'corrupt') continue;
+      const clear = e.kind === 'prediction' ? 'clear-pred' : 'clear-feat';
+      ctx.out.warn(`${e.key} is corrupt (${e.error!.message}); it reads as a miss. Delete it with \`finrisk-cache ${clear} --customer ${customer}\``);
+    }
   },
 };

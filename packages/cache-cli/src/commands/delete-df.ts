@@ -1,0 +1,24 @@
+import type { CommandDefinition } from '../command-definition.js';
+import { ExitCode } from '../exit-codes.js';
+import { openFrameCache } from '../frames-access.js';
+
+/** `delete-df NAME`: removes a cached data frame, readable or not. */
+export const deleteDfCommand: CommandDefinition = {
+  name: 'delete-df',
+  summary: 'delete a cached data frame, corrupt or not (exit 1 when there is none)',
+  description:
+    'Deletes the manifest of NAME (reads miss at once), then every chunk of every version under it, with SCAN and UNLINK. ' +
+    'Works on a corrupt table too: that is how one is cleared. Exits 1 when no table named NAME was cached.',
+  arguments: [{ name: 'NAME', description: 'name of the cached table, e.g. customer_data' }],
+  examples: ['finrisk-cache delete-df customer_data'],
+  async run(ctx, [name = '']) {
+    const frames = await openFrameCache(ctx);
+    const existed = await frames.deleteDataFrame(name);
+    ctx.out.json({ ok: existed, deleted: existed, name });
+    if (!existed) {
+      ctx.out.error(`no data frame named ${name} is cached (see \`finrisk-cache list-df\`)`);
+      return ExitCode.NOT_FOUND;
+    }
+    ctx.out.line(`Deleted data frame ${name}`);
+  },
+};
