@@ -51,7 +51,7 @@ export interface L1Options {
   maxMb?: number;
   /** Kinds held in L1, or `'*'`. @default ['prediction', 'feature', 'model', 'dataframe'] (`CACHE_L1_KINDS`) */
   kinds?: string[] | '*';
-  /** Largest entry held, in MiB. @default 64 (`CACHE_L1_MAX_ENTRY_MB`) */
+  /** Largest entry held, in MiB. @default a quarter of `maxMb` (`CACHE_L1_MAX_ENTRY_MB`) */
   maxEntryMb?: number;
   /** Longest an entry stays in L1, in seconds; never longer than its TTL in Redis. @default 60 (`CACHE_L1_MAX_TTL`) */
   maxTtl?: number;
@@ -356,7 +356,7 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     l1: {
       maxBytes: get<number>('l1.maxMb') * MIB,
       kinds: get<string[] | '*'>('l1.kinds'),
-      maxEntryBytes: get<number>('l1.maxEntryMb') * MIB,
+      maxEntryBytes: (get<number | undefined>('l1.maxEntryMb') ?? get<number>('l1.maxMb') / 4) * MIB,
       maxTtlMs: get<number>('l1.maxTtl') * 1000,
     },
     sources,

@@ -7,6 +7,26 @@ import { checkIpcStream, rowsHeld } from './ipc-check.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 
+/** A decoded table kept in L1 beside its manifest: the columns read so far, one arquero table. */
+interface HeldTable {
+  table: ColumnTable;
+  columns: ReadonlySet<string>;
+}
+
+/**
+ * What a decoded table counts against L1: its columns' Arrow bytes (typed arrays hold about
+ * that), and for text columns a JS string per row on top (about 40 bytes each in V8).
+ */
+function heldBytes(manifest: FrameManifest, columns: ReadonlySet<string>): number {
+  let bytes = 0;
+  for (const column of manifest.columns) {
+    if (!columns.has(column.name)) continue;
+    const raw = column.chunks.reduce((n, c) => n + (c.rawBytes ?? c.bytes), 0);
+    bytes += raw + (/utf8|dictionary|string/i.test(column.type) ? manifest.rows * 40 : 0);
+  }
+  return bytes;
+}
+
 /** Options of a read. */
 export interface GetCachedDataFrameOptions {
   /** Read only these columns, in this order; the other columns' chunks are not transferred. @default every column */
@@ -144,6 +164,7 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
  */
 export async function readFrame(ctx: FrameContext, name: string, options: GetCachedDataFrameOptions = {}): Promise<ColumnTable | null> {
   const operation = 'getCachedDataFrame';
+  const local = ctx.cache.localAttachments;
   for (let attempt = 0; attempt < 2; attempt++) {
     const manifest = await readManifest(ctx, name, operation);
     if (!manifest) return null;
@@ -157,10 +178,25 @@ export async function readFrame(ctx: FrameContext, name: string, options: GetCac
         return found;
       });
     }
-    const result = await fetchColumns(ctx, name, manifest, selected);
+    // With the cache's L1 tier on, the decoded table of this manifest's version is kept beside
+    // the manifest: a hot read (of all columns or some) reads no chunk, and a write of a new
+    // version (by anyone) drops it with the manifest.
+    const mKey = manifestKey(ctx.cache, name);
+    const tag = `table:${manifest.version}`;
+    const held = local?.get(mKey, tag) as HeldTable | undefined;
+    const names = selected.map((c) => c.name);
+    if (held && names.every((n) => held.columns.has(n))) return held.table.select(names);
+    const missing = held ? selected.filter((c) => !held.columns.has(c.name)) : selected;
+    const result = await fetchColumns(ctx, name, manifest, missing);
     if (result.kind === 'ok') {
-      const table = new Table({ ...result.schema, fields: result.fields }, result.columns);
-      return fromArrow(table as never) as ColumnTable;
+      const fetched = fromArrow(new Table({ ...result.schema, fields: result.fields }, result.columns) as never) as ColumnTable;
+      const table = held ? held.table.assign(fetched) : fetched;
+      if (local) {
+        const columns = new Set([...(held?.columns ?? []), ...missing.map((c) => c.name)]);
+        local.set(mKey, tag, { table, columns } satisfies HeldTable, heldBytes(manifest, columns));
+      }
+      // What L1 holds is shared: callers get their own arquero table over its columns.
+      return local || options.columns ? table.select(names) : table;
     }
     if (result.kind === 'missing' && attempt === 0) {
       const now = await readManifest(ctx, name, operation);
