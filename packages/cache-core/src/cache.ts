@@ -180,7 +180,14 @@ export class Cache {
     }
     const fills = wanted.map((ref) => local.startFill(ref.key));
     const sentAt = performance.now();
-    const got = await this.#remote.run(operation, operationKind(wanted), undefined, null, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
+    let got: { values: (Uint8Array | null)[]; pttls: number[] } | null;
+    try {
+      got = await this.#remote.run(operation, operationKind(wanted), undefined, null, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
+    } catch (error) {
+      // Strict mode throws the backend's failure: the fills it started end here, holding nothing.
+      for (const fill of fills) local.abandonFill(fill);
+      throw error;
+    }
     // A TTL read now counts from when the request left: the entry expires no later than the key.
     const elapsed = performance.now() - sentAt;
     await Promise.all(
