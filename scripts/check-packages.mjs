@@ -194,7 +194,7 @@ const frames = createFrameCache(cache);
 assert.equal(await frames.cacheDataFrame('t', aq.table({ id: ['a', 'b'], x: [1, 2] })), true);
 assert.equal((await frames.getCachedDataFrame('t'))?.numRows(), 2);
 assert.match(await registry.metrics(), /finrisk_cache_hits_total\\{kind="prediction"\\} 1/);
-assert.throws(() => cache.resolveKey(''), (e) => FinRiskCacheError.isInstance(e) && e.code === 'E_INVALID_KEY');
+assert.throws(() => cache.keys.key('kv', ''), (e) => FinRiskCacheError.isInstance(e) && e.code === 'E_INVALID_KEY');
 await cache.close();
 
 let out = '';
