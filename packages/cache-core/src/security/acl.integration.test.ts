@@ -125,7 +125,7 @@ describe('a least-privilege ACL user', () => {
   afterAll(() => server.stop());
 
   it('runs the cache-core flow without a single denied command', async () => {
-    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
+    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {}, commandTimeoutMs: 5000 });
     try {
       expect((await cache.checkConnection()).ok).toBe(true);
       expect(await cache.set('user:1', { score: 0.5, at: new Date(0) })).toBe(true);
@@ -210,7 +210,7 @@ describe('a least-privilege ACL user', () => {
     expect(existsSync(mlDist), `${mlDist} is missing: run pnpm build first`).toBe(true);
     // Loaded by path, untyped: cache-core does not depend on cache-ml (typecheck must not need its build).
     const { createMlCache } = (await import(mlDist)) as { createMlCache: (cache: Cache, options: object) => MlFlow };
-    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
+    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {}, commandTimeoutMs: 5000 });
     const errors = errorsOf(cache);
     // cache-ml is built against its installed cache-core; the classes are the same code.
     const ml = createMlCache(cache, { lock: { ttlMs: 2000, waitMs: 2000, pollMs: 20 } });
