@@ -61,6 +61,10 @@ describe('the guide examples without Redis', () => {
     const ws = prepareWorkspace();
     const port = await freePort();
     const env = cleanEnv({ HOME: ws.root, REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_LOCAL_PATH: join(ws.root, 'local.db') });
+    // The lines checked on their own below are in the guide (else their checks would never run).
+    expect(examples).toContain('finrisk-cache check');
+    expect(examples).toContain('finrisk-cache get-pred CUST001 credit');
+    expect(examples.filter((line) => line.startsWith('finrisk-cache cache-'))).toHaveLength(5);
     for (const line of examples) {
       const result = await runLine(line, { cwd: ws.cwd, bin: ws.bin, env });
       if (line === 'finrisk-cache check') {
