@@ -34,7 +34,10 @@ describe('the guide examples against Redis', () => {
   });
 
   it('runs each one, in order, with exit status 0', async () => {
-    const env = cleanEnv({ HOME: ws.root, REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(ws.root, 'local.db') });
+    // A 5 s command deadline: with the default 250 ms a command on a loaded machine can fail with E_TIMEOUT.
+    const env = cleanEnv({
+      HOME: ws.root, REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(ws.root, 'local.db'), CACHE_COMMAND_TIMEOUT_MS: '5000',
+    });
     for (const line of examples) {
       const result = await runLine(line, { cwd: ws.cwd, bin: ws.bin, env });
       expect(result.code, `${line}\n${result.stderr}`).toBe(0);

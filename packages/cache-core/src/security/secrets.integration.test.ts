@@ -146,7 +146,7 @@ describe('secrets are masked', () => {
 
   it('in the CLI: config (human and --json), check, and --debug stack traces', async () => {
     expect(existsSync(cliBin), `${cliBin} is missing: run pnpm build first`).toBe(true);
-    const good = { REDIS_URL: goodUrl(), REDIS_PASSWORD: SERVER_PASSWORD, CACHE_BACKEND: 'redis', CACHE_ENCRYPTION_KEYS: `k1:${ENCRYPTION_KEY}` };
+    const good = { REDIS_URL: goodUrl(), REDIS_PASSWORD: SERVER_PASSWORD, CACHE_BACKEND: 'redis', CACHE_ENCRYPTION_KEYS: `k1:${ENCRYPTION_KEY}`, CACHE_COMMAND_TIMEOUT_MS: '5000' };
     const bad = { REDIS_URL: badUrl(), REDIS_PASSWORD: WRONG_ENV_PASSWORD, CACHE_BACKEND: 'redis', CACHE_ENCRYPTION_KEYS: `k1:${ENCRYPTION_KEY}` };
     const human = await runBinary(['config'], good);
     expect(human.code).toBe(0);
