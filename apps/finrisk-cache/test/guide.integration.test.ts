@@ -34,7 +34,10 @@ describe('the guide examples against Redis', () => {
   });
 
   it('runs each one, in order, with exit status 0', async () => {
-    const env = cleanEnv({ HOME: ws.root, REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(ws.root, 'local.db') });
+    // A 5 s command deadline: with the default 250 ms a command on a loaded machine can fail with E_TIMEOUT.
+    const env = cleanEnv({
+      HOME: ws.root, REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(ws.root, 'local.db'), CACHE_COMMAND_TIMEOUT_MS: '5000',
+    });
     for (const line of examples) {
       const result = await runLine(line, { cwd: ws.cwd, bin: ws.bin, env });
       expect(result.code, `${line}\n${result.stderr}`).toBe(0);
@@ -61,6 +64,10 @@ describe('the guide examples without Redis', () => {
     const ws = prepareWorkspace();
     const port = await freePort();
     const env = cleanEnv({ HOME: ws.root, REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_LOCAL_PATH: join(ws.root, 'local.db') });
+    // The lines checked on their own below are in the guide (else their checks would never run).
+    expect(examples).toContain('finrisk-cache check');
+    expect(examples).toContain('finrisk-cache get-pred CUST001 credit');
+    expect(examples.filter((line) => line.startsWith('finrisk-cache cache-'))).toHaveLength(5);
     for (const line of examples) {
       const result = await runLine(line, { cwd: ws.cwd, bin: ws.bin, env });
       if (line === 'finrisk-cache check') {

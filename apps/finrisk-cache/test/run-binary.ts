@@ -21,14 +21,18 @@ export interface BinaryResult {
 /**
  * A fresh working folder with a copy of examples/data and no `.env`, and an environment that
  * holds only what the test passes (plus PATH and a HOME inside the folder), so that nothing of
- * the developer's shell (REDIS_URL, NO_COLOR, a ~/.cache store) leaks in.
+ * the developer's shell (REDIS_URL, NO_COLOR, a ~/.cache store) leaks in. It also gives the
+ * commands a 5 s command deadline (a test may pass its own): with the default 250 ms a command on
+ * a loaded machine failed with E_TIMEOUT now and then, and no test here is about the deadline.
  */
 export function workspace(label: string): { cwd: string; env: (extra?: Record<string, string>) => Record<string, string> } {
   const cwd = mkdtempSync(join(tmpdir(), `finrisk-${label}-`));
   cpSync(join(EXAMPLES_DIR, 'data'), join(cwd, 'data'), { recursive: true });
   return {
     cwd,
-    env: (extra = {}) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, XDG_CACHE_HOME: join(cwd, '.xdg-cache'), ...extra }),
+    env: (extra = {}) => ({
+      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, XDG_CACHE_HOME: join(cwd, '.xdg-cache'), CACHE_COMMAND_TIMEOUT_MS: '5000', ...extra,
+    }),
   };
 }
 

@@ -16,6 +16,11 @@ export interface LoadTestOptions {
   customers?: number;
   /** Progress lines go here. @default nothing */
   log?: (line: string) => void;
+  /**
+   * Extra environment of the service process (e.g. `CACHE_COMMAND_TIMEOUT_MS` for a test on a
+   * loaded machine). @default none
+   */
+  serviceEnv?: Record<string, string>;
 }
 
 /** What one case measured. */
@@ -76,11 +81,11 @@ interface Service {
   stop(): Promise<void>;
 }
 
-async function startService(redisUrl: string, useCache: boolean, l1Mb = 0): Promise<Service> {
+async function startService(redisUrl: string, useCache: boolean, l1Mb = 0, extraEnv: Record<string, string> = {}): Promise<Service> {
   const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
   const child = spawn(process.execPath, [tsx, join(here, 'serve.ts')], {
     cwd: appRoot,
-    env: { ...process.env, REDIS_URL: redisUrl, USE_CACHE: String(useCache), CACHE_L1_MAX_MB: String(l1Mb) },
+    env: { ...process.env, ...extraEnv, REDIS_URL: redisUrl, USE_CACHE: String(useCache), CACHE_L1_MAX_MB: String(l1Mb) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -133,12 +138,12 @@ class Tally {
 async function runCase(
   name: CaseResult['name'],
   redis: RedisServer,
-  options: Required<Omit<LoadTestOptions, 'log'>> & Pick<LoadTestOptions, 'log'>,
+  options: Required<Omit<LoadTestOptions, 'log' | 'serviceEnv'>> & Pick<LoadTestOptions, 'log' | 'serviceEnv'>,
 ): Promise<CaseResult> {
   redis.cli('FLUSHALL');
   const useCache = name !== 'without cache';
   const killHalfWay = name === 'with cache, Redis killed half-way';
-  const service = await startService(redis.url, useCache, name === 'with cache and L1 (64 MiB)' ? 64 : 0);
+  const service = await startService(redis.url, useCache, name === 'with cache and L1 (64 MiB)' ? 64 : 0, options.serviceEnv);
   const next = requestMix(options.customers);
   const before = new Tally();
   const after = new Tally();
@@ -148,12 +153,17 @@ async function runCase(
   let killed = false;
   let healthzStatus = 0;
   let killTimer: NodeJS.Timeout | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
+  let killing: Promise<void> | undefined;
   try {
     options.log?.(`  ${name}: ${options.durationS} s, ${options.connections} connections`);
+    const halfMs = (options.durationS * 1000) / 2;
     const run = autocannon({
       url: service.url,
       connections: options.connections,
-      duration: options.durationS,
+      // With a kill, the run is stopped half a duration after the kill has finished (below), however
+      // long the kill took on a loaded machine; this is only the upper bound.
+      duration: killHalfWay ? options.durationS * 10 : options.durationS,
       requests: [
         {
           setupRequest: (request) => ({ ...request, path: next() }),
@@ -162,18 +172,26 @@ async function runCase(
       ],
     });
     if (killHalfWay) {
-      killTimer = setTimeout(() => {
-        void (async () => {
-          atKill = await scrapePredictionCounters(service.url);
-          answeredAtKill = before.statuses['200'] ?? 0;
-          await redis.kill();
-          killed = true;
-          healthzStatus = (await fetch(`${service.url}/healthz`)).status;
-          options.log?.(`    Redis killed; /healthz answers ${healthzStatus}`);
-        })().catch((error: unknown) => options.log?.(`    killing Redis failed: ${String(error)}`));
-      }, (options.durationS * 1000) / 2);
+      killing = new Promise<void>((resolve) => {
+        killTimer = setTimeout(() => {
+          void (async () => {
+            atKill = await scrapePredictionCounters(service.url);
+            answeredAtKill = before.statuses['200'] ?? 0;
+            await redis.kill();
+            killed = true;
+            healthzStatus = (await fetch(`${service.url}/healthz`)).status;
+            options.log?.(`    Redis killed; /healthz answers ${healthzStatus}`);
+          })()
+            .catch((error: unknown) => options.log?.(`    killing Redis failed: ${String(error)}`))
+            .finally(() => {
+              stopTimer = setTimeout(() => (run as unknown as { stop(): void }).stop(), halfMs);
+              resolve();
+            });
+        }, halfMs);
+      });
     }
     const result = await run;
+    await killing;
     const all = new Tally();
     for (const t of [before, after]) {
       all.requests += t.requests;
@@ -198,6 +216,7 @@ async function runCase(
     return outcome;
   } finally {
     clearTimeout(killTimer);
+    clearTimeout(stopTimer);
     await service.stop();
     if (killHalfWay) await redis.restart();
   }

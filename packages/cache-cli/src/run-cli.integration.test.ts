@@ -19,8 +19,9 @@ let server: RedisServer;
 let closedPort: number;
 const cwd = mkdtempSync(join(tmpdir(), 'finrisk-cli-inproc-'));
 
+// A 5 s command deadline: with the default 250 ms a command on a loaded machine can fail with E_TIMEOUT.
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return { REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(cwd, 'cache.db'), ...extra };
+  return { REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(cwd, 'cache.db'), CACHE_COMMAND_TIMEOUT_MS: '5000', ...extra };
 }
 let prefix = '';
 

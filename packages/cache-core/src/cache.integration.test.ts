@@ -13,8 +13,18 @@ const open: Cache[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'finrisk-cache-it-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Calls `attempt` until it returns true or `timeoutMs` pass; true when it did. A hang guard, not a timing assertion. */
+async function eventually(attempt: () => Promise<boolean>, timeoutMs = 20_000, pauseMs = 100): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(pauseMs)) {
+    if (await attempt()) return true;
+  }
+  return attempt();
+}
+
+// A generous command deadline for the tests that are not about deadlines: on a loaded machine a
+// pause of the test process longer than the default 250 ms would fail a healthy command.
 function make(options: CreateCacheOptions = {}): Cache {
-  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, ...options });
+  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, commandTimeoutMs: 5000, ...options });
   open.push(cache);
   return cache;
 }
@@ -64,26 +74,38 @@ describe('cache on Redis', () => {
 
   it('applies TTLs on the server: default per kind, explicit, and none', async () => {
     const cache = make();
+    // A TTL read later is lower by the time since the write: bound it by the time measured around
+    // both, which holds on a fast machine (nothing elapsed) and a slow one alike.
+    const start = Date.now();
     await cache.set('generic', 1);
     await cache.set(cache.keys.key('prediction', 'C1', 'credit'), 1);
     await cache.set('explicit', 1, { ttl: 42 });
     await cache.set('forever', 1, { ttl: null });
     const pttl = (key: string) => Number(server.cli('PTTL', key));
-    const generic = pttl(cache.keys.key('kv', 'generic').key);
-    expect(generic).toBeGreaterThan(1_799_000);
-    expect(generic).toBeLessThanOrEqual(1_800_000);
-    expect(pttl(cache.keys.key('prediction', 'C1', 'credit').key)).toBeGreaterThan(3_599_000);
-    expect(pttl(cache.keys.key('kv', 'explicit').key)).toBeGreaterThan(41_000);
+    const expectTtlMs = (key: string, ttlMs: number) => {
+      const left = pttl(key);
+      expect(left, key).toBeLessThanOrEqual(ttlMs);
+      expect(left, key).toBeGreaterThanOrEqual(ttlMs - (Date.now() - start));
+    };
+    expectTtlMs(cache.keys.key('kv', 'generic').key, 1_800_000);
+    expectTtlMs(cache.keys.key('prediction', 'C1', 'credit').key, 3_600_000);
+    expectTtlMs(cache.keys.key('kv', 'explicit').key, 42_000);
     expect(pttl(cache.keys.key('kv', 'forever').key)).toBe(-1);
-    expect(await cache.ttl('explicit')).toBe(42);
+    // ttl() is whole seconds rounded up: 42 until a full second has passed, never more.
+    const explicit = await cache.ttl('explicit');
+    expect(explicit).toBeLessThanOrEqual(42);
+    expect(explicit).toBeGreaterThanOrEqual(42 - Math.floor((Date.now() - start) / 1000));
     expect(await cache.ttl('forever')).toBe(-1);
     expect(await cache.ttl('missing')).toBe(-2);
   });
 
   it('takes TTL defaults from the environment', async () => {
     const cache = make({ env: { CACHE_DEFAULT_TTL: '77' } });
+    const start = Date.now();
     await cache.set('k', 1);
-    expect(Number(server.cli('TTL', cache.keys.key('kv', 'k').key))).toBe(77);
+    const left = Number(server.cli('PTTL', cache.keys.key('kv', 'k').key));
+    expect(left).toBeLessThanOrEqual(77_000);
+    expect(left).toBeGreaterThanOrEqual(77_000 - (Date.now() - start));
   });
 
   it('refuses invalid TTLs and keys even though backend failures are swallowed', async () => {
@@ -96,7 +118,8 @@ describe('cache on Redis', () => {
 
   it('has exists, delete, getMany, setMany and deleteMany', async () => {
     const cache = make();
-    expect(await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 'two', ttl: 5 }])).toBe(true);
+    // b's TTL is long enough that a slow machine still reads it back.
+    expect(await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 'two', ttl: 600 }])).toBe(true);
     expect(await cache.getMany(['a', 'missing', 'b'])).toEqual([1, null, 'two']);
     expect(await cache.exists('a')).toBe(true);
     expect(await cache.delete('a')).toBe(true);
@@ -227,17 +250,33 @@ describe('cache on Redis', () => {
 
   it('has sessions with sliding expiry', async () => {
     const cache = make();
-    const sessions = createSessionStore(cache, { ttl: 1 });
-    await sessions.set('sess-1', { user: 'ana', roles: new Set(['analyst']) });
+    const sessions = createSessionStore(cache, { ttl: 60 });
     const key = cache.keys.key('session', 'sess-1').key;
-    expect(Number(server.cli('PTTL', key))).toBeGreaterThan(500);
-    await sleep(600);
+    const pttl = () => Number(server.cli('PTTL', key));
+    // Idle time is played on the server's clock (PEXPIRE shortens what is left) rather than slept,
+    // so the test does not depend on how fast this machine gets from one line to the next.
+    const expectRestarted = (since: number) => {
+      const left = pttl();
+      expect(left).toBeLessThanOrEqual(60_000);
+      expect(left).toBeGreaterThanOrEqual(60_000 - (Date.now() - since));
+    };
+    let since = Date.now();
+    expect(await sessions.set('sess-1', { user: 'ana', roles: new Set(['analyst']) })).toBe(true);
+    expectRestarted(since);
+    server.cli('PEXPIRE', key, '30000');
+    since = Date.now();
     expect(await sessions.get('sess-1')).toEqual({ user: 'ana', roles: new Set(['analyst']) });
-    expect(Number(server.cli('PTTL', key))).toBeGreaterThan(900); // the read restarted the TTL
-    await sleep(600);
+    expectRestarted(since); // the read restarted the TTL
+    server.cli('PEXPIRE', key, '30000');
+    since = Date.now();
     expect(await sessions.touch('sess-1')).toBe(true);
-    await sleep(600);
-    expect(await sessions.get('sess-1')).not.toBeNull();
+    expectRestarted(since); // so did the touch
+    // Idle for its whole TTL: gone, and a touch does not bring it back.
+    server.cli('PEXPIRE', key, '1');
+    await sleep(20);
+    expect(await sessions.get('sess-1')).toBeNull();
+    expect(await sessions.touch('sess-1')).toBe(false);
+    expect(await sessions.set('sess-1', { user: 'ana' })).toBe(true);
     expect(await sessions.delete('sess-1')).toBe(true);
     expect(await sessions.get('sess-1')).toBeNull();
     expect(await sessions.touch('sess-1')).toBe(false);
@@ -270,7 +309,9 @@ describe('when Redis goes away', () => {
   it('answers misses and false, never throws, and recovers by itself', async () => {
     const own = await startRedisServer();
     try {
-      const cache = make({ url: own.url, commandTimeoutMs: 200 });
+      // The server is killed, not frozen: calls fail at once on the closed connection, so the
+      // deadline only has to be long enough that a healthy call never misses it.
+      const cache = make({ url: own.url, commandTimeoutMs: 2000 });
       const events: string[] = [];
       cache.on('degraded', () => events.push('degraded'));
       cache.on('recovered', () => events.push('recovered'));
@@ -295,12 +336,7 @@ describe('when Redis goes away', () => {
       expect((await cache.stats()).status).toBe('unhealthy');
 
       await own.restart();
-      let recovered = false;
-      for (let i = 0; i < 100 && !recovered; i++) {
-        recovered = await cache.set('k3', 'after');
-        if (!recovered) await sleep(100);
-      }
-      expect(recovered).toBe(true);
+      expect(await eventually(() => cache.set('k3', 'after'))).toBe(true);
       expect(await cache.get('k3')).toBe('after');
       expect(events).toEqual(['degraded', 'recovered']);
       expect((await cache.stats()).status).toBe('healthy');
@@ -319,27 +355,32 @@ describe('when Redis goes away', () => {
   it('ends calls to a frozen server at the command timeout, then stops sending work until a probe answers', async () => {
     const own = await startRedisServer();
     try {
-      const cache = make({ url: own.url, commandTimeoutMs: 150, breakerThreshold: 3, breakerCooldownMs: 300 });
+      // A deadline a healthy server always meets, and a cooldown far longer than the 20 refused
+      // calls below take (they are answered in-process), so no probe is due while they run.
+      const cooldownMs = 3000;
+      const cache = make({ url: own.url, commandTimeoutMs: 1000, breakerThreshold: 3, breakerCooldownMs: cooldownMs });
       const errors = errorsOf(cache);
       const events: string[] = [];
       cache.on('degraded', () => events.push('degraded'));
       cache.on('recovered', () => events.push('recovered'));
       expect(await cache.set('k', 1)).toBe(true);
       own.signal('SIGSTOP');
-      for (let i = 0; i < 3; i++) expect(await cache.get('k')).toBeNull();
+      for (let i = 0; i < 2; i++) expect(await cache.get('k')).toBeNull();
+      const beforeOpening = Date.now(); // the circuit opens during the next call, not before
+      expect(await cache.get('k')).toBeNull();
       expect(errors.map((e) => e.error.code)).toEqual(['E_TIMEOUT', 'E_TIMEOUT', 'E_TIMEOUT']);
       expect(cache.circuitState).toBe('open');
       expect(cache.status).toBe('degraded');
       expect(events).toEqual(['degraded']);
-      // While open, calls are answered without going to the server: no new timeouts.
+      // While open, calls are answered without going to the server: no new timeouts. Only a probe
+      // (one per cooldown) may reach the frozen server; on any machine that runs these 20 calls in
+      // less than the cooldown that is none, and each call that went out would add a timeout.
       for (let i = 0; i < 20; i++) expect(await cache.get('k')).toBeNull();
-      expect(errors).toHaveLength(3);
+      const probesDue = Math.floor((Date.now() - beforeOpening) / cooldownMs);
+      expect(errors.length - 3).toBeLessThanOrEqual(probesDue);
       own.signal('SIGCONT');
       let value: unknown = null;
-      for (let i = 0; i < 50 && value === null; i++) {
-        await sleep(100);
-        value = await cache.get('k');
-      }
+      expect(await eventually(async () => (value = await cache.get('k')) !== null)).toBe(true);
       expect(value).toBe(1);
       expect(cache.circuitState).toBe('closed');
       expect(events).toEqual(['degraded', 'recovered']);

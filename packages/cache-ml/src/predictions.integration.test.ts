@@ -6,6 +6,16 @@ import { createMlCache, type MlCache } from './ml-cache.js';
 import { startTestRedis, type TestRedis } from './test-redis.js';
 
 // The whole flow on one server, a cluster and (once, it takes ~8 s to start) a sentinel group.
+/**
+ * Checks that `key` has `ttlMs` left less at most the time since `start` (taken before the write):
+ * the bound holds on a fast machine (nothing elapsed) and a slow one alike.
+ */
+function expectTtlSince(redis: TestRedis, key: string, ttlMs: number, start: number): void {
+  const left = Number(redis.cli('PTTL', key));
+  expect(left, key).toBeLessThanOrEqual(ttlMs);
+  expect(left, key).toBeGreaterThanOrEqual(ttlMs - (Date.now() - start));
+}
+
 describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (topology) => {
   let redis: TestRedis;
   let cache: Cache;
@@ -22,30 +32,26 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
   });
 
   it('caches with the configured TTL (3600 s), checked on the server', async () => {
+    const start = Date.now();
     expect(await ml.cacheModelPrediction('CUST001', 'credit', { risk_score: 0.75, decision: 'approve', confidence: 0.92, model_version: 'v1.2.0' })).toBe(true);
-    const key = ml.keys.prediction('CUST001', 'credit').key;
-    const pttl = Number(redis.cli('PTTL', key));
-    expect(pttl).toBeGreaterThan(3_590_000);
-    expect(pttl).toBeLessThanOrEqual(3_600_000);
+    expectTtlSince(redis, ml.keys.prediction('CUST001', 'credit').key, 3_600_000, start);
     expect(await ml.getCachedPrediction('CUST001', 'credit')).toMatchObject({ risk_score: 0.75, decision: 'approve' });
     expect((await ml.getCachedPredictionEntry('CUST001', 'credit'))?.modelVersion).toBe('v1.2.0');
   });
 
   it('honours an explicit ttl and ttl: null', async () => {
+    const start = Date.now();
     await ml.cacheModelPrediction('C-ttl', 'credit', { s: 1 }, { ttl: 120 });
-    const pttl = Number(redis.cli('PTTL', ml.keys.prediction('C-ttl', 'credit').key));
-    expect(pttl).toBeGreaterThan(110_000);
-    expect(pttl).toBeLessThanOrEqual(120_000);
+    expectTtlSince(redis, ml.keys.prediction('C-ttl', 'credit').key, 120_000, start);
     await ml.cacheModelPrediction('C-forever', 'credit', { s: 1 }, { ttl: null });
     expect(redis.cli('PTTL', ml.keys.prediction('C-forever', 'credit').key)).toBe('-1');
   });
 
   it('stores physical TTL = ttl + grace', async () => {
     const graceful = createMlCache(cache, { grace: 300 });
+    const start = Date.now();
     await graceful.cacheFeatures('C-grace', { a: 1 }, { ttl: 60 });
-    const pttl = Number(redis.cli('PTTL', graceful.keys.feature('C-grace').key));
-    expect(pttl).toBeGreaterThan(350_000);
-    expect(pttl).toBeLessThanOrEqual(360_000);
+    expectTtlSince(redis, graceful.keys.feature('C-grace').key, 360_000, start);
   });
 
   it('reads 200 predictions in one round trip: one MGET (one per hash slot on a cluster), no GET', async () => {
@@ -95,14 +101,17 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
 
   it('an invalidation by another process wins over a prediction written with an older token', async () => {
     const replica = createMlCache(redis.cache({ keyPrefix: cache.config.keyPrefix }));
-    await ml.cacheModelPrediction('R1', 'credit3', { s: 1 });
+    // A writer that remembers a token for an hour: with the default 1 s, a slow machine could
+    // pass the refresh between the lines below and write under the new token.
+    const writer = createMlCache(cache, { generationRefreshMs: 3_600_000 });
+    await writer.cacheModelPrediction('R1', 'credit3', { s: 1 });
     await replica.invalidateModelPredictions('credit3');
-    // `ml` still remembers the old token for up to generationRefreshMs: its write is a later miss, never a stale hit.
-    await ml.cacheModelPrediction('R1', 'credit3', { s: 2 });
+    // `writer` still remembers the old token: its write is a later miss, never a stale hit.
+    await writer.cacheModelPrediction('R1', 'credit3', { s: 2 });
     expect(await replica.getCachedPrediction('R1', 'credit3')).toBeNull();
     // A read refreshes the token, so the next write counts.
-    await ml.getCachedPrediction('R1', 'credit3');
-    await ml.cacheModelPrediction('R1', 'credit3', { s: 3 });
+    await writer.getCachedPrediction('R1', 'credit3');
+    await writer.cacheModelPrediction('R1', 'credit3', { s: 3 });
     expect(await replica.getCachedPrediction('R1', 'credit3')).toEqual({ s: 3 });
   });
 
@@ -141,8 +150,9 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     expect(await api.getOrComputePrediction('C3', 'credit', () => ({ r: 3 }))).toEqual({ r: 3 });
     expect(await api.invalidateModelPredictions('credit')).toBe(true);
     expect(await api.getCachedPrediction('CUST001', 'credit')).toBeNull();
+    let start = Date.now();
     expect(await api.cacheFeatures('C1', { age: 35 })).toBe(true);
-    expect(Number(redis.cli('PTTL', 'freefn:feature:C1'))).toBeGreaterThan(1_790_000);
+    expectTtlSince(redis, 'freefn:feature:C1', 1_800_000, start);
     expect(await api.getCachedFeatures('C1')).toEqual({ age: 35 });
     expect((await api.getCachedFeaturesEntry('C1'))?.isStale).toBe(false);
     expect(await api.cacheFeaturesMany([{ customerId: 'C2', features: { age: 2 } }])).toBe(true);
@@ -150,8 +160,9 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     expect(await api.getOrComputeFeatures('C9', () => ({ age: 9 }))).toEqual({ age: 9 });
     expect(await api.clearFeatureCache('C1')).toEqual({ count: 1, complete: true });
     expect(await api.clearFeatureCache()).toEqual({ count: 2, complete: true });
+    start = Date.now();
     expect(await api.cacheModelArtifacts('credit_risk', 'v1.2.0', { feature_names: ['age'] })).toBe(true);
-    expect(Number(redis.cli('PTTL', 'freefn:model:credit_risk:v1.2.0'))).toBeGreaterThan(86_390_000);
+    expectTtlSince(redis, 'freefn:model:credit_risk:v1.2.0', 86_400_000, start);
     expect(await api.getCachedModelArtifacts('credit_risk', 'v1.2.0')).toEqual({ feature_names: ['age'] });
     expect(await api.getOrComputeModelArtifacts('credit_risk', 'v2', () => ({ w: 2 }))).toEqual({ w: 2 });
     expect(await api.clearModelCache('credit_risk')).toEqual({ count: 2, complete: true });

@@ -23,7 +23,8 @@ const backends: [string, () => CreateCacheOptions][] = [
 ];
 
 function make(options: CreateCacheOptions): { cache: Cache; errors: CacheErrorEvent[] } {
-  const cache = createCache({ keyPrefix: uniquePrefix(), envFile: false, env: {}, compressionThreshold: 32, ...options });
+  // A generous command deadline (Redis only): a pause of this process on a loaded machine must not fail a healthy call.
+  const cache = createCache({ keyPrefix: uniquePrefix(), envFile: false, env: {}, compressionThreshold: 32, commandTimeoutMs: 5000, ...options });
   const errors: CacheErrorEvent[] = [];
   cache.on('error', (e) => errors.push(e));
   return { cache, errors };

@@ -125,7 +125,7 @@ describe('a least-privilege ACL user', () => {
   afterAll(() => server.stop());
 
   it('runs the cache-core flow without a single denied command', async () => {
-    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
+    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {}, commandTimeoutMs: 5000 });
     try {
       expect((await cache.checkConnection()).ok).toBe(true);
       expect(await cache.set('user:1', { score: 0.5, at: new Date(0) })).toBe(true);
@@ -146,8 +146,10 @@ describe('a least-privilege ACL user', () => {
       expect(await sessions.get('s1')).toEqual({ user: 'ana' });
       expect(await sessions.touch('s1')).toBe(true);
       expect(await sessions.delete('s1')).toBe(true);
-      expect((await cache.countByPrefix('')).count).toBeGreaterThan(0);
-      expect((await cache.deleteByPrefix('')).count).toBeGreaterThan(0);
+      // Left: user:1, a, b and counter (the lock and the session were deleted).
+      expect(await cache.countByPrefix('')).toEqual({ count: 4, complete: true });
+      expect(await cache.deleteByPrefix('')).toEqual({ count: 4, complete: true });
+      expect(await cache.countByPrefix('')).toEqual({ count: 0, complete: true });
       expect(await cache.delete('user:1')).toBe(false);
       const stats = await cache.stats();
       expect(stats.status).toBe('healthy');
@@ -208,7 +210,7 @@ describe('a least-privilege ACL user', () => {
     expect(existsSync(mlDist), `${mlDist} is missing: run pnpm build first`).toBe(true);
     // Loaded by path, untyped: cache-core does not depend on cache-ml (typecheck must not need its build).
     const { createMlCache } = (await import(mlDist)) as { createMlCache: (cache: Cache, options: object) => MlFlow };
-    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {} });
+    const cache = createCache({ url: appUrl(), backend: 'redis', strict: true, envFile: false, env: {}, commandTimeoutMs: 5000 });
     const errors = errorsOf(cache);
     // cache-ml is built against its installed cache-core; the classes are the same code.
     const ml = createMlCache(cache, { lock: { ttlMs: 2000, waitMs: 2000, pollMs: 20 } });
@@ -216,7 +218,9 @@ describe('a least-privilege ACL user', () => {
       expect(await ml.cacheModelPrediction('CUST001', 'credit', { risk_score: 0.7, model_version: 'v1' })).toBe(true);
       expect(await ml.getCachedPrediction('CUST001', 'credit')).toMatchObject({ risk_score: 0.7 });
       expect(await ml.cachePredictionsMany([{ customerId: 'CUST002', modelType: 'credit', prediction: { risk_score: 0.1 } }])).toBe(true);
-      expect(await ml.getCachedPredictions(['CUST001', 'CUST002', 'CUST003'], 'credit')).toHaveLength(3);
+      expect(await ml.getCachedPredictions(['CUST001', 'CUST002', 'CUST003'], 'credit')).toEqual([
+        { risk_score: 0.7, model_version: 'v1' }, { risk_score: 0.1 }, null,
+      ]);
       let computed = 0;
       const compute = async () => {
         computed++;
@@ -235,7 +239,8 @@ describe('a least-privilege ACL user', () => {
       expect(await ml.getCachedFeatures('CUST001')).toEqual({ age: 35 });
       expect(await ml.cacheModelArtifacts('m', 'v1', { weights: [1, 2] })).toBe(true);
       expect(await ml.clearPredictionCache('CUST009')).toEqual({ count: 1, complete: true });
-      expect((await ml.clearPredictionCache()).complete).toBe(true);
+      // CUST001's and CUST002's credit predictions: invalidated (a new generation), not yet deleted.
+      expect(await ml.clearPredictionCache()).toEqual({ count: 2, complete: true });
       expect(await ml.clearFeatureCache()).toEqual({ count: 1, complete: true });
       expect(await ml.clearModelCache()).toEqual({ count: 1, complete: true });
       await ml.drain();
@@ -248,20 +253,22 @@ describe('a least-privilege ACL user', () => {
 
   it('runs the CLI (check, config, stats, cache-pred, get-pred, clear-pred) without a denied command', async () => {
     expect(existsSync(cliBin), `${cliBin} is missing: run pnpm build first`).toBe(true);
-    const env = { REDIS_URL: appUrl(), CACHE_BACKEND: 'redis' };
+    // A command deadline a loaded machine meets (the default 250 ms is missed now and then under load).
+    const env = { REDIS_URL: appUrl(), CACHE_BACKEND: 'redis', CACHE_COMMAND_TIMEOUT_MS: '5000' };
     const run = async (...args: string[]) => {
       const result = await runBinary(args, env);
       expect(result.code, `finrisk-cache ${args.join(' ')}: ${result.stderr}`).toBe(0);
       return result.stdout;
     };
-    expect(await run('check')).toMatch(/ok|OK|reachable|connected/i);
-    expect(await run('cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75}')).toBeDefined();
+    // Not /ok|reachable/i: "not reachable" and "broken" would match that.
+    expect(await run('check')).toMatch(/^OK {2}Redis at redis:\/\/finrisk-app:\*\*\*@127\.0\.0\.1:\d+\S* answered in /);
+    expect((await run('cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75}')).trim()).toBe('Cached credit prediction for CUST001 (expires in 1h)');
     expect(JSON.parse(await run('--json', 'get-pred', 'CUST001', 'credit'))).toMatchObject({ found: true, prediction: { risk_score: 0.75 } });
     expect(await run('--json', 'stats')).toContain('"status"');
     expect(await run('stats')).toMatch(/Hit Rate/i);
-    expect(await run('clear-pred', '--customer', 'CUST001')).toBeDefined();
+    expect((await run('clear-pred', '--customer', 'CUST001')).trim()).toBe('Deleted 1 key (predictions of CUST001)');
     expect((await runBinary(['get-pred', 'CUST001', 'credit'], env)).code).toBe(1);
-    await run('config');
+    expect(await run('config')).toMatch(/^REDIS_URL\s+redis:\/\/finrisk-app:\*\*\*@127\.0\.0\.1:\d+\s+environment$/m);
     expect(aclLog()).toBe('');
   });
 

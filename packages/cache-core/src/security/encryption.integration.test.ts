@@ -20,7 +20,8 @@ let prefix: string;
 function make(keys: string, activeKeyId?: string): Cache {
   const env: Record<string, string> = { CACHE_ENCRYPTION_KEYS: keys, CACHE_ENCRYPT_KINDS: 'prediction,feature' };
   if (activeKeyId) env.CACHE_ENCRYPTION_KEY_ID = activeKeyId;
-  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: prefix, envFile: false, env });
+  // A generous command deadline: a pause of this process on a loaded machine must not fail a healthy call.
+  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: prefix, envFile: false, env, commandTimeoutMs: 5000 });
   open.push(cache);
   return cache;
 }
@@ -106,7 +107,7 @@ describe('encryption at rest', () => {
     await foreign.set(c, prediction);
     expect(await cache.get(c)).toBeNull();
     // Downgraded: a plaintext envelope where encryption is required.
-    const plain = createCache({ url: server.url, backend: 'redis', keyPrefix: prefix, envFile: false, env: {} });
+    const plain = createCache({ url: server.url, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, commandTimeoutMs: 5000 });
     open.push(plain);
     const d = cache.keys.key('prediction', 'CUST-D', 'credit');
     await plain.set(d, { ...prediction, decision: 'approve' });

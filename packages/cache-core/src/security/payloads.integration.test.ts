@@ -18,7 +18,8 @@ let raw: ReturnType<typeof createClient>;
 const open: Cache[] = [];
 
 function make(options: CreateCacheOptions = {}): Cache {
-  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, ...options });
+  // A generous command deadline: a pause of this process on a loaded machine must not fail a healthy call.
+  const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, commandTimeoutMs: 5000, ...options });
   open.push(cache);
   return cache;
 }

@@ -53,7 +53,8 @@ async function startTlsServer(cert: string, authClients: 'yes' | 'no' | 'optiona
 }
 
 function cache(options: CreateCacheOptions): Cache {
-  const c = createCache({ backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, connectTimeoutMs: 2000, logger: { warn: () => {} }, ...options });
+  // A generous command deadline: a pause of this process on a loaded machine must not fail a healthy call.
+  const c = createCache({ backend: 'redis', keyPrefix: uniquePrefix(), envFile: false, env: {}, connectTimeoutMs: 2000, commandTimeoutMs: 5000, logger: { warn: () => {} }, ...options });
   open.push(c);
   return c;
 }

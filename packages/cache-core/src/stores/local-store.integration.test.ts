@@ -43,13 +43,21 @@ describe('local store', () => {
   it('keeps data across reopening, and TTLs across processes', async () => {
     const path = join(dir, 'reopen.db');
     const first = new LocalStore({ path });
+    const start = Date.now();
     await first.set('k', Buffer.from('kept'));
+    await first.set('long', Buffer.from('y'), { ttlMs: 60_000 });
     await first.set('short', Buffer.from('x'), { ttlMs: 100 });
     await first.close();
+    // Only ever later than the short TTL, however slow the machine: it has surely passed.
     await new Promise((r) => setTimeout(r, 200));
     const second = new LocalStore({ path });
     expect(Buffer.from((await second.get('k'))!).toString()).toBe('kept');
+    expect(await second.ttl('k')).toBe(-1);
     expect(await second.get('short')).toBeNull();
+    // The long TTL came across the reopening: counted from the write, not from the reopening.
+    const left = await second.ttl('long');
+    expect(left).toBeLessThanOrEqual(60_000 - 200);
+    expect(left).toBeGreaterThanOrEqual(60_000 - (Date.now() - start));
     await second.close();
   });
 

@@ -48,17 +48,24 @@ export function describeStoreContract(
       expect(text(await store.get(key))).toBe('abc');
     });
 
+    // TTLs are checked against the time measured around the calls: what is left is at most the TTL
+    // and at least the TTL less the time elapsed since the write, on a fast machine and a slow one.
+    // A short TTL is only ever read after it has surely passed, never "still there" right after.
     it('expires entries after their TTL', async () => {
+      const kept = k('ttl');
+      const start = Date.now();
+      await store.set(kept, bytes('v'), { ttlMs: 60_000 });
+      expect(await store.exists(kept)).toBe(true);
+      const ttl = await store.ttl(kept);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      expect(ttl).toBeGreaterThanOrEqual(60_000 - (Date.now() - start));
       const key = k('ttl');
       await store.set(key, bytes('v'), { ttlMs: 150 });
-      expect(await store.exists(key)).toBe(true);
-      const ttl = await store.ttl(key);
-      expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(150);
       await sleep(300);
       expect(await store.get(key)).toBeNull();
       expect(await store.exists(key)).toBe(false);
       expect(await store.ttl(key)).toBe(-2);
+      expect(text(await store.get(kept))).toBe('v');
     });
 
     it('reports -1 for keys without expiry and -2 for missing keys', async () => {
@@ -78,9 +85,11 @@ export function describeStoreContract(
 
     it('sets only absent keys with ifAbsent, and an expired key counts as absent', async () => {
       const key = k('nx');
-      expect(await store.set(key, bytes('first'), { ifAbsent: true, ttlMs: 100 })).toBe(true);
+      expect(await store.set(key, bytes('first'), { ifAbsent: true, ttlMs: 60_000 })).toBe(true);
       expect(await store.set(key, bytes('second'), { ifAbsent: true })).toBe(false);
       expect(text(await store.get(key))).toBe('first');
+      // The same key given a short TTL: once it has surely passed, the key is absent again.
+      expect(await store.expire(key, 100)).toBe(true);
       await sleep(250);
       expect(await store.set(key, bytes('third'), { ifAbsent: true })).toBe(true);
       expect(text(await store.get(key))).toBe('third');
@@ -97,12 +106,15 @@ export function describeStoreContract(
 
     it('reads and writes many keys in order', async () => {
       const keys = [k('m'), k('m'), k('m')];
+      const start = Date.now();
       await store.setMany([
         { key: keys[0]!, value: bytes('a') },
         { key: keys[2]!, value: bytes('c'), ttlMs: 60_000 },
       ]);
       expect((await store.getMany(keys)).map(text)).toEqual(['a', null, 'c']);
-      expect(await store.ttl(keys[2]!)).toBeGreaterThan(59_000);
+      const ttl = await store.ttl(keys[2]!);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      expect(ttl).toBeGreaterThanOrEqual(60_000 - (Date.now() - start));
       expect(await store.getMany([])).toEqual([]);
     });
 
@@ -125,20 +137,26 @@ export function describeStoreContract(
 
     it('reads and extends the TTL in one step (sliding expiry)', async () => {
       const key = k('touch');
-      await store.set(key, bytes('s'), { ttlMs: 200 });
-      await sleep(120);
-      expect(text(await store.getAndTouch(key, 400))).toBe('s');
-      await sleep(150);
-      expect(text(await store.get(key))).toBe('s');
+      await store.set(key, bytes('s'), { ttlMs: 10_000 });
+      const start = Date.now();
+      expect(text(await store.getAndTouch(key, 600_000))).toBe('s');
+      const ttl = await store.ttl(key);
+      expect(ttl).toBeLessThanOrEqual(600_000);
+      expect(ttl).toBeGreaterThanOrEqual(600_000 - (Date.now() - start));
+      // The new TTL replaces the old one, shorter too: once it has surely passed, the key is gone.
+      expect(text(await store.getAndTouch(key, 100))).toBe('s');
+      await sleep(250);
+      expect(await store.get(key)).toBeNull();
       expect(await store.getAndTouch(k('none'), 400)).toBeNull();
     });
 
     it('sets a TTL on an existing key and refuses a missing one', async () => {
       const key = k('expire');
       await store.set(key, bytes('e'));
+      const start = Date.now();
       expect(await store.expire(key, 5000)).toBe(true);
       const ttl = await store.ttl(key);
-      expect(ttl).toBeGreaterThan(4000);
+      expect(ttl).toBeGreaterThanOrEqual(5000 - (Date.now() - start));
       expect(ttl).toBeLessThanOrEqual(5000);
       expect(await store.expire(k('none'), 5000)).toBe(false);
     });
