@@ -345,6 +345,27 @@ describe('when Redis goes away', () => {
     }
   });
 
+  it('does not time out a reply that arrived while the process was held up past the deadline', async () => {
+    // A long GC or a starved CPU: the reply is on the socket, but the process only looks after
+    // the deadline passed. Node runs expired timers before it reads sockets; the reply must win.
+    const cache = make({ commandTimeoutMs: 250 });
+    await cache.set('paused', { v: 1 });
+    const errors = errorsOf(cache);
+    for (let i = 0; i < 3; i++) {
+      const read = cache.get('paused');
+      // One turn of the loop writes the command (node-redis writes on an immediate); the reply
+      // then lands on the socket while this process is busy.
+      await new Promise((r) => setImmediate(r));
+      // Held up well past the 250 ms deadline, long enough for the reply to arrive on any machine.
+      const until = Date.now() + 800;
+      while (Date.now() < until) {
+        // busy: nothing else runs, the reply waits on the socket
+      }
+      expect(await read).toEqual({ v: 1 });
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('throws in strict mode', async () => {
     const port = await freePort();
     const cache = make({ url: `redis://127.0.0.1:${port}`, strict: true, connectTimeoutMs: 200 });

@@ -1,5 +1,6 @@
 import { createClient, type RedisClientOptions } from '@redis/client';
 import { FinRiskCacheError } from '../errors.js';
+import { afterDeadline } from '../stores/deadline.js';
 import { mapRedisError, reconnectDelay } from '../stores/redis-store.js';
 
 /** A node whose writes must be heard: the server, the master Sentinel names, or each master of a cluster. */
@@ -131,7 +132,7 @@ class TrackingConnection {
     const deadlineMs = this.#tracker.options.deadlineMs;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FinRiskCacheError('E_TIMEOUT', `Redis at ${this.node.id} did not answer ${what} within ${deadlineMs} ms`)), deadlineMs);
+      timer = afterDeadline(() => reject(new FinRiskCacheError('E_TIMEOUT', `Redis at ${this.node.id} did not answer ${what} within ${deadlineMs} ms`)), deadlineMs);
     });
     return Promise.race([fn(), expired]).finally(() => clearTimeout(timer));
   }

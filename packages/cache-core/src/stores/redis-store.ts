@@ -13,7 +13,7 @@ import { describeRedisAddress, maskUrl } from '../config.js';
 import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
 import { escapeGlob } from '../keys.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
-import { settlesWithin, withDeadline } from './deadline.js';
+import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** The node-redis client type this store uses. */
@@ -214,7 +214,7 @@ export class RedisStore implements CacheStore {
     let timer: NodeJS.Timeout | undefined;
     let onError: ((error: unknown) => void) | undefined;
     const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      timer = afterDeadline(() => {
         // Kept as the reason until the connection is up: "the client is offline" is what the
         // calls would say otherwise, and a server that accepts and never answers (frozen, or a
         // black-holed path) has no error of its own to offer.
@@ -246,9 +246,10 @@ export class RedisStore implements CacheStore {
   protected run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0, minimumMs = 0): Promise<T> {
     if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
     const limitMs = Math.max(this.#timeoutMs + (payloadBytes >> 16), minimumMs);
-    // One promise and one timer per command: this is the hot path of every cache call.
+    // One promise and one timer per command: this is the hot path of every cache call. The
+    // deadline fires after the socket is read (afterDeadline): a reply already there wins.
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = afterDeadline(() => {
         reject(
           new FinRiskCacheError(
             'E_TIMEOUT',
