@@ -528,6 +528,22 @@ export class Cache {
   }
 
   /**
+   * The value L1 holds for `key` now, without a round trip, a promise or an array; undefined
+   * when L1 does not hold it (or is off, or not serving): then read it with {@link Cache.get}.
+   * A hit counts as a read of the key's kind, like `get`'s. For the hot paths of packages built
+   * on the cache (cache-ml answers a prediction whose token and value are both in L1 this way).
+   * A stored `undefined` reads as not held.
+   */
+  peekLocal<T = unknown>(key: CacheKey): T | undefined {
+    const local = this.#local;
+    if (local === undefined || !local.covers(key)) return undefined;
+    const held = local.read(key, this.#decodeHeld, false);
+    if (held === L1_MISS) return undefined;
+    this.#stats.read(key, true);
+    return held as T;
+  }
+
+  /**
    * Resolves once every change that Redis reported to this process before the call has reached
    * L1: after another process says it wrote (over any channel), a read after `await
    * cache.syncLocal()` cannot be served an older value from L1. One PING per tracked node; true

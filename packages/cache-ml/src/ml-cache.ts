@@ -327,8 +327,32 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
    * `modelVersion`, failing the schema, or when the backend failed. One round trip.
    */
   async getCachedPrediction<T extends object = P>(customerId: string, modelType: string, options: PredictionReadOptions<T> = {}): Promise<T | null> {
+    const hot = this.#hotPrediction<T>(customerId, modelType, options);
+    if (hot !== undefined) return hot;
     const { entry } = await this.#readPrediction(customerId, modelType, options, 'getCachedPrediction', true);
     return MlCache.#fresh(entry);
+  }
+
+  /**
+   * A prediction whose token and record are both in the cache's L1 tier, answered without a
+   * round trip, a promise of its own or any object per read (the call a scoring service makes
+   * most); undefined when either is not held, or the read needs the general path (a schema, a
+   * model version to match, the Python layout), which then reads it.
+   */
+  #hotPrediction<T>(customerId: string, modelType: string, options: PredictionReadOptions<T & object>): T | null | undefined {
+    if (this.keys.isPython || options.modelVersion !== undefined || (options.schema ?? this.#predictionSchema) !== undefined) return undefined;
+    const token = this.cache.peekLocal(this.keys.generation(modelType));
+    if (typeof token !== 'string') return undefined;
+    const key = this.keys.prediction(customerId, modelType);
+    const raw = this.cache.peekLocal<StoredEntry<T>>(key);
+    if (raw === undefined) return undefined;
+    this.#generations.observe(modelType, token);
+    if (!isStoredEntry(raw)) {
+      return this.#reportBadPayload({ kind: 'prediction', schema: undefined, operation: 'getCachedPrediction' }, key, `value at ${key.key} was not written by @finrisk/cache-ml; treated as a miss`);
+    }
+    // Another generation (an invalidated model), or stale in a grace period: a miss here.
+    if (raw.generation !== token || (raw.freshUntil !== undefined && Date.now() >= raw.freshUntil)) return null;
+    return raw.value;
   }
 
   /** Like {@link MlCache.getCachedPrediction}, with the model version, the write time, and stale values of a grace period. */

@@ -97,7 +97,8 @@ export class LocalTier {
   covers(ref: CacheKey): boolean {
     if (ref.local === false || (this.#kinds !== '*' && !this.#kinds.has(ref.kind))) return false;
     // A key Redis does not track for L1 (a hand-built key of another layout) would never be invalidated.
-    for (const prefix of this.prefixes) if (ref.key.startsWith(prefix)) return true;
+    const prefixes = this.prefixes;
+    for (let i = 0; i < prefixes.length; i++) if (ref.key.startsWith(prefixes[i]!)) return true;
     return false;
   }
 
@@ -106,12 +107,12 @@ export class LocalTier {
    * (bookkeeping keys are not counted). A held value is shared and frozen; `decode` turns held
    * bytes into a fresh value.
    */
-  read(ref: CacheKey, decode: (bytes: Uint8Array) => unknown): unknown {
+  read(ref: CacheKey, decode: (bytes: Uint8Array) => unknown, countMiss = true): unknown {
     const entry = this.#serving ? this.#lru.get(ref.key) : undefined;
     if (!ref.internal) {
       const stats = this.#stats.of(ref.kind);
-      if (entry === undefined) stats.l1Misses++;
-      else stats.l1Hits++;
+      if (entry !== undefined) stats.l1Hits++;
+      else if (countMiss) stats.l1Misses++;
     }
     if (entry === undefined) return L1_MISS;
     return entry.how === 'shared' ? entry.value : entry.how === 'clone' ? structuredClone(entry.value) : decode(entry.bytes!);
