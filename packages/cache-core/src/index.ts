@@ -8,6 +8,7 @@ export type {
   CreateCacheOptions,
   KeyInput,
   KeyPrefix,
+  LocalAttachments,
   OperationEvent,
   PrefixOptions,
   SetManyEntry,
@@ -17,7 +18,7 @@ export { getCache, resetCache, getRedisClient, getCacheStats, checkConnection } 
 export { createSessionStore, setSession, getSession, touchSession, deleteSession } from './session.js';
 export type { SessionStore, SessionStoreOptions } from './session.js';
 export { resolveConfig, readEnvFile, maskUrl, describeRedisAddress, describeSettings, DEFAULT_TTL, MAX_TTL_SECONDS } from './config.js';
-export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, KeyLayout, SettingRow, TlsOptions, TtlConfig } from './config.js';
+export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, KeyLayout, L1Config, L1Options, SettingRow, TlsOptions, TtlConfig } from './config.js';
 export { SETTINGS } from './settings.js';
 export type { SettingName, SettingSpec, SettingType } from './settings.js';
 export { FinRiskCacheError, toCacheError } from './errors.js';
@@ -54,4 +55,5 @@ export { RedisStore, redisClientOptions, createRedisClient, mapRedisError, parse
 export { RedisClusterStore, createRedisStore } from './stores/redis-cluster-store.js';
 export { clusterSlot } from './stores/cluster-slot.js';
 export type { RedisClient, ConnectionListener } from './stores/redis-store.js';
+export type { TrackingNode } from './l1/invalidation-tracker.js';
 export type { CacheStore, StoreBackend, StoreEntry, StoreInfo, StoreSetOptions } from './stores/store.js';
