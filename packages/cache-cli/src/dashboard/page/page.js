@@ -517,6 +517,8 @@
     }
     $('confirm').close();
     pendingClear = null;
+    const previous = $('clear-result');
+    if (previous) previous.remove();
     const message = h('p', { className: 'notice', id: 'clear-result' }, `Deleted ${body.deleted} key${body.deleted === 1 ? '' : 's'} (${body.scope}).`);
     if (pending.target === 'frame') {
       fill($('frame-preview'), message);
