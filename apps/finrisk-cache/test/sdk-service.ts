@@ -9,7 +9,9 @@ export type ServiceStep =
   | { op: 'pred-read'; customer: string; model: string }
   | { op: 'feat-write'; customer: string; features: Record<string, unknown> }
   | { op: 'feat-read'; customer: string }
-  | { op: 'artifact-write'; model: string; version: string };
+  | { op: 'artifact-write'; model: string; version: string }
+  /** `seconds` of prediction and feature traffic where about `hitShare` of the reads hit (for screenshots). */
+  | { op: 'workload'; seconds: number; model: string; hitShare: number; pauseMs?: number };
 
 const app = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/sdk-service.mjs', import.meta.url));

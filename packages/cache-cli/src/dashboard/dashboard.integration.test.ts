@@ -340,3 +340,38 @@ describe('no secret appears', () => {
     }
   });
 });
+
+describe('under a least-privilege ACL user', () => {
+  // The commands a read-only dashboard needs, and the UNLINK its clears add (README, SECURITY.md).
+  const READ_ONLY = ['+ping', '+info', '+dbsize', '+scan', '+get', '+mget', '+pttl'];
+  it('the read-only dashboard needs PING, INFO, DBSIZE, SCAN, GET, MGET and PTTL: nothing is denied', async () => {
+    // node-redis sends CLIENT SETINFO to Redis 7.2 and later (and ignores a refusal); older servers do not know the command.
+    const [major, minor] = /redis_version:(\d+)\.(\d+)/.exec(server.cli('INFO', 'server'))!.slice(1).map(Number) as [number, number];
+    const setinfo = major > 7 || (major === 7 && minor >= 2) ? ['+client|setinfo'] : [];
+    expect(server.cli('ACL', 'SETUSER', 'dash-ro', 'reset', 'on', '>dash-ro-password', 'resetkeys', `~${prefix}:*`, 'resetchannels', '-@all', ...READ_ONLY, ...setinfo)).toBe('OK');
+    const ml = createMlCache(seeder);
+    expect(await ml.cacheModelPrediction('ACL1', 'credit', { risk_score: 0.5 })).toBe(true);
+    expect(await ml.cacheFeatures('ACL1', { age: 50 })).toBe(true);
+    expect(await createFrameCache(seeder).cacheDataFrame('acl_frame', aq.table({ a: [1, 2, 3] }))).toBe(true);
+    server.cli('ACL', 'LOG', 'RESET');
+    const dashboard = running(await startDashboard(FAST, { REDIS_URL: `redis://dash-ro:dash-ro-password@127.0.0.1:${server.port}/0`, CACHE_KEY_PREFIX: prefix }));
+    try {
+      await eventually(async () => {
+        const s = (await (await get(dashboard, '/api/state')).json()) as { samples: { status: string }[]; census: { error: string | null } | null; fleet: { error: string | null } | null };
+        return s.samples.filter((sample) => sample.status === 'healthy').length >= 2 && s.census && s.fleet ? s : undefined;
+      }, 20_000, 'samples, a key count and a fleet read');
+      const customer = (await (await get(dashboard, '/api/customer?id=ACL1')).json()) as { entries: { state: string }[] };
+      expect(customer.entries.map((e) => e.state)).toEqual(['fresh', 'fresh']);
+      expect(((await (await get(dashboard, '/api/frames')).json()) as { frames: { name: string }[] }).frames.map((f) => f.name)).toContain('acl_frame');
+      expect(((await (await get(dashboard, '/api/frame?name=acl_frame')).json()) as { frame: { preview: string[][] } }).frame.preview).toEqual([['1'], ['2'], ['3']]);
+      const state = (await (await get(dashboard, '/api/state')).json()) as { samples: { status: string }[]; census: { error: string | null }; fleet: { error: string | null } };
+      expect(state.samples.at(-1)!.status).toBe('healthy');
+      expect(state.census.error).toBeNull();
+      expect(state.fleet.error).toBeNull();
+      expect(server.cli('ACL', 'LOG')).toBe('');
+    } finally {
+      await dashboard.stop();
+      server.cli('ACL', 'DELUSER', 'dash-ro');
+    }
+  });
+});

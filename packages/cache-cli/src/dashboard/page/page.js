@@ -163,7 +163,7 @@
         const k = service.byKind[kind];
         if (k.hits + k.misses + k.writes + k.l1Hits + k.l1Misses === 0) continue;
         const l1 = k.l1Hits + k.l1Misses > 0 ? `${pct(k.l1HitRate)} (${bytes(k.l1Bytes)})` : '-';
-        rows.push([service.service, String(service.instances), kind, pct(k.hitRate), count(k.hits), count(k.misses), count(k.writes), count(k.errors), ms(k.operations ? k.totalLatencyMs / k.operations : null), l1]);
+        rows.push([service.service, String(service.instances), kind, k.hits + k.misses > 0 ? pct(k.hitRate) : 'n/a', count(k.hits), count(k.misses), count(k.writes), count(k.errors), ms(k.operations ? k.totalLatencyMs / k.operations : null), l1]);
       }
     }
     if (rows.length === 0) {
@@ -206,9 +206,10 @@
   const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
   const SERVER_COLOR = '#111827';
 
+  /** The kinds the fleet read in the history (bookkeeping kinds such as generation tokens have operations but no reads). */
   function kindsOf(samples) {
     const kinds = new Set();
-    for (const s of samples) for (const k of Object.keys(s.fleet || {})) kinds.add(k);
+    for (const s of samples) for (const [k, rate] of Object.entries(s.fleet || {})) if (rate.hitRate !== null) kinds.add(k);
     return [...kinds].sort();
   }
 
