@@ -80,8 +80,8 @@ export type SamplerEvent =
   | { type: 'census'; data: NonNullable<DashboardState['census']> }
   | { type: 'topology'; data: TopologyView };
 
-/** Scans (fleet read, key count) wait at least this many times their own duration before the next: at most a tenth of the time is spent scanning. */
-const SCAN_IDLE_FACTOR = 9;
+/** Scans (fleet read, key count) wait at least this many times their own duration before the next: at most a twentieth of the time is spent scanning. */
+const SCAN_IDLE_FACTOR = 19;
 
 /**
  * Samples the cache while the dashboard runs, on three clocks: the server (PING, INFO) every
