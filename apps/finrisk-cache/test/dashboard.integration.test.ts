@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// The page-side callbacks below (page.evaluate) run in the browser.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';

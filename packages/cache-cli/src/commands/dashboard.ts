@@ -1,5 +1,16 @@
 import type { CommandDefinition } from '../command-definition.js';
+import { InvalidArgumentError } from 'commander';
 import { positiveNumber } from '../option-parsers.js';
+
+/** A number of seconds (or minutes) from `min` to `max`: the dashboard must not poll Redis in a tight loop. */
+function between(min: number, max: number, name: string): (raw: string) => number {
+  const positive = positiveNumber(name);
+  return (raw) => {
+    const value = positive(raw);
+    if (value < min || value > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}.`);
+    return value;
+  };
+}
 
 /** Port the dashboard listens on by default. */
 export const DEFAULT_DASHBOARD_PORT = 7379;
@@ -30,10 +41,10 @@ export const dashboardCommand: CommandDefinition = {
   options: [
     { flags: '--token <TOKEN>', description: `require this token on every request (default: ${TOKEN_VARIABLE}; generated when --host is not loopback)` },
     { flags: '--allow-writes', description: 'offer clears, each behind a typed confirmation (default: read-only)' },
-    { flags: '--refresh <SECONDS>', description: 'seconds between two samples of the server (PING, INFO)', parse: positiveNumber('--refresh'), default: 2 },
-    { flags: '--fleet-interval <SECONDS>', description: "least seconds between two reads of the fleet's statistics", parse: positiveNumber('--fleet-interval'), default: 10 },
-    { flags: '--keys-interval <SECONDS>', description: 'least seconds between two counts of the keys per kind (SCAN)', parse: positiveNumber('--keys-interval'), default: 60 },
-    { flags: '--history <MINUTES>', description: 'minutes of history the charts keep (in memory)', parse: positiveNumber('--history'), default: 60 },
+    { flags: '--refresh <SECONDS>', description: 'seconds between two samples of the server (PING, INFO)', parse: between(0.1, 3600, '--refresh'), default: 2 },
+    { flags: '--fleet-interval <SECONDS>', description: "least seconds between two reads of the fleet's statistics", parse: between(0.5, 86_400, '--fleet-interval'), default: 10 },
+    { flags: '--keys-interval <SECONDS>', description: 'least seconds between two counts of the keys per kind (SCAN)', parse: between(0.5, 86_400, '--keys-interval'), default: 60 },
+    { flags: '--history <MINUTES>', description: 'minutes of history the charts keep, in memory (at most 20,000 samples)', parse: between(1, 10_080, '--history'), default: 60 },
   ],
   examples: [
     'finrisk-cache dashboard',

@@ -280,6 +280,12 @@ describe('starting and stopping', () => {
     }
   });
 
+  it('refuses a pace that would poll Redis in a tight loop', async () => {
+    const result = await startDashboard(['--refresh', '0.01'], env());
+    expect(result).toMatchObject({ exited: ExitCode.USAGE, stdout: '' });
+    expect((result as { stderr: string }).stderr).toContain('--refresh must be from 0.1 to 3600');
+  });
+
   it('stops on the signal: the event streams end, the port closes, exit 0', async () => {
     const dashboard = running(await startDashboard(FAST, env()));
     const res = await fetch(`${dashboard.base}/api/events`);

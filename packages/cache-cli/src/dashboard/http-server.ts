@@ -48,6 +48,8 @@ const SECURITY_HEADERS: Record<string, string> = {
 export const MAX_EVENT_STREAMS = 32;
 /** Largest request body accepted, in bytes (a clear request is a few dozen). */
 const MAX_BODY_BYTES = 16 * 1024;
+/** Bytes of events a stream may have waiting for a slow client before it is closed. */
+const MAX_PENDING_EVENT_BYTES = 4 * 1024 * 1024;
 /** A comment on every event stream this often, in ms, so that proxies keep it open. */
 const HEARTBEAT_MS = 15_000;
 
@@ -194,7 +196,12 @@ export class DashboardServer {
   #events(req: IncomingMessage, res: ServerResponse): void {
     if (this.#streams.size >= MAX_EVENT_STREAMS) return this.#text(res, 503, `Too many open dashboards (${MAX_EVENT_STREAMS}); close one\n`);
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const send = (type: string, data: unknown) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (type: string, data: unknown) => {
+      // A client that does not read would have its events pile up here: it is cut off instead, and
+      // its EventSource reconnects to a fresh state.
+      if (res.writableLength > MAX_PENDING_EVENT_BYTES) return void res.destroy();
+      res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
     res.write('retry: 2000\n\n');
     send('state', this.#handlers.state());
     const unsubscribe = this.#handlers.subscribe((event) => send(event.type, event.data));

@@ -44,6 +44,7 @@ export async function runDashboard(ctx: CommandContext, request: DashboardReques
     const ml = createMlCache(cache);
     let frameCache: Promise<FrameCache> | undefined;
     const frames = () => (frameCache ??= loadFrames().then(({ createFrameCache }) => createFrameCache(cache)));
+    let previews: Promise<unknown> = Promise.resolve();
 
     const sampler = new DashboardSampler(cache, options);
     const auth = new DashboardAuth({ token: options.token, port: options.port });
@@ -57,9 +58,14 @@ export async function runDashboard(ctx: CommandContext, request: DashboardReques
           entries: (await lookupCustomer(ml, id)).map(({ entry, value }) => ({ ...entry, fields: valueFields(value) })),
         }),
         frames: async () => listFrames(await frames()),
-        frame: async (name) => {
-          const result = await previewFrame(await frames(), name);
-          return result.found ? result : null;
+        frame: (name) => {
+          // One preview at a time: each may hold a whole frame (up to PREVIEW_MAX_BYTES) in memory.
+          const next = previews.then(async () => {
+            const result = await previewFrame(await frames(), name);
+            return result.found ? result : null;
+          });
+          previews = next.catch(() => undefined);
+          return next;
         },
         clear: options.allowWrites ? (request) => performClear(ml, frames, request) : undefined,
       },

@@ -80,6 +80,9 @@ export type SamplerEvent =
   | { type: 'census'; data: NonNullable<DashboardState['census']> }
   | { type: 'topology'; data: TopologyView };
 
+/** Most samples kept, whatever --history and --refresh ask (about 10 MB, and what a page receives when it connects). */
+export const MAX_SAMPLES = 20_000;
+
 /** Scans (fleet read, key count) wait at least this many times their own duration before the next: at most a twentieth of the time is spent scanning. */
 const SCAN_IDLE_FACTOR = 19;
 
@@ -107,7 +110,7 @@ export class DashboardSampler {
   constructor(cache: Cache, options: DashboardOptions) {
     this.#cache = cache;
     this.#options = options;
-    this.#capacity = Math.max(2, Math.ceil(options.historyMs / options.refreshMs));
+    this.#capacity = Math.min(MAX_SAMPLES, Math.max(2, Math.ceil(options.historyMs / options.refreshMs)));
   }
 
   /** Calls `listener` with every update; returns a function that stops it. */

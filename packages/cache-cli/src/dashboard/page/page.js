@@ -152,10 +152,15 @@
     );
   }
 
+  function renderFleetNote() {
+    const fleet = state.fleet;
+    $('fleet-note').textContent = fleet ? `Read ${ago(fleet.at)}; ${fleet.instances} instance${fleet.instances === 1 ? '' : 's'}.${fleet.error ? ` Last read failed: ${fleet.error}` : ''}` : 'Not read yet.';
+  }
+
   function renderFleet() {
     const fleet = state.fleet;
     const target = $('fleet');
-    $('fleet-note').textContent = fleet ? `Read ${ago(fleet.at)}; ${fleet.instances} instance${fleet.instances === 1 ? '' : 's'}.${fleet.error ? ` Last read failed: ${fleet.error}` : ''}` : 'Not read yet.';
+    renderFleetNote();
     if (!fleet) return fill(target);
     const rows = [];
     for (const service of fleet.services) {
@@ -178,16 +183,27 @@
     fill(target, t);
   }
 
+  let renderedCensus = '';
+
+  function renderCensusNote() {
+    const census = state.census;
+    $('census-note').textContent = census
+      ? `Counted ${ago(census.at)} in ${(census.durationMs / 1000).toFixed(1)} s with SCAN; every ${state.info ? state.info.keysIntervalSeconds : '?'} s at most.${census.error ? ` Last count failed: ${census.error}` : ''}`
+      : 'Counting (SCAN of the key prefix)…';
+  }
+
   function renderCensus() {
     const census = state.census;
-    const note = $('census-note');
+    renderCensusNote();
     if (!census) {
-      note.textContent = 'Counting (SCAN of the key prefix)…';
       fill($('census'));
       fill($('models'));
       return;
     }
-    note.textContent = `Counted ${ago(census.at)} in ${(census.durationMs / 1000).toFixed(1)} s with SCAN; every ${state.info ? state.info.keysIntervalSeconds : '?'} s at most.${census.error ? ` Last count failed: ${census.error}` : ''}`;
+    // Counts that did not change are not redrawn (a button about to be clicked stays where it is).
+    const key = JSON.stringify([census.kinds, census.models, state.info && state.info.allowWrites]);
+    if (key === renderedCensus) return;
+    renderedCensus = key;
     const total = census.kinds.reduce((n, k) => n + k.keys, 0);
     fill($('census'), table([{ title: 'Kind' }, { title: 'Keys', num: true }], [...census.kinds.map((k) => [k.kind, count(k.keys)]), [h('strong', {}, 'total'), count(total)]]));
     const writes = state.info && state.info.allowWrites;
@@ -559,10 +575,10 @@
     $('confirm').addEventListener('close', () => {
       pendingClear = null;
     });
-    // Ages ("read 12 s ago") move on between updates.
+    // Ages ("read 12 s ago") move on between updates; the tables stay as they are (a click on one is not lost).
     setInterval(() => {
-      renderFleet();
-      if (state.census) renderCensus();
+      renderFleetNote();
+      renderCensusNote();
     }, 5000);
     showTab();
     connect();
