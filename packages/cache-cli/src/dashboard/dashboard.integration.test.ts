@@ -131,6 +131,12 @@ describe('read-only on loopback', () => {
     expect((await get(dashboard, '/api/customer')).status).toBe(400);
   });
 
+  it('says which entry is corrupt, and why', async () => {
+    server.cli('SET', `${prefix}:feature:BROKEN`, 'not an envelope');
+    const body = (await (await get(dashboard, '/api/customer?id=BROKEN')).json()) as { entries: { kind: string; state: string; error?: { code: string } }[] };
+    expect(body.entries).toEqual([expect.objectContaining({ kind: 'feature', state: 'corrupt', error: expect.objectContaining({ code: 'E_PAYLOAD_CORRUPT' }) })]);
+  });
+
   it('lists the frames and previews one: schema and the first 50 rows', async () => {
     const list = (await (await get(dashboard, '/api/frames')).json()) as { frames: { name: string; rows: number; columns: number; ttlSeconds: number }[] };
     expect(list.frames).toEqual([expect.objectContaining({ name: 'wide', rows: WIDE_ROWS, columns: 2 })]);

@@ -375,7 +375,11 @@
         { className: 'entry', dataset: { kind: e.kind, model: e.model || '' } },
         h('h3', {}, e.kind === 'prediction' ? `Prediction: ${e.model}` : 'Features'),
         h('div', { className: 'meta' }, h('span', {}, `expires in ${ttl(e.ttlSeconds)}`), h('span', {}, `cached at ${e.cachedAt || 'unknown'}`), h('span', { className: `state-${e.state}` }, e.state)),
-        e.state === 'invalidated' ? h('p', { className: 'muted' }, 'A newer model generation: reads miss.') : table([{ title: 'Field' }, { title: 'Value' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }])),
+        e.state === 'invalidated'
+          ? h('p', { className: 'muted' }, 'A newer model generation: reads miss.')
+          : e.state === 'corrupt'
+            ? h('p', { className: 'notice error' }, `Stored but unreadable, so reads miss: ${e.error ? e.error.message : 'unknown reason'}`)
+            : table([{ title: 'Field' }, { title: 'Value' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }])),
       ),
     );
     fill(out, heading, summary, actions, ...details);
