@@ -13,6 +13,10 @@
  *   - CACHE_BACKEND=local fails with E_DEPENDENCY_MISSING (exit 3), naming the package to install.
  * Redis, memory and every command work either way.
  *
+ * The dashboard's page and uPlot need nothing here: @finrisk/cache-cli's build embeds them as a
+ * string in the chunk `finrisk-cache dashboard` imports, so they are in this file too, and run
+ * only when that command does (test/standalone.integration.test.ts serves them from a lone copy).
+ *
  * Usage: node scripts/bundle.mjs   (after `pnpm --filter @finrisk/finrisk-cache-app... build`)
  */
 import { cpSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';

@@ -295,7 +295,7 @@ describe.each(topologies)('finrisk-cache on Redis ($name)', (topology) => {
         const result = await cli(['--help']);
         expect(result.code).toBe(0);
         for (const command of [
-          'check', 'config', 'stats', 'monitor', 'cache-pred', 'get-pred', 'cache-feat', 'get-feat', 'inspect',
+          'check', 'config', 'stats', 'monitor', 'dashboard', 'cache-pred', 'get-pred', 'cache-feat', 'get-feat', 'inspect',
           'cache-df', 'get-df', 'list-df', 'info-df', 'clear-model', 'clear-pred', 'clear-feat', 'help',
         ]) {
           expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));

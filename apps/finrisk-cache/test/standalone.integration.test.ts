@@ -3,8 +3,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
+import { freePort, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboardProcess } from './dashboard-process.js';
 import { lines, runBinary, workspace } from './run-binary.js';
 
 // The single-file bundle and the single executable, built by their scripts, against Redis.
@@ -41,12 +42,36 @@ async function roundTrip(command: string[], envOf: (extra: Record<string, string
   expect((await runBinary(['get-pred', 'NOBODY', 'credit'], { command, cwd, env })).code).toBe(1);
 }
 
+/** The dashboard from `command` serves its page, script and uPlot from inside the file (no node_modules, no CDN). */
+async function servesDashboard(command: string[], env: Record<string, string>, cwd: string) {
+  const dashboard = await startDashboardProcess(['--port', String(await freePort())], { command, cwd, env: { ...env, REDIS_URL: server.url } });
+  try {
+    const page = await fetch(`${dashboard.base}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/assets/page.js" defer></script>');
+    for (const [asset, marker] of [['page.js', 'EventSource'], ['uPlot.iife.min.js', 'var uPlot=function()'], ['uPlot.min.css', '.uplot']]) {
+      const res = await fetch(`${dashboard.base}/assets/${asset}`);
+      expect(res.status, asset).toBe(200);
+      expect(await res.text(), asset).toContain(marker);
+    }
+  } finally {
+    expect(await dashboard.stop()).toBe(0);
+  }
+}
+
 describe('bundle (one .cjs file run by node)', () => {
   it('runs alone, copied to an empty folder with no node_modules', async () => {
     const ws = workspace('bundle');
     const alone = join(mkdtempSync(join(tmpdir(), 'finrisk-bundle-alone-')), 'finrisk-cache.cjs');
     copyFileSync(bundleFile, alone);
     await roundTrip([process.execPath, alone], ws.env, ws.cwd);
+  });
+
+  it('serves the dashboard with the page and uPlot inside the file, copied alone to an empty folder', async () => {
+    const ws = workspace('bundle-dashboard');
+    const alone = join(mkdtempSync(join(tmpdir(), 'finrisk-bundle-alone-')), 'finrisk-cache.cjs');
+    copyFileSync(bundleFile, alone);
+    await servesDashboard([process.execPath, alone], ws.env(), ws.cwd);
   });
 
   it('without better-sqlite3 next to it, the local backend says what to install and exits 3', async () => {
@@ -81,6 +106,13 @@ describe('single executable (no node on the PATH)', () => {
     const env = { ...ws.env({ CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(ws.cwd, 'local.db') }), PATH: ws.cwd };
     expect((await runBinary(['cache-feat', 'C', '{"a": 1}'], { command: [seaFile], cwd: ws.cwd, env })).code).toBe(0);
     expect(JSON.parse((await runBinary(['get-feat', 'C'], { command: [seaFile], cwd: ws.cwd, env })).stdout)).toEqual({ a: 1 });
+  });
+
+  it('serves the dashboard with the page and uPlot inside the executable', async () => {
+    const ws = workspace('sea-dashboard');
+    const emptyBin = join(ws.cwd, 'empty-bin');
+    mkdirSync(emptyBin);
+    await servesDashboard([seaFile], { ...ws.env(), PATH: emptyBin }, ws.cwd);
   });
 
   it('prints --version and exits 2 on bad usage, like the bin', async () => {

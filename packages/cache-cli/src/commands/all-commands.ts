@@ -7,6 +7,7 @@ import { clearFeatCommand } from './clear-feat.js';
 import { clearModelCommand } from './clear-model.js';
 import { clearPredCommand } from './clear-pred.js';
 import { configCommand } from './config.js';
+import { dashboardCommand } from './dashboard.js';
 import { deleteDfCommand } from './delete-df.js';
 import { getDfCommand } from './get-df.js';
 import { getFeatCommand } from './get-feat.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   configCommand,
   statsCommand,
   monitorCommand,
+  dashboardCommand,
   cachePredCommand,
   getPredCommand,
   cacheFeatCommand,

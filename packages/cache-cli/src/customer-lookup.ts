@@ -1,0 +1,90 @@
+import type { MlCache } from '@finrisk/cache-ml';
+import { UnreadableEntries, unreadableJson } from './unreadable-entries.js';
+
+/** One cached entry of a customer, as `inspect` and the dashboard show it. */
+export interface CustomerEntry {
+  kind: 'prediction' | 'feature';
+  /** The model type, for predictions. */
+  model: string | null;
+  key: string;
+  /** Seconds left; -1 when it never expires. */
+  ttlSeconds: number | null;
+  cachedAt: string | null;
+  /**
+   * fresh; stale (kept for the grace period); invalidated (a newer model generation: reads miss);
+   * corrupt (stored but unreadable: reads miss; `error` says why).
+   */
+  state: 'fresh' | 'stale' | 'invalidated' | 'corrupt';
+  /** Why a corrupt entry cannot be read. */
+  error?: { code: string; message: string };
+}
+
+/** A customer's entry with the value a read returns (null when it would miss: invalidated or corrupt). */
+export interface CustomerEntryWithValue {
+  entry: CustomerEntry;
+  value: unknown;
+}
+
+/** The model types a customer has prediction keys for (SCAN, never KEYS). */
+async function predictionModels(ml: MlCache, customer: string): Promise<{ model: string; key: string }[]> {
+  const found: { model: string; key: string }[] = [];
+  for await (const batch of ml.cache.scan(ml.keys.predictionPrefix(ml.keys.isPython ? undefined : customer))) {
+    for (const key of batch) {
+      if (ml.keys.isPython) {
+        if (ml.keys.pythonCustomerOf(key) !== customer) continue;
+        found.push({ model: key.slice('prediction:'.length, key.length - customer.length - 1), key });
+      } else {
+        const parts = ml.cache.keys.parse('prediction', key);
+        if (parts && parts.length === 2 && parts[0] === customer) found.push({ model: parts[1]!, key });
+      }
+    }
+  }
+  return found.sort((a, b) => a.model.localeCompare(b.model));
+}
+
+/**
+ * Every prediction (one per model) and the features cached for a customer, each with its key,
+ * time to live, when it was cached, its state (corrupt entries say why) and the value a read
+ * would return. Validates the id (E_INVALID_KEY) before any scan. Used by `inspect` and the
+ * dashboard's customer lookup.
+ */
+export async function lookupCustomer(ml: MlCache, customer: string): Promise<CustomerEntryWithValue[]> {
+  const featureKey = ml.keys.feature(customer); // validates the id before any scan
+  const unreadable = new UnreadableEntries(ml.cache);
+  const corrupt = (key: string) => {
+    const error = unreadable.of(key);
+    return error ? { state: 'corrupt' as const, error: unreadableJson(error) } : undefined;
+  };
+  try {
+    const found: CustomerEntryWithValue[] = [];
+    for (const { model, key } of await predictionModels(ml, customer)) {
+      const entry = await ml.getCachedPredictionEntry(customer, model);
+      found.push({
+        entry: {
+          kind: 'prediction', model, key,
+          ttlSeconds: await ml.cache.ttl({ kind: 'prediction', key }),
+          cachedAt: entry?.cachedAt?.toISOString() ?? null,
+          state: entry === null ? 'invalidated' : entry.isStale ? 'stale' : 'fresh',
+          ...(entry === null ? corrupt(key) : undefined),
+        },
+        value: entry?.value ?? null,
+      });
+    }
+    const ttl = await ml.cache.ttl(featureKey);
+    if (ttl !== null && ttl !== -2) {
+      const entry = await ml.getCachedFeaturesEntry(customer);
+      found.push({
+        entry: {
+          kind: 'feature', model: null, key: featureKey.key, ttlSeconds: ttl,
+          cachedAt: entry?.cachedAt?.toISOString() ?? null, state: entry?.isStale ? 'stale' : 'fresh',
+          ...(entry === null ? corrupt(featureKey.key) : undefined),
+        },
+        value: entry?.value ?? null,
+      });
+    }
+    return found;
+  } finally {
+    // The dashboard looks customers up for as long as it runs: no listener may outlive its lookup.
+    unreadable.stop();
+  }
+}
