@@ -661,13 +661,14 @@ export class Cache {
 
   /**
    * The fleet's counters: every service whose processes published within their last three
-   * intervals, added up per kind (hit rate, L1 figures), read from Redis. Null when the backend
-   * failed (an `error` event), or is not Redis (there is no fleet then).
+   * intervals, added up per kind (hit rate, L1 figures), read from Redis (an index, never a scan
+   * of the keyspace). No services on another store than Redis (there is no fleet then); null
+   * when Redis failed (an `error` event).
    */
   async fleetStats(): Promise<FleetStats | null> {
     const store = await this.connect();
-    if (!(store instanceof RedisStore)) return null;
-    const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s, this.config));
+    if (!(store instanceof RedisStore)) return { services: [], instances: [] };
+    const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
     return outcome.ok ? outcome.value : null;
   }
 

@@ -32,7 +32,10 @@ describe.each(topologies)('fleet statistics on Redis ($name)', (topology) => {
     await batch.get(batch.keys.key('feature', 'F1'));
     for (const cache of [...scoring, batch]) expect(await cache.publishStats()).toBe(true);
 
+    // Read from the index: no SCAN of the keyspace, whatever its size.
+    const scans = deployment.calls('scan');
     const fleet = (await batch.fleetStats())!;
+    expect(deployment.calls('scan')).toBe(scans);
     expect(fleet.services.map((s) => s.service)).toEqual(['batch-loader', 'scoring']);
     const [loader, service] = fleet.services;
     expect(service).toMatchObject({ instances: 2, hits: 3, misses: 4 });

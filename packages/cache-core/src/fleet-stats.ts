@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { CacheConfig } from './config.js';
 import { hitRate, type CacheStats, type KindStats } from './stats.js';
-import type { CacheStore } from './stores/store.js';
+import type { RedisStore } from './stores/redis-store.js';
 
 /**
  * Fleet statistics: every SDK process publishes its per-kind counters to Redis, under
@@ -65,18 +65,32 @@ export function statsKey(config: CacheConfig, instance: string): string {
   return `${config.keyPrefix}:${STATS_KIND}:${encodeURIComponent(config.serviceName)}:${encodeURIComponent(instance)}`;
 }
 
-/** The literal start of every instance's key. */
-export function statsPrefix(config: CacheConfig): string {
-  return `${config.keyPrefix}:${STATS_KIND}:`;
+/**
+ * The sorted set of every instance's key, scored by when it last published: a reader finds the
+ * live records without scanning the keyspace (SCAN MATCH walks every key, a million of them for
+ * a handful of instances).
+ */
+export function statsIndexKey(config: CacheConfig): string {
+  return `${config.keyPrefix}:${STATS_KIND}-index`;
 }
 
-/** Writes one process's record (plain JSON, TTL of three intervals). Store errors are the caller's. */
-export async function publishStats(store: CacheStore, config: CacheConfig, instance: string, startedAt: number, process: CacheStats['process']): Promise<void> {
+/** How long a record, and the index, outlive the last publication: three intervals, the slowest instance's at most an hour. */
+const MAX_LIFETIME_MS = 3 * 3600 * 1000;
+
+/** Writes one process's record (plain JSON, TTL of three intervals) and its entry in the index. Store errors are the caller's. */
+export async function publishStats(store: RedisStore, config: CacheConfig, instance: string, startedAt: number, process: CacheStats['process']): Promise<void> {
+  const now = Date.now();
   const record: PublishedStats = {
     format: 'finrisk-stats', formatVersion: 1, service: config.serviceName, instance, host: hostname(), pid: globalThis.process.pid,
-    startedAt, publishedAt: Date.now(), intervalSeconds: config.statsIntervalSeconds, process,
+    startedAt, publishedAt: now, intervalSeconds: config.statsIntervalSeconds, process,
   };
-  await store.set(statsKey(config, instance), Buffer.from(JSON.stringify(record)), { ttlMs: config.statsIntervalSeconds * 3000 });
+  const key = statsKey(config, instance);
+  const ttlMs = config.statsIntervalSeconds * 3000;
+  await Promise.all([
+    store.set(key, Buffer.from(JSON.stringify(record)), { ttlMs }),
+    // Members older than any instance's lifetime are dropped; the index lives as long as someone publishes.
+    store.indexAdd(statsIndexKey(config), key, now, now - MAX_LIFETIME_MS, MAX_LIFETIME_MS),
+  ]);
 }
 
 const COUNTERS = ['hits', 'misses', 'writes', 'writeFailures', 'errors', 'operations', 'totalLatencyMs', 'l1Hits', 'l1Misses', 'l1Evictions', 'l1Invalidations', 'l1Bytes'] as const;
@@ -93,13 +107,15 @@ function isRecord(value: unknown): value is PublishedStats {
 const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0);
 
 /**
- * Reads every instance's record (SCAN of the stats prefix, then one MGET per page) and adds
- * them up per service and kind. Records that are not this format are skipped.
+ * Reads every live instance's record (the index, then one MGET per 1,000 keys; a record whose
+ * TTL ran out is gone and skipped) and adds them up per service and kind. Records that are not
+ * this format are skipped.
  */
-export async function readFleetStats(store: CacheStore, config: CacheConfig): Promise<FleetStats> {
+export async function readFleetStats(store: RedisStore, config: CacheConfig): Promise<FleetStats> {
   const instances: PublishedStats[] = [];
-  for await (const keys of store.scan(statsPrefix(config), 1000)) {
-    const values = await store.getMany(keys);
+  const listed = await store.indexMembers(statsIndexKey(config), Date.now() - MAX_LIFETIME_MS);
+  for (let start = 0; start < listed.length; start += 1000) {
+    const values = await store.getMany(listed.slice(start, start + 1000));
     for (const raw of values) {
       if (!raw) continue;
       try {

@@ -53,7 +53,9 @@ export function fleetLines(services: readonly ServiceStats[]): string[] {
     for (const [kind, k] of Object.entries(service.byKind).sort(([a], [b]) => a.localeCompare(b))) {
       if (k.hits + k.misses + k.writes + k.l1Hits + k.l1Misses === 0) continue;
       const l1 = k.l1Hits + k.l1Misses > 0 ? `${formatPercent(k.l1HitRate)} (${formatBytes(k.l1Bytes)})` : '-';
-      rows.push([service.service, String(service.instances), kind, formatPercent(k.hitRate), formatCount(k.hits), formatCount(k.misses), formatCount(k.writes), l1]);
+      // A kind with writes and no reads has no hit rate (0% would read as every read missing).
+      const rate = k.hits + k.misses > 0 ? formatPercent(k.hitRate) : 'n/a';
+      rows.push([service.service, String(service.instances), kind, rate, formatCount(k.hits), formatCount(k.misses), formatCount(k.writes), l1]);
     }
   }
   return [

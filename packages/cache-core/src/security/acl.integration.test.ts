@@ -20,6 +20,7 @@ export const MINIMAL_ACL = [
   'resetkeys', '~finrisk:*', 'resetchannels', '-@all',
   '+get', '+mget', '+getex', '+set', '+exists', '+del', '+unlink', '+pexpire', '+pttl', '+incr',
   '+eval', '+scan', '+ping', '+info', '+dbsize', '+memory|usage',
+  '+zadd', '+zremrangebyscore', '+zrangebyscore',
 ];
 
 /** What the L1 tier needs beside {@link MINIMAL_ACL}: RESP3 (HELLO) and tracking for its invalidation connections. */

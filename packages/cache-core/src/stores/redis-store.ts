@@ -456,6 +456,26 @@ export class RedisStore implements CacheStore {
     });
   }
 
+  /**
+   * Adds `member` to the sorted set `index` with `score`, drops the members scored below
+   * `dropBelow`, and sets the set's time to live (ms): an index of keys that expire, kept as
+   * small as the live keys (fleet statistics). One round trip, each command under the deadline.
+   */
+  indexAdd(index: string, member: string, score: number, dropBelow: number, ttlMs: number): Promise<void> {
+    return this.run('ZADD', async () => {
+      await Promise.all([
+        this.client.zAdd(index, { score, value: member }),
+        this.client.zRemRangeByScore(index, '-inf', `(${dropBelow}`),
+        this.client.pExpire(index, ttlMs),
+      ]);
+    });
+  }
+
+  /** The members of the sorted set `index` scored at least `minScore` (ZRANGEBYSCORE). */
+  indexMembers(index: string, minScore: number): Promise<string[]> {
+    return this.run('ZRANGE', () => this.client.zRangeByScore(index, minScore, '+inf') as Promise<string[]>);
+  }
+
   /** MGET of `keys` without a deadline of its own (the caller's run has one). */
   protected getManyRaw(keys: readonly string[]): Promise<(Buffer | null)[]> {
     return this.send<(Buffer | null)[]>(['MGET', ...keys], keys[0]!, true);
