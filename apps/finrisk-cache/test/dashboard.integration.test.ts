@@ -192,6 +192,14 @@ describe('two services writing through the SDK', () => {
     const serviceEnv = (name: string) => env({ CACHE_SERVICE_NAME: name, CACHE_STATS_INTERVAL: '60', CACHE_BACKEND: 'redis' });
     own['scoring-api'] = await runService(scoring, serviceEnv('scoring-api'), ws.cwd);
     own['batch-scorer'] = await runService(batch, serviceEnv('batch-scorer'), ws.cwd);
+    // A service with the L1 tier on: its L1 hits reach the fleet view too.
+    const hot: ServiceStep[] = [
+      { op: 'l1-ready' },
+      { op: 'pred-write', customer: 'HOT1', model: 'credit' },
+      { op: 'l1-ready' },
+      ...Array.from({ length: 5 }, () => ({ op: 'pred-read' as const, customer: 'HOT1', model: 'credit' })),
+    ];
+    own['hot-api'] = await runService(hot, { ...serviceEnv('hot-api'), CACHE_L1_MAX_MB: '16' }, ws.cwd);
   }, 60_000);
 
   it("the dashboard shows each one's hit rate per kind, as its own processStats() reports it", async () => {
@@ -200,7 +208,7 @@ describe('two services writing through the SDK', () => {
     const page = await open(dashboard.url);
     const rowsOf = () =>
       page.locator('#fleet-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
-    await expect.poll(async () => (await rowsOf()).map((r) => r[0]), { timeout: 30_000 }).toEqual(expect.arrayContaining(['scoring-api', 'batch-scorer']));
+    await expect.poll(async () => (await rowsOf()).map((r) => r[0]), { timeout: 30_000 }).toEqual(expect.arrayContaining(['scoring-api', 'batch-scorer', 'hot-api']));
     const rows = await rowsOf();
     for (const [service, stats] of Object.entries(own)) {
       for (const [kind, k] of Object.entries(stats.byKind)) {
@@ -225,7 +233,13 @@ describe('two services writing through the SDK', () => {
         expect(fleet.byKind[kind], `${service} ${kind}`).toMatchObject({ hits: k.hits, misses: k.misses, hitRate: k.hits + k.misses ? k.hits / (k.hits + k.misses) : 0 });
       }
     }
+    // The L1 service: 1 read filled L1, 4 were answered from it, and the fleet says so.
+    expect(own['hot-api']!.byKind.prediction).toMatchObject({ hits: 5, misses: 0, l1Hits: 4, l1Misses: 1 });
+    const hotFleet = (stats.fleet.find((s) => s.service === 'hot-api') as unknown as { byKind: Record<string, { l1Hits: number; l1Misses: number; l1Bytes: number }> }).byKind.prediction!;
+    expect(hotFleet).toMatchObject({ l1Hits: 4, l1Misses: 1 });
+    expect(hotFleet.l1Bytes).toBeGreaterThan(0);
     const human = (await cli(['stats'])).stdout;
+    expect(human).toMatch(/^hot-api\s+1\s+prediction\s+100\.00%\s+5\s+0\s+1\s+80\.00% \(\d+(\.\d+)?(B|KB)\)$/m);
     expect(human).toMatch(/^scoring-api\s+1\s+prediction\s+66\.67%\s+6\s+3\s+6\s+-$/m);
     expect(human).toMatch(/^batch-scorer\s+1\s+prediction\s+50\.00%\s+4\s+4\s+4\s+-$/m);
   });

@@ -10,6 +10,8 @@ export type ServiceStep =
   | { op: 'feat-write'; customer: string; features: Record<string, unknown> }
   | { op: 'feat-read'; customer: string }
   | { op: 'artifact-write'; model: string; version: string }
+  /** With CACHE_L1_MAX_MB: wait until L1 serves and has heard every change so far. */
+  | { op: 'l1-ready' }
   /** `seconds` of prediction and feature traffic where about `hitShare` of the reads hit (for screenshots). */
   | { op: 'workload'; seconds: number; model: string; hitShare: number; pauseMs?: number };
 
@@ -28,7 +30,7 @@ export interface ProcessStats {
   hits: number;
   misses: number;
   hitRate: number;
-  byKind: Record<string, { hits: number; misses: number; writes: number; errors: number; operations: number; totalLatencyMs: number }>;
+  byKind: Record<string, { hits: number; misses: number; writes: number; errors: number; operations: number; totalLatencyMs: number; l1Hits: number; l1Misses: number; l1Bytes: number }>;
 }
 
 /**
