@@ -4,14 +4,15 @@
  * into an empty folder, and runs the executable from there with nothing of this process's
  * environment but a PATH: `--version` prints the version in the archive's name, and the embedded
  * store (the better-sqlite3 shipped beside the executable) stores and reads a value, both with
- * CACHE_BACKEND=local and as `auto`'s fallback when Redis is unreachable. It needs no Redis, so the
+ * CACHE_BACKEND=local and as `auto`'s fallback when Redis is unreachable, also when the executable
+ * is run through a symlink on the PATH (as the README installs it). It needs no Redis, so the
  * release workflow runs it on every platform; test/standalone.integration.test.ts also runs the
  * guide's examples against Redis with it.
  *
  * Usage: node scripts/smoke-release-archive.mjs [ARCHIVE]   (default: the one in dist/release)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -73,6 +74,15 @@ export async function smoke(archive) {
   expect('cache-pred (auto, Redis down)', run(['cache-pred', 'CUST001', 'credit', '{"risk_score": 0.75}'], down), 0, /using the embedded store at/);
   expect('get-pred (auto, Redis down)', run(['get-pred', 'CUST001', 'credit'], down), 0, /"risk_score": 0\.75/);
   expect('check (Redis down)', run(['check'], down), 3);
+  if (process.platform !== 'win32') {
+    // Installed as the README says: a symlink on the PATH to the unpacked executable, which still
+    // finds the node_modules beside its real path.
+    const linkDir = join(work, 'bin');
+    mkdirSync(linkDir);
+    symlinkSync(exe, join(linkDir, 'finrisk-cache'));
+    const linked = spawnSync('finrisk-cache', ['get-feat', 'CUST001'], { cwd: work, env: { ...env(local), PATH: linkDir }, encoding: 'utf8', timeout: 60_000 });
+    expect('get-feat (local, through a symlink on the PATH)', linked, 0, /"age": 35/);
+  }
   return { folder, exe, cleanup: () => [root, work].forEach((dir) => rmSync(dir, { recursive: true, force: true })) };
 }
 
