@@ -51,7 +51,7 @@ function elapsed(since = started) {
 
 /**
  * Runs a command to the end (bounded by `timeoutMs`), its output into a log file; resolves with
- * { status, output }. Rejects on a non-zero exit unless `allowFailure`, with the log's last lines.
+ * { status, output (stdout and stderr as they came), stdout }. Rejects on a non-zero exit unless `allowFailure`, with the log's last lines.
  */
 function run(cmd, args, { cwd, env = process.env, allowFailure = false, timeoutMs = STEP_TIMEOUT_MS, label = `${cmd} ${args.join(' ')}` } = {}) {
   const log = join(logs, `${String(++logCount).padStart(2, '0')}-${cmd.split('/').pop()}.log`);
@@ -61,11 +61,15 @@ function run(cmd, args, { cwd, env = process.env, allowFailure = false, timeoutM
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let output = '';
+    let stdout = '';
     const collect = (chunk) => {
       output += chunk;
       out.write(chunk);
     };
-    child.stdout.on('data', collect);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      collect(chunk);
+    });
     child.stderr.on('data', collect);
     const timer = setTimeout(() => {
       collect(`\n[rehearsal: killed after ${timeoutMs / 1000} s]\n`);
@@ -81,7 +85,7 @@ function run(cmd, args, { cwd, env = process.env, allowFailure = false, timeoutM
       clearTimeout(timer);
       children.delete(child);
       out.end();
-      if ((status === 0 || allowFailure) && !signal) resolve({ status, output });
+      if ((status === 0 || allowFailure) && !signal) resolve({ status, output, stdout });
       else reject(new Error(`${label}: exit ${status ?? signal} (log: ${log})\n${tail(output, 40)}`));
     });
   });
@@ -212,9 +216,9 @@ async function startPrebuiltHost(dir) {
 
 /** Copies the working tree's tracked and untracked (not ignored) files into `dest`, as its own git repository. */
 async function copyWorkingTree(dest) {
-  const { output } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
+  const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
   let copied = 0;
-  for (const file of output.split('\0').filter(Boolean)) {
+  for (const file of stdout.split('\0').filter(Boolean)) {
     const from = join(root, file);
     if (!existsSync(from)) continue; // deleted in the working tree, not yet committed
     mkdirSync(dirname(join(dest, file)), { recursive: true });
@@ -261,8 +265,12 @@ async function main() {
   // other settings kept (nodedir, cafile).
   const npmCache = join(work, 'npm-cache');
   const scopeFlag = `--@finrisk:registry=${registry}`;
-  const baseEnv = { ...process.env, NO_COLOR: '1', npm_config_cache: npmCache, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
-  for (const k of Object.keys(baseEnv)) if (/^(REDIS_|CACHE_)/.test(k)) delete baseEnv[k];
+  // Run from `pnpm test`, the environment holds pnpm's script variables (npm_config_* of pnpm's
+  // own settings, npm_package_*, npm_lifecycle_*): a user's shell has none of them, and npm warns
+  // about the settings it does not know, so they go. The .npmrc files are still read.
+  const baseEnv = { ...process.env };
+  for (const k of Object.keys(baseEnv)) if (/^(REDIS_|CACHE_|npm_)/i.test(k)) delete baseEnv[k];
+  Object.assign(baseEnv, { NO_COLOR: '1', npm_config_cache: npmCache, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' });
   const npmEnv = { ...baseEnv, npm_config_better_sqlite3_binary_host: prebuilt.url };
   const appEnv = (prefix) => ({ ...baseEnv, REDIS_URL: redis.url, CACHE_BACKEND: 'redis', CACHE_KEY_PREFIX: prefix });
 
@@ -290,17 +298,17 @@ async function main() {
     await git('commit', '-q', '-m', `Version Packages (${label})`);
     const { output } = await run('pnpm', ['release'], { cwd: repo, env: releaseEnv, label: 'pnpm release' });
     for (const [name, version] of Object.entries(versions)) {
-      const { output: published } = await run('npm', ['view', `${name}@${version}`, 'version', `--registry=${registry}`], { cwd: work, env: baseEnv });
-      check(published.trim() === version, `${name}@${version} is not in the registry after pnpm release:\n${tail(output, 30)}`);
+      const { stdout: published } = await run('npm', ['view', `${name}@${version}`, 'version', `--registry=${registry}`], { cwd: work, env: baseEnv });
+      check(published.trim() === version, `${name}@${version} is not in the registry after pnpm release (npm view says ${JSON.stringify(published.trim())}):\n${tail(output, 30)}`);
     }
-    const { output: tags } = await git('tag', '--list');
+    const { stdout: tags } = await git('tag', '--list');
     for (const [name, version] of Object.entries(versions)) check(tags.split('\n').includes(`${name}@${version}`), `changesets did not tag ${name}@${version}`);
     console.log(`  published ${Object.entries(versions).map(([n, v]) => `${n}@${v}`).join(', ')}`);
     return versions;
   };
 
   const v1 = await timed('release 1: pnpm version-packages, pnpm release', () => release('release 1'));
-  const manifest = JSON.parse((await run('npm', ['view', `${CLI}@${v1[CLI]}`, '--json', `--registry=${registry}`], { cwd: work, env: baseEnv })).output);
+  const manifest = JSON.parse((await run('npm', ['view', `${CLI}@${v1[CLI]}`, '--json', `--registry=${registry}`], { cwd: work, env: baseEnv })).stdout);
   check(manifest.bin?.['finrisk-cache'], `${CLI}@${v1[CLI]} has no finrisk-cache bin: ${JSON.stringify(manifest.bin)}`);
   check(/^\^12\./.test(manifest.optionalDependencies?.['better-sqlite3'] ?? ''), `${CLI}: better-sqlite3 should be an optional dependency ^12: ${JSON.stringify(manifest.optionalDependencies)}`);
   check(!JSON.stringify(manifest.dependencies ?? {}).includes('workspace:'), `${CLI}: workspace: ranges were published`);
@@ -330,7 +338,7 @@ async function main() {
     await run('npm', ['install', '--global', `--prefix=${globalPrefix}`, '--no-audit', '--no-fund', '--loglevel=error', scopeFlag, `${CLI}@${v1[CLI]}`], { cwd: work, env: npmEnv });
     check(existsSync(join(globalBin, 'finrisk-cache')), `npm i -g put no finrisk-cache in ${globalBin}`);
     check(prebuilt.requests.length > 0, 'better-sqlite3 was not installed (its install never asked for its binary)');
-    const { output: which } = await run('/bin/sh', ['-c', 'command -v finrisk-cache && finrisk-cache --version'], { cwd: work, env: cliEnv({}) });
+    const { stdout: which } = await run('/bin/sh', ['-c', 'command -v finrisk-cache && finrisk-cache --version'], { cwd: work, env: cliEnv({}) });
     check(which.startsWith(join(globalBin, 'finrisk-cache')) && which.includes(v1[CLI]), `finrisk-cache on the PATH is not the global one at ${v1[CLI]}:\n${which}`);
     const ws = prepareWorkspace([join(globalBin, 'finrisk-cache')]);
     cleanups.push(() => rmSync(ws.root, { recursive: true, force: true }));
@@ -351,7 +359,7 @@ async function main() {
     // The embedded store: better-sqlite3 came with the install.
     const local = { ...env, CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(ws.root, 'local.db') };
     await run('finrisk-cache', ['cache-feat', 'CUST009', '{"age": 41}'], { cwd: ws.cwd, env: local });
-    const { output: feat } = await run('finrisk-cache', ['get-feat', 'CUST009'], { cwd: ws.cwd, env: local });
+    const { stdout: feat } = await run('finrisk-cache', ['get-feat', 'CUST009'], { cwd: ws.cwd, env: local });
     check(JSON.parse(feat).age === 41 && existsSync(join(ws.root, 'local.db')), `the embedded store did not keep the value:\n${feat}`);
     const down = { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, CACHE_LOCAL_PATH: join(ws.root, 'auto.db') };
     const { output: fellBack } = await run('finrisk-cache', ['cache-pred', 'CUST009', 'credit', '{"risk_score": 0.5}'], { cwd: ws.cwd, env: down });
@@ -365,9 +373,9 @@ async function main() {
     mkdirSync(dir);
     const npxEnv = { ...npmEnv, npm_config_omit: 'optional', npm_config_cache: join(work, 'npx-cache'), HOME: dir, XDG_CACHE_HOME: join(dir, 'xdg') };
     const npx = (args, extra = {}, allowFailure = false) => run('npx', ['--yes', scopeFlag, CLI, ...args], { cwd: dir, env: { ...npxEnv, ...extra }, allowFailure });
-    const { output: ok } = await npx(['check'], { REDIS_URL: redis.url });
+    const { stdout: ok } = await npx(['check'], { REDIS_URL: redis.url });
     check(/^OK {2}Redis at /m.test(ok), `npx ${CLI} check did not answer OK:\n${ok}`);
-    const { output: version } = await npx(['--version']);
+    const { stdout: version } = await npx(['--version']);
     check(version.trim().endsWith(v1[CLI]), `npx ran another version: ${version}`);
     const missing = await npx(['get-feat', 'CUST001'], { CACHE_BACKEND: 'local' }, true);
     check(missing.status === 3 && /needs the optional dependency better-sqlite3 \(version 12\)/.test(missing.output), `CACHE_BACKEND=local without better-sqlite3: exit ${missing.status}\n${missing.output}`);
@@ -409,9 +417,9 @@ async function main() {
     await side(newApp, 'invalidated', 'new');
     // The operator's CLI of release 1 reads what release 2 wrote.
     const cli = cliEnv({ REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'rehearsal-rolling' });
-    const { output: pred } = await run('finrisk-cache', ['get-pred', 'new-CUST001', 'credit'], { cwd: work, env: cli });
+    const { stdout: pred } = await run('finrisk-cache', ['get-pred', 'new-CUST001', 'credit'], { cwd: work, env: cli });
     check(JSON.parse(pred).customer === 'new-CUST001', `the release-1 CLI did not read release 2's prediction:\n${pred}`);
-    const { output: df } = await run('finrisk-cache', ['get-df', 'new-frame'], { cwd: work, env: cli });
+    const { stdout: df } = await run('finrisk-cache', ['get-df', 'new-frame'], { cwd: work, env: cli });
     check(/^new-frame: 20,?000 rows x 4 columns$/m.test(df), `the release-1 CLI did not read release 2's frame:\n${tail(df, 5)}`);
     console.log(`  finrisk-cache ${v1[CLI]} reads release 2's prediction and frame`);
   });
