@@ -1,19 +1,22 @@
 #!/usr/bin/env node
-// Checks what would be published, not the workspace: for every published package (and the
-// private finrisk-cache app, which carries the `finrisk-cache` bin) it builds, packs with pnpm
-// (which rewrites `workspace:` ranges), runs publint and @arethetypeswrong/cli on the tarball,
-// then installs all the tarballs with npm into an empty folder OUTSIDE the workspace, imports
-// every public entry point there, type-checks a TypeScript consumer against them, and runs the
-// `finrisk-cache` bin against a redis-server it starts (and without one).
+// Checks what would be published, not the workspace: for every published package it builds, packs
+// with pnpm (which rewrites `workspace:` ranges), runs publint and @arethetypeswrong/cli on the
+// tarball, then installs all the tarballs with npm into an empty folder OUTSIDE the workspace,
+// imports every public entry point there, type-checks a TypeScript consumer against them, and runs
+// the `finrisk-cache` bin of @finrisk/cache-cli against a redis-server it starts (and without one).
+// The install leaves out optional dependencies (`--omit=optional`), as npm does where
+// better-sqlite3 cannot be built: the bin must still run and say what is missing. (The install
+// WITH better-sqlite3, from a registry, is scripts/release-rehearsal.mjs's.)
 // KEEP_PACK_DIR=1 keeps the temporary folders for a look afterwards.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startRedis } from './lib/redis.mjs';
 import { publishedPackages, root, step } from './lib/workspace.mjs';
 
-const APP = { name: '@finrisk/finrisk-cache-app', relDir: 'apps/finrisk-cache' };
+const CLI = '@finrisk/cache-cli';
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const problems = [];
 
@@ -45,7 +48,7 @@ if (!relative(root, consumer).startsWith('..')) throw new Error(`${consumer} is 
 let redis;
 try {
   const packages = publishedPackages();
-  const all = [...packages.map((p) => ({ name: p.name, relDir: p.relDir })), APP];
+  const all = packages.map((p) => ({ name: p.name, relDir: p.relDir }));
 
   step('build');
   must('pnpm', ['exec', 'turbo', 'run', 'build', ...all.map((p) => `--filter=${p.name}`), '--output-logs=errors-only']);
@@ -72,7 +75,10 @@ try {
     for (const f of listing) {
       if (/\.(test|spec)\.[cm]?[jt]s$|^package\/(src|test|bench)\//.test(f)) problem(`${p.name}: ${f} would be published`);
     }
-    if (p === APP) continue; // private: never published; packed only to carry the bin into the smoke test
+    for (const [name, file] of Object.entries(manifest.bin ?? {})) {
+      if (!listing.includes(`package/${file.replace(/^\.\//, '')}`)) problem(`${p.name}: bin ${name} is ${file}, which is not in the tarball`);
+    }
+    if (p.name === CLI && manifest.bin?.['finrisk-cache'] === undefined) problem(`${p.name}: has no finrisk-cache bin`);
     if (!listing.includes('package/README.md')) problem(`${p.name}: README.md is not in the tarball`);
 
     const lint = run(bin('publint'), ['run', tgz, '--strict'], { capture: true });
@@ -96,7 +102,7 @@ try {
   step(`npm install of the tarballs into ${consumer}`);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'finrisk-consumer', private: true, type: 'module' }, null, 2));
   // The optional peers the adapters work with come from the registry, like every third-party dependency.
-  must('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.values(), 'prom-client@15', '@opentelemetry/api@1', 'typescript@5.9', '@types/node@20'], {
+  must('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--omit=optional', ...tarballs.values(), 'prom-client@15', '@opentelemetry/api@1', 'typescript@5.9', '@types/node@20'], {
     cwd: consumer,
   });
 
@@ -118,11 +124,18 @@ try {
   must(join(consumer, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: consumer });
   console.log('consumer.ts type-checks');
 
-  step('the finrisk-cache bin, installed');
+  step('the finrisk-cache bin of @finrisk/cache-cli, installed without its optional better-sqlite3');
+  try {
+    createRequire(join(consumer, 'package.json')).resolve('better-sqlite3');
+    problem('better-sqlite3 was installed although optional dependencies were left out');
+  } catch {
+    console.log('  better-sqlite3 is not installed');
+  }
   const cli = join(consumer, 'node_modules', '.bin', 'finrisk-cache');
   redis = await startRedis();
   const { url } = redis;
-  const env = { ...process.env, NO_COLOR: '1' };
+  // HOME inside the consumer folder: the embedded store's default file is never the developer's.
+  const env = { ...process.env, NO_COLOR: '1', HOME: consumer, XDG_CACHE_HOME: join(consumer, '.cache') };
   for (const k of Object.keys(env)) if (/^(REDIS_|CACHE_)/.test(k)) delete env[k];
   const cliRun = (...args) => run(cli, args, { cwd: consumer, capture: true, env });
   const expectExit = (label, r, status, pattern) => {
@@ -145,6 +158,9 @@ try {
   expectExit('get-pred (miss)', cliRun('get-pred', 'NOBODY', 'credit', '--url', url), 1);
   redis.kill();
   expectExit('check (Redis down)', cliRun('check', '--url', url), 3);
+  expectExit('get-feat --backend local', cliRun('get-feat', 'C', '--backend', 'local', '--url', url), 3, /needs the optional dependency better-sqlite3 \(version 12\)/);
+  const fellBack = cliRun('cache-feat', 'C', '{"a": 1}', '--url', url);
+  expectExit('cache-feat (auto, Redis down)', fellBack, 0, /caching in memory only \(the local store failed: the local store needs the optional dependency better-sqlite3/);
 } catch (error) {
   problem(error instanceof Error ? error.message : String(error));
 } finally {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds dist/bundle/finrisk-cache.cjs: the whole CLI (cache-cli, cache-core, cache-ml,
- * cache-frames, node-redis, arquero, commander, ...) in ONE CommonJS file that runs with `node`
- * alone, no node_modules needed.
+ * Builds dist/bundle/finrisk-cache.cjs: the `finrisk-cache` bin of @finrisk/cache-cli and all it
+ * loads (cache-core, cache-ml, cache-frames, node-redis, arquero, commander, ...) in ONE CommonJS
+ * file that runs with `node` alone, no node_modules needed.
  *
  * better-sqlite3 (the embedded store) is a native module and cannot live inside a JS file. It stays
  * external and is loaded, only when the embedded store is used, from a node_modules folder next to
@@ -19,7 +19,7 @@
  *
  * Usage: node scripts/bundle.mjs   (after `pnpm --filter @finrisk/finrisk-cache-app... build`)
  */
-import { cpSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +28,25 @@ import { build } from 'esbuild';
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(app, 'dist', 'bundle');
 const outfile = join(outDir, 'finrisk-cache.cjs');
+// @finrisk/cache-cli's package.json: its `bin` is what the bundle runs, and its dependencies are where
+// better-sqlite3 is found.
+const cliManifest = realpathSync(join(app, 'node_modules', '@finrisk', 'cache-cli', 'package.json'));
+
+/** The built `finrisk-cache` bin of @finrisk/cache-cli (what `npm i -g @finrisk/cache-cli` installs). */
+export function cliBin() {
+  const { bin } = JSON.parse(readFileSync(cliManifest, 'utf8'));
+  return join(dirname(cliManifest), bin['finrisk-cache']);
+}
+
+/** The version of @finrisk/cache-cli, which `finrisk-cache --version` prints. */
+export function cliVersion() {
+  return JSON.parse(readFileSync(cliManifest, 'utf8')).version;
+}
 
 /** Builds the single-file bundle into `outfile`. */
 export async function bundle(target = outfile) {
   await build({
-    entryPoints: [join(app, 'src', 'standalone.ts')],
+    entryPoints: [cliBin()],
     outfile: target,
     bundle: true,
     platform: 'node',
@@ -41,7 +55,8 @@ export async function bundle(target = outfile) {
     external: ['better-sqlite3'],
     // cache-core loads better-sqlite3 with createRequire(import.meta.url): point it at this file.
     define: { 'import.meta.url': '__finriskBundleUrl' },
-    banner: { js: '#!/usr/bin/env node\nvar __finriskBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    // The bin's own `#!/usr/bin/env node` line stays first.
+    banner: { js: 'var __finriskBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
     legalComments: 'none',
     logLevel: 'warning',
   });
@@ -49,8 +64,8 @@ export async function bundle(target = outfile) {
 
 /** Copies better-sqlite3 and what it needs at run time into `dir/node_modules`. */
 export function copyNativeModules(dir) {
-  // Resolved from cache-cli, which depends on better-sqlite3.
-  const cliRequire = createRequire(realpathSync(join(app, 'node_modules', '@finrisk', 'cache-cli', 'package.json')));
+  // Resolved from cache-cli, whose optional dependency it is.
+  const cliRequire = createRequire(cliManifest);
   const sqliteDir = dirname(cliRequire.resolve('better-sqlite3/package.json'));
   const sqliteRequire = createRequire(join(sqliteDir, 'package.json'));
   const bindingsDir = dirname(sqliteRequire.resolve('bindings/package.json'));

@@ -30,8 +30,8 @@ describe('loading', () => {
       const result = await runBinary(args, { cwd: ws.cwd, env: ws.env({ REDIS_URL: server.url, FINRISK_MODULE_LOG: log }), command });
       expect(result.code, result.stderr).toBeLessThanOrEqual(1);
       const modules = loaded(log);
-      // The log works: the CLI's own entry was loaded.
-      expect(modules.some((url) => url.endsWith('/cache-cli/dist/index.js'))).toBe(true);
+      // The log works: the CLI's own entry (cache-cli's bin) was loaded.
+      expect(modules.some((url) => url.endsWith('/cache-cli/dist/bin.js'))).toBe(true);
       expect(modules.filter((url) => /run-dashboard|uplot/i.test(url)), args.join(' ')).toEqual([]);
       // Nor is its code inside what was loaded (its Content-Security-Policy, uPlot).
       for (const url of modules.filter((u) => u.includes('/cache-cli/dist/'))) {

@@ -1,25 +1,31 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboardProcess } from './dashboard-process.js';
+import { examplesDir, readGuideExamples, runLine } from '../scripts/guide-examples.mjs';
+import { buildReleaseArchive, platformName } from '../scripts/release-archive.mjs';
+import { smoke } from '../scripts/smoke-release-archive.mjs';
 import { lines, runBinary, workspace } from './run-binary.js';
 
-// The single-file bundle and the single executable, built by their scripts, against Redis.
+// The single-file bundle, the single executable and its release archive, built by their scripts,
+// against Redis.
 
 const app = fileURLToPath(new URL('..', import.meta.url));
 const bundleFile = join(app, 'dist', 'bundle', 'finrisk-cache.cjs');
 const seaFile = join(app, 'dist', 'sea', process.platform === 'win32' ? 'finrisk-cache.exe' : 'finrisk-cache');
 let server: RedisServer;
+let release: { archive: string; checksum: string; folder: string };
 
 beforeAll(async () => {
   execFileSync(process.execPath, [join(app, 'scripts', 'bundle.mjs')], { stdio: 'pipe' });
-  execFileSync(process.execPath, [join(app, 'scripts', 'sea.mjs')], { stdio: 'pipe' });
+  // The single executable (dist/sea) and the archive the release workflow attaches (dist/release).
+  release = await buildReleaseArchive();
   server = await startRedisServer();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -122,4 +128,58 @@ describe('single executable (no node on the PATH)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("did you mean 'check'?");
   });
+});
+
+describe(`release archive (${platformName()}, as the release workflow builds it)`, () => {
+  it('is named for its version and platform, and sha256sum -c accepts its checksum file', () => {
+    const version = (JSON.parse(readFileSync(join(app, 'node_modules', '@finrisk', 'cache-cli', 'package.json'), 'utf8')) as { version: string }).version;
+    expect(basename(release.archive)).toBe(`finrisk-cache-${version}-${platformName()}.tar.gz`);
+    const check = spawnSync('sha256sum', ['-c', basename(release.checksum)], { cwd: dirname(release.archive), encoding: 'utf8' });
+    expect(check.stdout, check.stderr).toBe(`${basename(release.archive)}: OK\n`);
+    expect(check.status).toBe(0);
+  });
+
+  it('unpacked into an empty folder, runs alone: version, embedded store, fallback when Redis is down', async () => {
+    const { cleanup } = await smoke(release.archive);
+    cleanup();
+  }, 120_000);
+
+  it("runs every example of the guide against Redis, from an empty folder, with no node on the PATH", async () => {
+    const { folder, cleanup } = await smoke(release.archive);
+    const root = mkdtempSync(join(tmpdir(), 'finrisk-release-guide-'));
+    try {
+      // The PATH: the unpacked folder (the executable and its node_modules) and a folder holding
+      // only grep, which `finrisk-cache stats | grep "Hit Rate"` pipes into. /bin/sh runs each line.
+      const tools = join(root, 'tools');
+      mkdirSync(tools);
+      symlinkSync(execFileSync('/bin/sh', ['-c', 'command -v grep'], { encoding: 'utf8' }).trim(), join(tools, 'grep'));
+      const cwd = join(root, 'work');
+      mkdirSync(cwd);
+      cpSync(join(examplesDir, 'data'), join(cwd, 'data'), { recursive: true });
+      const prefix = uniquePrefix('release');
+      const env = { PATH: tools, HOME: root, REDIS_URL: server.url, CACHE_KEY_PREFIX: prefix, CACHE_LOCAL_PATH: join(root, 'local.db') };
+
+      const noNode = await runLine('command -v node || echo "no node"', { cwd, bin: folder, env });
+      expect(noNode.stdout).toBe('no node\n');
+
+      const outputs = new Map<string, string>();
+      for (const line of readGuideExamples()) {
+        const result = await runLine(line, { cwd, bin: folder, env });
+        expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+        expect(result.stderr, line).toBe('');
+        if (!outputs.has(line)) outputs.set(line, result.stdout);
+      }
+      expect(JSON.parse(outputs.get('finrisk-cache get-pred CUST001 credit')!)).toEqual({ risk_score: 0.75, decision: 'approve', confidence: 0.92 });
+      expect(JSON.parse(outputs.get('finrisk-cache get-feat CUST001')!)).toMatchObject({ age: 35, credit_score: 720 });
+      expect(outputs.get('finrisk-cache get-df customer_data')).toContain('customer_data: 8 rows x 8 columns');
+      expect(outputs.get('finrisk-cache stats | grep "Hit Rate"')).toMatch(/^Hit Rate\s+\d+\.\d\d%\n$/);
+      expect(outputs.get('finrisk-cache check')).toMatch(/^OK {2}Redis at /);
+      expect(readFileSync(join(cwd, 'customers_export.csv'), 'utf8')).toBe(readFileSync(join(cwd, 'data', 'customers.csv'), 'utf8'));
+      expect(server.cli('EXISTS', `${prefix}:feature:CUST001`)).toBe('1'); // written to Redis, not to the embedded store
+      expect(existsSync(join(root, 'local.db'))).toBe(false);
+    } finally {
+      cleanup();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -1,10 +1,14 @@
-import { processIo, runCli } from '@finrisk/cache-cli';
+#!/usr/bin/env node
+// The `finrisk-cache` command (package.json `bin`): runCli on the process, with signals and
+// closed pipes handled. Not exported: importing it runs the CLI. No top-level await, so that the
+// app can bundle this file into CommonJS for the single-file bundle and the single executable.
+import { processIo, runCli } from './index.js';
 
 /**
  * Runs `finrisk-cache` in this process: the first Ctrl-C stops a long-running command (`monitor`)
- * cleanly, a second one exits at once. Returns the exit status.
+ * cleanly, a second one exits at once. Resolves with the exit status.
  */
-export async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -23,3 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
 }
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
