@@ -16,6 +16,12 @@
 //   changed since its last release must have a changeset pending in .changeset/. So main can never
 //   hold a change that the next `pnpm release` would not publish.
 // Both need full history (`git clone` without --depth, `fetch-depth: 0` on GitHub Actions).
+//
+// API changes: when a package's API report (packages/<name>/api/*.api.md, see api-report.mjs)
+// changed since the base, every exported name whose declaration changed must be named in one of
+// the package's changesets, so that the release notes say what changed in the contract. A
+// package that had no report at the base (never released) is exempt: its first release
+// introduces the whole API.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +50,51 @@ function parseChangeset(file) {
   return bumps;
 }
 
+/** The text a changeset gives users (after its front matter). */
+function changesetText(file) {
+  return readFileSync(join(root, file), 'utf8').replace(/^---\r?\n[\s\S]*?\r?\n?---/, '');
+}
+
+/**
+ * The declarations of an API report (packages/<name>/api/*.api.md, written by API Extractor),
+ * by exported name: each `// @public` (or other release tag) block with its `export ...` line.
+ */
+function apiDeclarations(report) {
+  const declarations = new Map();
+  let name;
+  for (const line of report.split('\n')) {
+    const tag = /^\/\/ @\w+/.test(line);
+    const exported = /^export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|let|enum|namespace) ([A-Za-z_$][\w$]*)/.exec(line);
+    if (exported) {
+      name = exported[1];
+      declarations.set(name, `${declarations.get(name) ?? ''}${line}\n`);
+    } else if (tag || line.startsWith('// (No @packageDocumentation') || line === '```') name = undefined;
+    else if (name !== undefined) declarations.set(name, `${declarations.get(name)}${line}\n`);
+  }
+  return declarations;
+}
+
+/**
+ * The exported names whose declarations differ between the report at `base` and now (added,
+ * removed or changed), for every entry point of a package; none when the package had no report
+ * at `base` (its first release introduces the whole API).
+ */
+function apiChanges(base, pkgDir) {
+  const changed = [];
+  for (const file of lines(git('ls-files', '--', `${pkgDir}/api`)).filter((f) => f.endsWith('.api.md'))) {
+    let before;
+    try {
+      before = git('show', `${base}:${file}`);
+    } catch {
+      continue;
+    }
+    const was = apiDeclarations(before);
+    const is = apiDeclarations(readFileSync(join(root, file), 'utf8'));
+    for (const name of new Set([...was.keys(), ...is.keys()])) if (was.get(name) !== is.get(name)) changed.push(name);
+  }
+  return [...new Set(changed)].sort();
+}
+
 /** Changed files (committed since `base`, plus uncommitted and untracked ones) under `dir`. */
 function changedFiles(base, dir) {
   const files = new Set([
@@ -70,6 +121,7 @@ for (const file of pending) {
 
 const baseRef = process.env.CHANGESET_BASE;
 const missing = [];
+const unnamedApi = [];
 if (baseRef) {
   let base;
   try {
@@ -88,6 +140,7 @@ if (baseRef) {
     if (covered.has(p.name)) console.log(`  ok   ${p.name}: ${files.length} file(s) changed, changeset present`);
     else if (hasEmpty) console.log(`  ok   ${p.name}: ${files.length} file(s) changed, an empty changeset says no release is needed`);
     else missing.push({ p, files, since: `since ${baseRef}` });
+    checkApiNamed(p, base, added);
   }
 } else {
   const covered = new Set(pending.flatMap((f) => Object.keys(parseChangeset(f))));
@@ -102,9 +155,29 @@ if (baseRef) {
     else if (releasing) console.log(`  ok   ${p.name}: being released (CHANGELOG.md not committed yet)`);
     else if (covered.has(p.name)) console.log(`  ok   ${p.name}: ${files.length} file(s) changed ${since}, changeset pending`);
     else missing.push({ p, files, since });
+    if (!releasing) checkApiNamed(p, lastRelease || EMPTY_TREE, pending);
   }
 }
 
+/**
+ * An API change must be named in the release notes: every exported name whose declaration in the
+ * package's API report changed since `base` must appear in a changeset for the package.
+ */
+function checkApiNamed(p, base, changesets) {
+  const changes = apiChanges(base, p.relDir);
+  if (changes.length === 0) return;
+  const text = changesets.filter((f) => p.name in parseChangeset(f)).map(changesetText).join('\n');
+  const unnamed = changes.filter((name) => !new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(text));
+  if (unnamed.length === 0) console.log(`  ok   ${p.name}: API changes (${changes.join(', ')}) named in its changesets`);
+  else unnamedApi.push({ p, unnamed });
+}
+
+if (unnamedApi.length > 0) {
+  for (const { p, unnamed } of unnamedApi) {
+    process.stderr.write(`  UNNAMED ${p.name}: the public API of ${unnamed.join(', ')} changed (packages/${p.relDir.split('/').pop()}/api/) and no changeset for it names them\n`);
+  }
+  if (missing.length === 0) fail('say in the changeset what changed in the API, by name (the release notes are made from it)');
+}
 if (missing.length > 0) {
   for (const { p, files, since } of missing) {
     process.stderr.write(`  MISSING ${p.name}: ${files.length} file(s) changed ${since} and no changeset names it, e.g. ${files.slice(0, 3).join(', ')}\n`);

@@ -14,8 +14,6 @@ export type CliErrorCode =
    * FIFO, a device, a directory), over a size limit, or (for output) existing without `--force`.
    */
   | 'E_FILE'
-  /** @deprecated Not thrown since 0.2: a missing file is `E_FILE`. */
-  | 'E_FILE_NOT_FOUND'
   /** Nothing is cached under the name asked for. */
   | 'E_NOT_FOUND'
   /** The backend did not answer. */
@@ -27,7 +25,6 @@ const CLI_EXIT: Record<CliErrorCode, ExitCodeValue> = {
   E_USAGE: ExitCode.USAGE,
   E_BAD_INPUT: ExitCode.USAGE,
   E_FILE: ExitCode.USAGE,
-  E_FILE_NOT_FOUND: ExitCode.USAGE,
   E_NOT_FOUND: ExitCode.NOT_FOUND,
   E_UNAVAILABLE: ExitCode.UNAVAILABLE,
   E_ALERT: ExitCode.ALERT,

@@ -1,25 +1,18 @@
 import { processIo, type CliIo } from './cli-io.js';
 import { COMMANDS } from './commands/all-commands.js';
-import type { CommandDefinition } from './command-definition.js';
 import { reportError } from './error-report.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { buildProgram } from './program.js';
-
-/** Options of {@link runCli}. */
-export interface RunCliOptions {
-  /** The commands to offer. @default every built-in command */
-  commands?: readonly CommandDefinition[];
-}
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit status; it
  * never calls `process.exit`, so tests can run it in-process with their own io.
  */
-export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}, options: RunCliOptions = {}): Promise<ExitCodeValue> {
+export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<ExitCodeValue> {
   const fullIo: CliIo = { ...processIo(), ...io };
   const flags = { json: argv.includes('--json'), debug: argv.includes('--debug') };
   let exitCode: ExitCodeValue = ExitCode.OK;
-  const program = buildProgram(fullIo, options.commands ?? COMMANDS, { onExit: (code) => (exitCode = code) });
+  const program = buildProgram(fullIo, COMMANDS, { onExit: (code) => (exitCode = code) });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

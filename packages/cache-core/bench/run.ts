@@ -5,8 +5,8 @@ import { measure, measureSync, report, startRedisServer, type Measurement, type 
 import { execFileSync } from 'node:child_process';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { SuperJSON } from 'superjson';
-import { decodeValueFast, encodeValueFast } from '../src/codec.js';
-import { createCache, encodeValue, serializeValue } from '../src/index.js';
+import { decodeValueFast, encodeValueFast, serializeValue } from '../src/codec.js';
+import { createCache, encodeValue } from '../src/index.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const server = await startRedisServer();

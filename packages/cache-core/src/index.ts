@@ -24,36 +24,20 @@ export type { SettingName, SettingSpec, SettingType } from './settings.js';
 export { FinRiskCacheError, toCacheError } from './errors.js';
 export { TypedEmitter } from './typed-emitter.js';
 export type { EventMap } from './typed-emitter.js';
-export { CircuitBreaker } from './circuit-breaker.js';
-export { Keyring, parseEncryptionKeys, ENCRYPTION_AES_256_GCM } from './encryption.js';
-export type { EncryptionOptions } from './encryption.js';
-export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js';
+export type { EncryptionOptions, Keyring } from './encryption.js';
+export type { CircuitState } from './circuit-breaker.js';
 export type { CacheErrorCode, FinRiskCacheErrorOptions } from './errors.js';
-export { KeySchema, validateId, validateKind, validatePrefix, encodeKeyPart, decodeKeyPart, escapeGlob, MAX_ID_LENGTH } from './keys.js';
+export { KeySchema, validateId, MAX_ID_LENGTH } from './keys.js';
 export type { CacheKey } from './keys.js';
-export {
-  encodeValue,
-  decodeValue,
-  serializeValue,
-  readHeader,
-  registerClass,
-  ENVELOPE_VERSION,
-  HEADER_BYTES,
-  Codec,
-  Compression,
-} from './codec.js';
-export type { DecodeOptions, EncodeOptions, EnvelopeHeader, RegisterableClass } from './codec.js';
+export { encodeValue, decodeValue, registerClass, ENVELOPE_VERSION } from './codec.js';
+export type { DecodeOptions, EncodeOptions, RegisterableClass } from './codec.js';
 export { pythonJsonDumps, parsePythonJson } from './python-json.js';
-export { formatBytes, hitRate, emptyKindStats } from './stats.js';
+export { formatBytes, hitRate } from './stats.js';
 export type { FleetStats, PublishedStats, ServiceStats } from './fleet-stats.js';
 export type { CacheStats, CacheStatus, KindStats } from './stats.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { LocalStore } from './stores/local-store.js';
 export type { LocalStoreOptions } from './stores/local-store.js';
-export { RedisStore, redisClientOptions, createRedisClient, mapRedisError, parseInfo, reconnectDelay } from './stores/redis-store.js';
-export { RedisClusterStore, createRedisStore } from './stores/redis-cluster-store.js';
-export { clusterSlot } from './stores/cluster-slot.js';
-export type { RedisClient, ConnectionListener } from './stores/redis-store.js';
-export type { TrackingNode } from './l1/invalidation-tracker.js';
+export type { RedisClient } from './stores/redis-store.js';
 export type { CacheStore, StoreBackend, StoreEntry, StoreInfo, StoreSetOptions } from './stores/store.js';

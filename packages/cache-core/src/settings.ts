@@ -103,8 +103,57 @@ const TABLE = [
   { name: 'statsIntervalSeconds', variable: 'CACHE_STATS_INTERVAL', type: { kind: 'integer', min: 1, max: 3600, unit: 's' }, default: 10, description: 'seconds between two publications of the counters; each lives three intervals in Redis', example: '30' },
 ] as const satisfies readonly SettingSpec[];
 
-/** The name of a setting: its option path. */
-export type SettingName = (typeof TABLE)[number]['name'];
+/**
+ * The name of a setting: its option path in `CacheOptions`. Written out for the API report; the
+ * compiler checks it names exactly the table's rows (below) and config.ts checks the table
+ * against CacheOptions.
+ */
+export type SettingName =
+  | 'url'
+  | 'host'
+  | 'port'
+  | 'db'
+  | 'username'
+  | 'password'
+  | 'tls.caFile'
+  | 'tls.certFile'
+  | 'tls.keyFile'
+  | 'tls.servername'
+  | 'clusterNodes'
+  | 'sentinels'
+  | 'sentinelMaster'
+  | 'backend'
+  | 'localPath'
+  | 'keyPrefix'
+  | 'keyLayout'
+  | 'ttl.prediction'
+  | 'ttl.feature'
+  | 'ttl.model'
+  | 'ttl.dataframe'
+  | 'ttl.default'
+  | 'commandTimeoutMs'
+  | 'connectTimeoutMs'
+  | 'scanTimeoutMs'
+  | 'closeTimeoutMs'
+  | 'compressionThreshold'
+  | 'maxValueBytes'
+  | 'strict'
+  | 'breakerThreshold'
+  | 'breakerCooldownMs'
+  | 'encryption.keys'
+  | 'encryption.activeKeyId'
+  | 'encryption.kinds'
+  | 'l1.maxMb'
+  | 'l1.kinds'
+  | 'l1.maxEntryMb'
+  | 'l1.maxTtl'
+  | 'serviceName'
+  | 'statsPublish'
+  | 'statsIntervalSeconds';
+
+type TableName = (typeof TABLE)[number]['name'];
+/** Checked by the compiler: {@link SettingName} and the table name the same settings. */
+export const SETTING_NAMES_MATCH_TABLE: [Exclude<SettingName, TableName>, Exclude<TableName, SettingName>] extends [never, never] ? true : never = true;
 
 /** Every setting, in the order `finrisk-cache config` shows them. */
 export const SETTINGS: readonly (SettingSpec & { readonly name: SettingName })[] = TABLE;

@@ -23,7 +23,6 @@ export {
 } from './default-ml-cache.js';
 export { registerArtifactClass } from './artifact-classes.js';
 export { MlKeys } from './ml-keys.js';
-export { SingleFlight } from './single-flight.js';
 export { FinRiskCacheError } from './errors.js';
 export type {
   ClearOptions,
@@ -41,5 +40,5 @@ export type {
   SchemaWriteOptions,
   WriteOptions,
 } from './options.js';
-export type { CachedEntry, StoredEntry } from './stored-entry.js';
+export type { CachedEntry } from './stored-entry.js';
 export type { Schema } from './schema.js';

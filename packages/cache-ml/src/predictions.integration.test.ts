@@ -64,7 +64,7 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     const readsDuring = redis.stat('total_reads_processed') - reads - redis.nodesAsked(); // minus the INFO of this line
     // The generation token is read with the predictions; on a cluster it lives in its own slot.
     const keys = [ml.keys.generation('batch'), ...[...ids, 'missing'].map((id) => ml.keys.prediction(id, 'batch'))];
-    expect(redis.calls('mget') - mget).toBe(redis.mgetsFor(keys));
+    expect(redis.calls('mget') - mget).toBe(await redis.mgetsFor(keys));
     expect(redis.calls('get') - get).toBe(0);
     // All MGETs are sent at once: a few socket reads per node, not one per slot waited for in turn.
     expect(readsDuring).toBeLessThan(10 * redis.nodesAsked());

@@ -41,7 +41,7 @@ describe.each(topologies)('read-through on Redis ($name)', (topology) => {
     expect(results.every((r) => r.risk_score === 0.42)).toBe(true);
     // One read of the token and the prediction together (two slots, so two MGETs sent at once, on a
     // cluster), and the write's check that the token it wrote under is still there (one MGET).
-    expect(redis.calls('mget') - mget).toBe(redis.mgetsFor([ml.keys.generation('credit'), ml.keys.prediction('HOT', 'credit')]) + 1);
+    expect(redis.calls('mget') - mget).toBe((await redis.mgetsFor([ml.keys.generation('credit'), ml.keys.prediction('HOT', 'credit')])) + 1);
     // the prediction, plus the generation token created by the first write of this model type
     expect(redis.calls('set') - set).toBe(2);
     expect(await ml.getCachedPrediction('HOT', 'credit')).toEqual({ risk_score: 0.42, decision: 'approve' });

@@ -1,4 +1,4 @@
-import { clusterSlot, createCache, type Cache, type CacheKey, type CreateCacheOptions } from '@finrisk/cache-core';
+import { createCache, type Cache, type CacheKey, type CreateCacheOptions } from '@finrisk/cache-core';
 import { singleNode, uniquePrefix, type RedisDeployment, type RedisTopology } from '@finrisk/test-utils';
 
 /**
@@ -22,7 +22,7 @@ export interface TestRedis {
    * How many MGETs a batch read of `keys` costs: the cache reads in chunks of 1,000 keys, each one
    * MGET on a single server and one per hash slot on a cluster (all sent at once).
    */
-  mgetsFor(keys: readonly (CacheKey | string)[]): number;
+  mgetsFor(keys: readonly (CacheKey | string)[]): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -48,11 +48,19 @@ export async function startTestRedis(topology: RedisTopology = singleNode): Prom
     calls: (command) => deployment.calls(command),
     stat: (field) => deployment.stat(field),
     nodesAsked: () => deployment.masters().length,
-    mgetsFor(keys) {
+    async mgetsFor(keys) {
+      // The slots come from the cluster itself (CLUSTER KEYSLOT), not from the SDK's own slot code.
+      let slotOf: ((key: string) => Promise<unknown>) | undefined;
+      if (deployment.topology === 'cluster') {
+        const probe = createCache({ ...deployment.connection, backend: 'redis', envFile: false, env: {}, commandTimeoutMs: 5000, statsPublish: false });
+        caches.push(probe);
+        const client = (await probe.getRedisClient()) as unknown as { sendCommand(firstKey: string, readonly: boolean, args: string[]): Promise<unknown> };
+        slotOf = (key) => client.sendCommand(key, true, ['CLUSTER', 'KEYSLOT', key]);
+      }
       let mgets = 0;
       for (let start = 0; start < keys.length; start += 1000) {
-        const chunk = keys.slice(start, start + 1000);
-        mgets += deployment.topology === 'cluster' ? new Set(chunk.map((k) => clusterSlot(typeof k === 'string' ? k : k.key))).size : 1;
+        const chunk = keys.slice(start, start + 1000).map((k) => (typeof k === 'string' ? k : k.key));
+        mgets += slotOf ? new Set(await Promise.all(chunk.map(slotOf))).size : 1;
       }
       return mgets;
     },
