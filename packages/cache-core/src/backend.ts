@@ -66,14 +66,15 @@ export class Backend {
         return (this.#store = await opened(new LocalStore({ path: config.localPath })));
       case 'redis': {
         const store = this.#watch(createRedisStore(config));
-        this.#store = store;
         try {
           // Wait briefly so that the first call finds the connection up; after that, fail fast.
           await store.connect(Math.max(config.commandTimeoutMs, Math.min(config.connectTimeoutMs, 1000)));
         } catch (error) {
           this.#health.degrade(toCacheError(error, 'E_REDIS_UNAVAILABLE', 'connecting to Redis'));
         }
-        return store;
+        // Published only now: calls made meanwhile wait for this same connect (a cluster client
+        // rejects commands until it knows the slot map, where one server would queue them).
+        return (this.#store = store);
       }
       case 'auto': {
         const redis = createRedisStore(config);

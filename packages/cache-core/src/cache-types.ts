@@ -23,6 +23,25 @@ export interface SetOptions {
   compress?: boolean;
 }
 
+/** Options of {@link Cache.getMany}. */
+export interface GetManyOptions {
+  /**
+   * Deadline of each round trip this call makes, in ms, for a transfer whose size the caller
+   * knows (a table's chunk): each gets at least this long. Misses, as always, after it.
+   * @default `commandTimeoutMs` (`CACHE_COMMAND_TIMEOUT_MS`, 250)
+   */
+  timeoutMs?: number;
+}
+
+/** Options of {@link Cache.setMany}: those of every entry, and the deadline of each round trip. */
+export interface SetManyOptions extends SetOptions {
+  /**
+   * Deadline of each round trip this call makes, in ms (see {@link GetManyOptions.timeoutMs}).
+   * @default `commandTimeoutMs` plus 1 ms per 64 KiB written
+   */
+  timeoutMs?: number;
+}
+
 /** One entry of {@link Cache.setMany}. */
 export interface SetManyEntry<T = unknown> extends SetOptions {
   key: KeyInput;

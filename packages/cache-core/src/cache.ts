@@ -8,9 +8,11 @@ import type {
   KeyInput,
   KeyPrefix,
   BulkResult,
+  GetManyOptions,
   LocalAttachments,
   PrefixOptions,
   SetManyEntry,
+  SetManyOptions,
   SetOptions,
 } from './cache-types.js';
 import { resolveConfig, type CacheConfig, type TtlConfig } from './config.js';
@@ -41,7 +43,9 @@ export type {
   OperationEvent,
   BulkResult,
   PrefixOptions,
+  GetManyOptions,
   SetManyEntry,
+  SetManyOptions,
   SetOptions,
 } from './cache-types.js';
 
@@ -51,6 +55,39 @@ export type {
  * it arrives overlaps with Redis answering the next.
  */
 const GET_MANY_CHUNK = 1000;
+
+/**
+ * Store calls of one getMany or setMany in flight at once. Each call's deadline starts when it is
+ * written, so calls written behind many others would wait out their deadline in the queue (a
+ * 1,000,000-key batch as 1,000 MGETs at once); a bounded window keeps every call's wait to a few
+ * calls' worth, and still overlaps decoding with Redis answering.
+ */
+const BULK_WINDOW = 8;
+
+/** Entries per store call of a large setMany: a pipeline of 1,000 SETs. */
+const SET_MANY_CHUNK = 1000;
+
+/** A caller's per-call deadline: undefined, or a positive finite number of ms. */
+function checkTimeout(timeoutMs: number | undefined): number | undefined {
+  if (timeoutMs === undefined) return undefined;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new FinRiskCacheError('E_INVALID_CONFIG', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+/**
+ * Runs `task(0..count-1)` with at most `window` running at once, in order of start. Stops starting
+ * new tasks once `stop()` says so; resolves, once every started task settled, to how many started.
+ */
+async function inWindow(count: number, window: number, task: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count && !stop()) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
+  return next;
+}
 
 /** Keys per SCAN page and per UNLINK of a prefix delete. */
 const SCAN_BATCH = 1000;
@@ -223,21 +260,21 @@ export class Cache {
    * kind of its first key that is not the SDK's bookkeeping). Values in the order of `keys`; null
    * for misses and for a chunk whose read failed.
    */
-  async getMany<T = unknown>(keys: readonly KeyInput[]): Promise<(T | null)[]> {
+  async getMany<T = unknown>(keys: readonly KeyInput[], options: GetManyOptions = {}): Promise<(T | null)[]> {
     const refs = keys.map((k) => this.#ref(k));
-    if (this.#local !== undefined) return this.#getManyLocal<T>(refs);
+    const timeoutMs = checkTimeout(options.timeoutMs);
+    if (this.#local !== undefined) return this.#getManyLocal<T>(refs, timeoutMs);
     const out = new Array<T | null>(refs.length);
     if (refs.length <= GET_MANY_CHUNK) {
-      if (refs.length > 0) await this.#getChunk(refs, 0, out);
+      if (refs.length > 0) await this.#getChunk(refs, 0, out, timeoutMs);
       return out;
     }
-    // A large batch goes as several MGETs written at once (one pipeline), and each chunk is
-    // decoded as soon as it arrives, while Redis still answers the next ones.
-    const parts: Promise<void>[] = [];
-    for (let start = 0; start < refs.length; start += GET_MANY_CHUNK) {
-      parts.push(this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out));
-    }
-    await Promise.all(parts);
+    // A large batch goes as several MGETs, a few in flight at once, and each chunk is decoded as
+    // soon as it arrives, while Redis still answers the next ones.
+    await inWindow(Math.ceil(refs.length / GET_MANY_CHUNK), BULK_WINDOW, (c) => {
+      const start = c * GET_MANY_CHUNK;
+      return this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out, timeoutMs);
+    });
     return out;
   }
 
@@ -245,7 +282,7 @@ export class Cache {
    * getMany when L1 covers some keys: hits first (a batch that L1 answers whole makes no round
    * trip), then the misses through L1 and the keys it does not cover as usual, 1,000 per call.
    */
-  async #getManyLocal<T>(refs: CacheKey[]): Promise<(T | null)[]> {
+  async #getManyLocal<T>(refs: CacheKey[], timeoutMs: number | undefined): Promise<(T | null)[]> {
     const local = this.#local!;
     const out = new Array<T | null>(refs.length);
     let missed: number[] | undefined;
@@ -272,15 +309,16 @@ export class Cache {
     for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
       const indexes = others.slice(start, start + GET_MANY_CHUNK);
       const chunk = new Array<T | null>(indexes.length);
-      parts.push(this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
+      parts.push(this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, timeoutMs).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
     }
     await Promise.all(parts);
     return out;
   }
 
   /** Reads `refs` with one store call and decodes them into `out` from index `offset`. */
-  async #getChunk<T>(refs: CacheKey[], offset: number, out: (T | null)[]): Promise<void> {
-    const payloads = await this.#remote.run('getMany', operationKind(refs), undefined, null, (s) => s.getMany(refs.map((r) => r.key)));
+  async #getChunk<T>(refs: CacheKey[], offset: number, out: (T | null)[], timeoutMs?: number): Promise<void> {
+    const keys = refs.map((r) => r.key);
+    const payloads = await this.#remote.run('getMany', operationKind(refs), undefined, null, (s) => (timeoutMs === undefined ? s.getMany(keys) : s.getMany(keys, { timeoutMs })));
     let pending: Promise<unknown>[] | undefined;
     for (let i = 0; i < refs.length; i++) {
       const value = this.#values.decode<T>(refs[i]!, payloads?.[i] ?? null, 'getMany');
@@ -340,9 +378,15 @@ export class Cache {
     return ok;
   }
 
-  /** Writes many entries in one round trip (a pipeline, not a transaction); true when all were stored. */
-  async setMany(entries: readonly SetManyEntry[], options: SetOptions = {}): Promise<boolean> {
+  /**
+   * Writes many entries as pipelines of SETs (not a transaction): one round trip for up to 1,000
+   * entries, and for more, pipelines of 1,000 with a few in flight at once, each under its own
+   * deadline. True when all were stored; after a failed pipeline no further one is sent, and the
+   * entries already written stay (each is a complete value).
+   */
+  async setMany(entries: readonly SetManyEntry[], options: SetManyOptions = {}): Promise<boolean> {
     if (entries.length === 0) return true;
+    const timeoutMs = checkTimeout(options.timeoutMs);
     const prepared: { ref: CacheKey; key: string; value: Uint8Array; ttlMs: number | undefined }[] = [];
     let pending: Promise<unknown>[] | undefined;
     for (const e of entries) {
@@ -355,15 +399,22 @@ export class Cache {
     }
     if (pending) await Promise.all(pending);
     this.#invalidate(prepared);
-    const ok = await this.#remote.run('setMany', operationKind(prepared.map((p) => p.ref)), undefined, false, async (s) => {
-      await s.setMany(prepared);
-      return true;
-    });
+    let ok = true;
+    const started = await inWindow(Math.ceil(prepared.length / SET_MANY_CHUNK), BULK_WINDOW, async (c) => {
+      const part = prepared.length <= SET_MANY_CHUNK ? prepared : prepared.slice(c * SET_MANY_CHUNK, (c + 1) * SET_MANY_CHUNK);
+      const stored = await this.#remote.run('setMany', operationKind(part.map((p) => p.ref)), undefined, false, async (s) => {
+        await (timeoutMs === undefined ? s.setMany(part) : s.setMany(part, { timeoutMs }));
+        return true;
+      });
+      if (!stored) ok = false;
+      for (const p of part) {
+        if (stored) this.#stats.of(p.ref.kind).writes++;
+        else this.#stats.of(p.ref.kind).writeFailures++;
+      }
+    }, () => !ok);
+    // The pipelines never sent after a failure are failed writes too.
+    for (let i = started * SET_MANY_CHUNK; i < prepared.length; i++) this.#stats.of(prepared[i]!.ref.kind).writeFailures++;
     this.#invalidate(prepared);
-    for (const p of prepared) {
-      if (ok) this.#stats.of(p.ref.kind).writes++;
-      else this.#stats.of(p.ref.kind).writeFailures++;
-    }
     return ok;
   }
 
@@ -592,6 +643,16 @@ export class Cache {
   /** The store in use, once resolved (the first operation resolves it). */
   get store(): CacheStore | undefined {
     return this.#backend.store;
+  }
+
+  /**
+   * How many servers the keys are spread over: a Redis Cluster's masters serving slots (known
+   * once connected), otherwise 1. Bulk transfers size their window by it, so that every master
+   * has work in flight.
+   */
+  get masterCount(): number {
+    const masters = (this.#backend.store as { masterCount?: number } | undefined)?.masterCount;
+    return masters !== undefined && masters > 0 ? masters : 1;
   }
 
   /** True when `auto` fell back to the local store because Redis was not reachable. */

@@ -11,7 +11,9 @@ export type {
   LocalAttachments,
   OperationEvent,
   PrefixOptions,
+  GetManyOptions,
   SetManyEntry,
+  SetManyOptions,
   SetOptions,
 } from './cache.js';
 export { getCache, resetCache, getRedisClient, getCacheStats, checkConnection } from './default-cache.js';
@@ -40,4 +42,4 @@ export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { LocalStore } from './stores/local-store.js';
 export type { LocalStoreOptions } from './stores/local-store.js';
 export type { RedisClient } from './stores/redis-store.js';
-export type { CacheStore, StoreBackend, StoreEntry, StoreInfo, StoreSetOptions } from './stores/store.js';
+export type { CacheStore, StoreBackend, StoreCallOptions, StoreEntry, StoreInfo, StoreSetOptions } from './stores/store.js';

@@ -121,7 +121,7 @@ describe.each(topologies)('frames on Redis ($name)', (topology) => {
     });
 
     it('splits a large table into many chunks and reads it back whole', async () => {
-      fresh({ chunkBytes: 64 * 1024, maxBytesPerCall: 256 * 1024 });
+      fresh({ chunkBytes: 64 * 1024, maxBytesInFlight: 256 * 1024 });
       const n = 50_000;
       const table = aq.table({
         id: Array.from({ length: n }, (_, i) => i),

@@ -19,8 +19,18 @@ export interface FrameCacheOptions {
    * claims more is a miss with an error event). @default 1073741824 (1 GiB)
    */
   maxTableBytes?: number;
-  /** Most chunk bytes sent or fetched in one round trip (two are in flight). @default 16777216 (16 MiB) */
-  maxBytesPerCall?: number;
+  /**
+   * Most chunk bytes in flight at once while a table is written or read, per Redis master (a
+   * cluster of 3 masters has 3 times this in flight): each chunk is its own command. @default 16777216 (16 MiB)
+   */
+  maxBytesInFlight?: number;
+  /**
+   * Deadline of each chunk command, in ms per MiB in flight with it (its own bytes and those
+   * written before it), on top of the cache's `commandTimeoutMs`: with the defaults a 4 MiB chunk
+   * behind 12 MiB gets 250 + 16 × 250 = 4,250 ms. A link slower than 1 MiB per this many ms fails
+   * the table (as a miss, or a write that answers false); a slower link just takes longer. @default 250
+   */
+  transferMsPerMiB?: number;
   /** How much longer than the manifest chunks live, in seconds, so that a reader never finds the manifest without its chunks. @default 60 */
   chunkGraceSeconds?: number;
 }
@@ -77,7 +87,8 @@ export class FrameCache {
       chunkBytes,
       compression,
       maxTableBytes: positive(options.maxTableBytes, 1024 * 1024 * 1024, 'maxTableBytes'),
-      maxBytesPerCall: positive(options.maxBytesPerCall, 16 * 1024 * 1024, 'maxBytesPerCall'),
+      maxBytesInFlight: positive(options.maxBytesInFlight, 16 * 1024 * 1024, 'maxBytesInFlight'),
+      transferMsPerMiB: positive(options.transferMsPerMiB, 250, 'transferMsPerMiB'),
       chunkGraceSeconds: options.chunkGraceSeconds === undefined ? 60 : Math.max(0, options.chunkGraceSeconds),
     });
     this.#ctx = {

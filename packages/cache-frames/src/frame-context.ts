@@ -7,7 +7,8 @@ export interface ResolvedFrameOptions {
   chunkBytes: number;
   compression: FrameCompression;
   maxTableBytes: number;
-  maxBytesPerCall: number;
+  maxBytesInFlight: number;
+  transferMsPerMiB: number;
   chunkGraceSeconds: number;
 }
 

@@ -6,6 +6,7 @@ import { FrameError } from './errors.js';
 import { checkIpcStream, rowsHeld } from './ipc-check.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
+import { ProgressMeter, TransferWindow, type FrameProgressListener } from './transfer.js';
 
 /** A decoded table kept in L1 beside its manifest: the columns read so far, one arquero table. */
 interface HeldTable {
@@ -31,6 +32,11 @@ function heldBytes(manifest: FrameManifest, columns: ReadonlySet<string>): numbe
 export interface GetCachedDataFrameOptions {
   /** Read only these columns, in this order; the other columns' chunks are not transferred. @default every column */
   columns?: readonly string[];
+  /**
+   * Told after each chunk arrives, and once at the end (`done`); for a progress bar. What it
+   * throws aborts the read and is thrown by it.
+   */
+  onProgress?: FrameProgressListener;
 }
 
 /**
@@ -73,57 +79,42 @@ function inflateChunk(stored: Uint8Array, rawBytes: number | undefined, ceiling:
   return raw;
 }
 
-type Fetched = { kind: 'ok'; columns: Column<unknown>[]; fields: Field[]; schema: Table['schema'] } | { kind: 'missing'; key: string } | { kind: 'corrupt'; key: string; reason: string };
+type Fetched =
+  | { kind: 'ok'; columns: Column<unknown>[]; fields: Field[]; schema: Table['schema'] }
+  | { kind: 'missing'; key: string }
+  | { kind: 'failed'; key: string }
+  | { kind: 'corrupt'; key: string; reason: string };
+type Failure = Exclude<Fetched, { kind: 'ok' }>;
+type Decoded = { column: Column<unknown>; field: Field; schema: Table['schema'] };
 
-async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameManifest, selected: ManifestColumn[]): Promise<Fetched> {
+/**
+ * Fetches the chunks of the selected columns, each chunk its own GET in a window of
+ * `maxBytesInFlight` (per master) under a deadline that grows with the bytes in flight with it,
+ * and decodes each column as soon as its chunks are in (in column order), while later chunks are
+ * still on the way. The first failure stops the transfer.
+ */
+async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameManifest, selected: ManifestColumn[], meter: ProgressMeter): Promise<Fetched> {
   const { cache, options } = ctx;
-  // Round trips of at most maxBytesPerCall, two in flight: big enough to amortize latency,
-  // small enough that one reply never runs into the command timeout.
-  const plan: { column: number; chunk: number }[][] = [];
-  let batch: { column: number; chunk: number }[] = [];
-  let size = 0;
-  selected.forEach((column, c) => column.chunks.forEach((chunk, k) => {
-    if (batch.length > 0 && size + chunk.bytes > options.maxBytesPerCall) {
-      plan.push(batch);
-      batch = [];
-      size = 0;
-    }
-    batch.push({ column: c, chunk: k });
-    size += chunk.bytes;
-  }));
-  if (batch.length > 0) plan.push(batch);
-
+  const window = new TransferWindow(() => options.maxBytesInFlight * cache.masterCount, cache.config.commandTimeoutMs, options.transferMsPerMiB);
+  const keyOf = (c: number, k: number) => chunkKey(cache, name, manifest.version, selected[c]!.chunks[k]!.index);
   const bytes: (Uint8Array | null)[][] = selected.map((c) => c.chunks.map(() => null));
-  let next = 0;
-  const worker = async () => {
-    while (next < plan.length) {
-      const part = plan[next++]!;
-      const keys = part.map((p) => chunkKey(cache, name, manifest.version, selected[p.column]!.chunks[p.chunk]!.index));
-      const values = await cache.getMany<Uint8Array>(keys);
-      part.forEach((p, i) => {
-        const v = values[i];
-        bytes[p.column]![p.chunk] = v instanceof Uint8Array ? v : null;
-      });
-    }
-  };
-  await Promise.all([worker(), worker()]);
-
-  const columns: Column<unknown>[] = [];
-  const fields: Field[] = [];
-  let schema: Table['schema'] | undefined;
-  // What this read may still inflate: the table's bound, spent chunk by chunk.
+  const remaining = selected.map((c) => c.chunks.length);
+  const decoded: Decoded[] = [];
+  let failure: Failure | undefined;
+  let thrown: { error: unknown } | undefined;
+  // What this read may still inflate: the table's bound, spent chunk by chunk, column by column.
   let budget = options.maxTableBytes;
-  for (let c = 0; c < selected.length; c++) {
+
+  const decodeColumn = (c: number): Decoded | Failure => {
     const meta = selected[c]!;
     const parts: Uint8Array[] = [];
     for (let k = 0; k < meta.chunks.length; k++) {
       const chunk = meta.chunks[k]!;
-      const key = chunkKey(cache, name, manifest.version, chunk.index).key;
-      const stored = bytes[c]![k];
-      if (!stored) return { kind: 'missing', key };
+      const key = keyOf(c, k).key;
+      const stored = bytes[c]![k]!;
+      bytes[c]![k] = null;
       if (stored.byteLength !== chunk.bytes) return { kind: 'corrupt', key, reason: `holds ${stored.byteLength} bytes, the manifest says ${chunk.bytes}` };
       if (checksum(stored) !== chunk.checksum) return { kind: 'corrupt', key, reason: `checksum ${checksum(stored)} does not match the manifest's ${chunk.checksum}` };
-      bytes[c]![k] = null;
       if (manifest.compression === 'deflate') {
         const raw = inflateChunk(stored, chunk.rawBytes, Math.min(cache.config.maxValueBytes, budget));
         if (typeof raw === 'string') return { kind: 'corrupt', key, reason: raw };
@@ -135,25 +126,83 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
     }
     for (let k = 0; k < parts.length; k++) {
       const problem = checkIpcStream(parts[k]!);
-      if (problem) return { kind: 'corrupt', key: chunkKey(cache, name, manifest.version, meta.chunks[k]!.index).key, reason: `is not Arrow IPC this package wrote: ${problem}` };
+      if (problem) return { kind: 'corrupt', key: keyOf(c, k).key, reason: `is not Arrow IPC this package wrote: ${problem}` };
     }
     try {
-      const decoded = tableFromIPC(parts, { useDate: true, useBigInt: meta.bigint });
-      const column = decoded.children[0];
-      const field = decoded.schema.fields[0];
+      const table = tableFromIPC(parts, { useDate: true, useBigInt: meta.bigint });
+      const column = table.children[0];
+      const field = table.schema.fields[0];
       if (!column || !field || column.length !== manifest.rows || field.name !== meta.name) {
         throw new Error(`expected column ${JSON.stringify(meta.name)} of ${manifest.rows} rows, found ${column ? `${column.length} rows of ${JSON.stringify(field?.name)}` : 'none'}`);
       }
       const held = rowsHeld(field.type.typeId, parts);
       if (column.length > held) throw new Error(`it claims ${column.length} rows, more than its ${held / 8} bytes can hold`);
-      columns.push(column);
-      fields.push(field);
-      schema ??= decoded.schema;
+      return { column, field, schema: table.schema };
     } catch (error) {
-      return { kind: 'corrupt', key: chunkKey(cache, name, manifest.version, meta.chunks[0]?.index ?? 0).key, reason: `column ${JSON.stringify(meta.name)} does not decode: ${(error as Error).message}` };
+      return { kind: 'corrupt', key: keyOf(c, 0).key, reason: `column ${JSON.stringify(meta.name)} does not decode: ${(error as Error).message}` };
+    }
+  };
+  // Columns complete out of order when chunks do; they are decoded in order, each once complete.
+  const decodeReady = () => {
+    while (!failure && decoded.length < selected.length && remaining[decoded.length] === 0) {
+      const result = decodeColumn(decoded.length);
+      if ('kind' in result) failure = result;
+      else decoded.push(result);
+    }
+  };
+
+  meter.totalBytes = selected.reduce((n, c) => n + c.bytes, 0);
+  meter.totalChunks = selected.reduce((n, c) => n + c.chunks.length, 0);
+  const inflight = new Set<Promise<void>>();
+  for (let c = 0; c < selected.length && !failure && !thrown; c++) {
+    const chunks = selected[c]!.chunks;
+    for (let k = 0; k < chunks.length && !failure && !thrown; k++) {
+      const chunk = chunks[k]!;
+      const key = keyOf(c, k);
+      const timeoutMs = await window.acquire(chunk.bytes);
+      if (failure || thrown) {
+        window.release(chunk.bytes);
+        break;
+      }
+      const got = cache.getMany<Uint8Array>([key], { timeoutMs }).then(
+        async ([value]) => {
+          window.release(chunk.bytes);
+          if (failure || thrown) return;
+          if (!(value instanceof Uint8Array)) {
+            // A null is a missing key or a failed read (which the cache reported with its cause).
+            failure = (await cache.exists(key)) ? { kind: 'failed', key: key.key } : { kind: 'missing', key: key.key };
+            return;
+          }
+          bytes[c]![k] = value;
+          remaining[c]!--;
+          try {
+            meter.chunk(chunk.bytes, chunk.rows);
+            decodeReady();
+          } catch (error) {
+            thrown ??= { error };
+          }
+        },
+        (error: unknown) => {
+          window.release(chunk.bytes);
+          thrown ??= { error };
+        },
+      );
+      inflight.add(got);
+      void got.then(() => inflight.delete(got));
     }
   }
-  return { kind: 'ok', columns, fields, schema: schema ?? { version: 5, endianness: 0, fields: [], metadata: null } as unknown as Table['schema'] };
+  await Promise.all(inflight);
+  if (thrown) throw thrown.error;
+  if (failure) return failure;
+  decodeReady();
+  if (failure) return failure;
+  meter.done();
+  return {
+    kind: 'ok',
+    columns: decoded.map((d) => d.column),
+    fields: decoded.map((d) => d.field),
+    schema: decoded[0]?.schema ?? ({ version: 5, endianness: 0, fields: [], metadata: null } as unknown as Table['schema']),
+  };
 }
 
 /**
@@ -185,9 +234,13 @@ export async function readFrame(ctx: FrameContext, name: string, options: GetCac
     const tag = `table:${manifest.version}`;
     const held = local?.get(mKey, tag) as HeldTable | undefined;
     const names = selected.map((c) => c.name);
-    if (held && names.every((n) => held.columns.has(n))) return held.table.select(names);
     const missing = held ? selected.filter((c) => !held.columns.has(c.name)) : selected;
-    const result = await fetchColumns(ctx, name, manifest, missing);
+    const meter = new ProgressMeter(options.onProgress, 'read', name, manifest.rows, missing.length);
+    if (missing.length === 0 && held) {
+      meter.done();
+      return held.table.select(names);
+    }
+    const result = await fetchColumns(ctx, name, manifest, missing, meter);
     if (result.kind === 'ok') {
       const fetched = fromArrow(new Table({ ...result.schema, fields: result.fields }, result.columns) as never) as ColumnTable;
       const table = held ? held.table.assign(fetched) : fetched;
@@ -198,6 +251,8 @@ export async function readFrame(ctx: FrameContext, name: string, options: GetCac
       // What L1 holds is shared: callers get their own arquero table over its columns.
       return local || options.columns ? table.select(names) : table;
     }
+    // The cache reported the backend's failure (an error event with its cause): a miss.
+    if (result.kind === 'failed') return null;
     if (result.kind === 'missing' && attempt === 0) {
       const now = await readManifest(ctx, name, operation);
       if (now && now.version !== manifest.version) continue; // replaced while we read: read the new one

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import type { CacheKey, SetManyEntry } from '@finrisk/cache-core';
+import type { CacheKey } from '@finrisk/cache-core';
 import { Column, tableFromColumns, tableToIPC, type Batch, type DataType } from '@uwdata/flechette';
 import type { ColumnTable } from 'arquero';
 import { describeType } from './arrow-types.js';
@@ -10,6 +10,7 @@ import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { MessageType, splitIpcMessages } from './ipc-messages.js';
 import { checksum } from './checksum.js';
 import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
+import { ProgressMeter, TransferWindow, type FrameProgressListener } from './transfer.js';
 
 /** Options of one write. */
 export interface CacheDataFrameOptions {
@@ -17,6 +18,11 @@ export interface CacheDataFrameOptions {
   ttl?: number | null;
   /** Arrow types by column name, for columns whose inferred type is not the one wanted (e.g. `dictionary(utf8())`). */
   types?: Record<string, DataType>;
+  /**
+   * Told after each chunk is stored, and once at the end (`done`); for a progress bar. What it
+   * throws aborts the write (the chunks stored are removed) and is thrown by the write.
+   */
+  onProgress?: FrameProgressListener;
 }
 
 /** A write whose chunks are stored but whose manifest is not switched yet. */
@@ -64,46 +70,73 @@ function groupBatches(batches: readonly Batch<unknown>[], target: number): Batch
 
 /**
  * Encodes `table` column by column and stores its chunks under a fresh version, without
- * touching the manifest: the previous table stays what readers see. Memory holds one column's
- * Arrow data and at most two round trips of chunk bytes at a time, never the whole table twice.
+ * touching the manifest: the previous table stays what readers see. Each chunk is sent as it is
+ * encoded, its own command in a window of `maxBytesInFlight` (per master), so memory holds one
+ * column's Arrow data and a window of chunk bytes, never the whole table twice.
  * Returns null when the backend refused a chunk (the chunks written are removed); throws
  * FrameError for bad input or a table over `maxTableBytes` (chunks removed as well).
  */
 export async function stageFrame(ctx: FrameContext, name: string, table: ColumnTable, options: CacheDataFrameOptions = {}): Promise<StagedFrame | null> {
   const { cache } = ctx;
-  const { chunkBytes, compression, maxTableBytes, maxBytesPerCall, chunkGraceSeconds } = ctx.options;
+  const { chunkBytes, compression, maxTableBytes, maxBytesInFlight, transferMsPerMiB, chunkGraceSeconds } = ctx.options;
   const ttlMs = cache.ttlMs('dataframe', options.ttl);
   // Chunks outlive the manifest a little, so that a reader who got the manifest finds its chunks.
   const chunkTtl = ttlMs === undefined ? null : ttlMs / 1000 + chunkGraceSeconds;
   const source = table.isFiltered() || table.isOrdered() ? table.reify() : table;
   const data = source.data() as Record<string, unknown>;
+  const columnNames = source.columnNames();
   const version = newVersion();
   const written: CacheKey[] = [];
   const columns: ManifestColumn[] = [];
-  let pending: SetManyEntry[] = [];
-  let pendingBytes = 0;
-  let inflight: Promise<boolean> | undefined;
+  // On a cluster every master gets a window's worth: chunk keys spread over the slots.
+  const window = new TransferWindow(() => maxBytesInFlight * cache.masterCount, cache.config.commandTimeoutMs, transferMsPerMiB);
+  const meter = new ProgressMeter(options.onProgress, 'write', name, source.numRows(), columnNames.length);
+  const inflight = new Set<Promise<void>>();
   let failed = false;
+  let thrown: { error: unknown } | undefined;
   let total = 0;
   let rawTotal = 0;
   let index = 0;
 
-  const flush = async () => {
-    if (inflight && !(await inflight)) failed = true;
-    inflight = undefined;
-    if (pending.length > 0 && !failed) {
-      inflight = cache.setMany(pending, { ttl: chunkTtl, compress: false });
+  // Each chunk is its own SET, under a deadline that grows with the bytes in flight with it.
+  const send = async (key: CacheKey, bytes: Uint8Array, rows: number) => {
+    const timeoutMs = await window.acquire(bytes.byteLength);
+    if (failed || thrown) {
+      window.release(bytes.byteLength);
+      return;
     }
-    pending = [];
-    pendingBytes = 0;
+    const sent = cache.setMany([{ key, value: bytes }], { ttl: chunkTtl, compress: false, timeoutMs }).then(
+      (ok) => {
+        window.release(bytes.byteLength);
+        if (!ok) failed = true;
+        else if (!thrown) {
+          try {
+            meter.chunk(bytes.byteLength, rows);
+          } catch (error) {
+            thrown = { error };
+          }
+        }
+      },
+      (error: unknown) => {
+        // Strict mode: the backend's failure is thrown to the caller, after the clean-up.
+        window.release(bytes.byteLength);
+        thrown ??= { error };
+      },
+    );
+    inflight.add(sent);
+    void sent.then(() => inflight.delete(sent));
+  };
+  const settle = async () => {
+    await Promise.all(inflight);
+    if (thrown) throw thrown.error;
   };
   const cleanUp = async () => {
-    await inflight?.catch(() => false);
-    if (written.length > 0) await cache.deleteMany(written).catch(() => 0);
+    await Promise.all(inflight);
+    if (written.length > 0) await cache.deleteMany(written).catch(() => undefined);
   };
 
   try {
-    for (const columnName of source.columnNames()) {
+    for (const columnName of columnNames) {
       const built = toArrowColumn(columnName, data[columnName], options.types?.[columnName], chunkBytes);
       const { type } = built.column;
       const meta: ManifestColumn = {
@@ -144,16 +177,16 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
         meta.bytes += bytes.byteLength;
         index++;
         written.push(key);
-        pending.push({ key, value: bytes });
-        pendingBytes += bytes.byteLength;
-        if (pendingBytes >= maxBytesPerCall) await flush();
+        await send(key, bytes, rows);
+        if (thrown) throw thrown.error;
         if (failed) break;
       }
       columns.push(meta);
       if (failed) break;
     }
-    await flush();
-    await flush();
+    meter.totalBytes = total;
+    meter.totalChunks = index;
+    await settle();
   } catch (error) {
     await cleanUp();
     throw error;
@@ -161,6 +194,12 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
   if (failed) {
     await cleanUp();
     return null;
+  }
+  try {
+    meter.done();
+  } catch (error) {
+    await cleanUp();
+    throw error;
   }
 
   const manifest: FrameManifest = {

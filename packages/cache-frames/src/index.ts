@@ -3,6 +3,7 @@ export type { FrameCacheOptions, DataFrameInfo, FrameCacheEvents } from './frame
 export { getFrameCache, cacheDataFrame, getCachedDataFrame, getDataFrameInfo, listDataFrames, deleteDataFrame } from './default-frame-cache.js';
 export type { CacheDataFrameOptions, StagedFrame } from './frame-writer.js';
 export type { GetCachedDataFrameOptions } from './frame-reader.js';
+export type { FrameProgress, FrameProgressListener } from './transfer.js';
 export type { FrameErrorEvent, ResolvedFrameOptions } from './frame-context.js';
 export type { FrameManifest, ManifestColumn, ManifestChunk, FrameCompression } from './manifest.js';
 export { FrameError } from './errors.js';

@@ -5,7 +5,7 @@ import { clusterSlot } from './cluster-slot.js';
 import { withDeadline } from './deadline.js';
 import { parseInfo, RedisStore, redisClientOptions, type RedisClient } from './redis-store.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
-import type { StoreEntry, StoreInfo } from './store.js';
+import type { StoreCallOptions, StoreEntry, StoreInfo } from './store.js';
 
 /** What the store needs of node-redis's cluster client beyond the command API it shares with a client. */
 interface ClusterClient {
@@ -69,13 +69,18 @@ export class RedisClusterStore extends RedisStore {
     return this.client as unknown as ClusterClient;
   }
 
-  override getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+  override getMany(keys: readonly string[], options?: StoreCallOptions): Promise<(Uint8Array | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
     // One MGET per slot, all in flight at once: node-redis pipelines them per node.
-    return this.run('MGET', () => this.getManyRaw(keys));
+    return this.run('MGET', () => this.getManyRaw(keys), 0, options?.timeoutMs);
   }
 
-  override setMany(entries: readonly StoreEntry[]): Promise<void> {
+  /** The number of masters serving slots (0 before the slot map is known). */
+  get masterCount(): number {
+    return this.#cluster.masters.length;
+  }
+
+  override setMany(entries: readonly StoreEntry[], options?: StoreCallOptions): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     return this.run('SET (pipeline)', async () => {
       await Promise.all(
@@ -83,7 +88,7 @@ export class RedisClusterStore extends RedisStore {
           this.client.set(e.key, Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength), e.ttlMs === undefined ? {} : { expiration: { type: 'PX', value: e.ttlMs } }),
         ),
       );
-    }, entries.reduce((sum, e) => sum + e.value.byteLength, 0));
+    }, entries.reduce((sum, e) => sum + e.value.byteLength, 0), options?.timeoutMs);
   }
 
   override delete(keys: readonly string[]): Promise<number> {

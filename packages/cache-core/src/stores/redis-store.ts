@@ -14,7 +14,7 @@ import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
 import { escapeGlob } from '../keys.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
-import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
+import type { CacheStore, StoreCallOptions, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** The node-redis client type this store uses. */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -243,9 +243,9 @@ export class RedisStore implements CacheStore {
    * written; a written command waits for its reply forever (a frozen server would hang the
    * caller), so the deadline is enforced here. Writes get 1 ms more per 64 KiB they carry.
    */
-  protected run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0, minimumMs = 0): Promise<T> {
+  protected run<T>(command: string, fn: () => Promise<T>, payloadBytes = 0, minimumMs: number | undefined = 0): Promise<T> {
     if (this.#closed) return Promise.reject(new FinRiskCacheError('E_CLOSED', 'the Redis store was closed'));
-    const limitMs = Math.max(this.#timeoutMs + (payloadBytes >> 16), minimumMs);
+    const limitMs = Math.max(this.#timeoutMs + (payloadBytes >> 16), minimumMs ?? 0);
     // One promise and one timer per command: this is the hot path of every cache call. The
     // deadline fires after the socket is read (afterDeadline): a reply already there wins.
     return new Promise<T>((resolve, reject) => {
@@ -296,9 +296,9 @@ export class RedisStore implements CacheStore {
     return this.run('GET', () => this.send<Buffer | null>(['GET', key], key, true));
   }
 
-  getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+  getMany(keys: readonly string[], options?: StoreCallOptions): Promise<(Uint8Array | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.run('MGET', () => this.getManyRaw(keys));
+    return this.run('MGET', () => this.getManyRaw(keys), 0, options?.timeoutMs);
   }
 
   getAndTouch(key: string, ttlMs: number): Promise<Uint8Array | null> {
@@ -312,7 +312,7 @@ export class RedisStore implements CacheStore {
     return this.run('SET', async () => (await this.send<unknown>(args, key, false)) !== null, value.byteLength);
   }
 
-  setMany(entries: readonly StoreEntry[]): Promise<void> {
+  setMany(entries: readonly StoreEntry[], options?: StoreCallOptions): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     return this.run('SET (pipeline)', async () => {
       const multi = this.client.multi();
@@ -321,7 +321,7 @@ export class RedisStore implements CacheStore {
         else multi.set(e.key, toBuffer(e.value), { expiration: { type: 'PX', value: e.ttlMs } });
       }
       await multi.execAsPipeline();
-    }, entries.reduce((sum, e) => sum + e.value.byteLength, 0));
+    }, entries.reduce((sum, e) => sum + e.value.byteLength, 0), options?.timeoutMs);
   }
 
   exists(key: string): Promise<boolean> {

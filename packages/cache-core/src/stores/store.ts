@@ -17,6 +17,16 @@ export interface StoreSetOptions {
   ifAbsent?: boolean;
 }
 
+/** Options of one bulk store call ({@link CacheStore.getMany}, {@link CacheStore.setMany}). */
+export interface StoreCallOptions {
+  /**
+   * Deadline of this call in ms, for a transfer whose size the caller knows (a table's chunk):
+   * the call gets at least this long. Ignored by the embedded stores, which have no network.
+   * @default the store's own: `commandTimeoutMs` (plus 1 ms per 64 KiB written)
+   */
+  timeoutMs?: number | undefined;
+}
+
 /** What a store knows about the server (or file, or process) behind it. */
 export interface StoreInfo {
   /** Server version, or the embedded engine's. */
@@ -50,13 +60,13 @@ export interface CacheStore {
   connect(): Promise<void>;
   get(key: string): Promise<Uint8Array | null>;
   /** Values in the order of `keys`; one round trip. */
-  getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]>;
+  getMany(keys: readonly string[], options?: StoreCallOptions): Promise<(Uint8Array | null)[]>;
   /** Reads a value and sets its time to live in the same step (GETEX PX): sliding expiry. */
   getAndTouch(key: string, ttlMs: number): Promise<Uint8Array | null>;
   /** Writes a value; false only when `ifAbsent` is set and the key existed. */
   set(key: string, value: Uint8Array, options?: StoreSetOptions): Promise<boolean>;
   /** Writes every entry in one round trip (not atomically). */
-  setMany(entries: readonly StoreEntry[]): Promise<void>;
+  setMany(entries: readonly StoreEntry[], options?: StoreCallOptions): Promise<void>;
   exists(key: string): Promise<boolean>;
   /** Deletes keys; returns how many existed. */
   delete(keys: readonly string[]): Promise<number>;
