@@ -4,8 +4,9 @@ import { printable } from './printable.js';
 import { textWidth, truncateToWidth } from './text-width.js';
 
 /**
- * How long a command runs before its progress line appears, in ms: a table that takes less
- * shows nothing (a line drawn and erased at once is only flicker).
+ * How long one step of a command (reading the file, the transfer, writing the file) lasts before
+ * the progress line appears, in ms: a table that takes less shows nothing (a line drawn and
+ * erased at once is only flicker).
  */
 export const PROGRESS_DELAY_MS = 300;
 
