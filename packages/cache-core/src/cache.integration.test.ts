@@ -305,6 +305,13 @@ describe('the process-wide cache', () => {
   });
 });
 
+function busy300(): void {
+  const until = Date.now() + 300;
+  while (Date.now() < until) {
+    // a stall of the process in the middle of a deadline
+  }
+}
+
 describe('when Redis goes away', () => {
   it('answers misses and false, never throws, and recovers by itself', async () => {
     const own = await startRedisServer();
@@ -364,6 +371,55 @@ describe('when Redis goes away', () => {
       expect(await read).toEqual({ v: 1 });
     }
     expect(errors).toEqual([]);
+  });
+
+  it('does not time out a large transfer that could not move while the process itself was stalled', async () => {
+    // Encoding a big column, or a long GC: while the process is busy, a request larger than the
+    // socket's buffers is not written out and a large reply is not read in, so it cannot finish in
+    // time; the stall is the process's, not the server's, and does not count against the deadline.
+    const cache = make({ commandTimeoutMs: 250 });
+    const big = new Uint8Array(24 * 1024 * 1024).fill(3);
+    const errors = errorsOf(cache);
+    const busy = (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        // busy: the socket is neither written nor read
+      }
+    };
+    for (let i = 0; i < 2; i++) {
+      const write = cache.setMany([{ key: 'stalled', value: big, compress: false }]);
+      await new Promise((r) => setImmediate(r));
+      busy(1200); // well past 250 ms plus 1 ms per 64 KiB written
+      expect(await write).toBe(true);
+      const read = cache.getMany<Uint8Array>(['stalled']);
+      await new Promise((r) => setImmediate(r));
+      busy(1200);
+      const [value] = await read;
+      expect((value as Uint8Array | null)?.byteLength).toBe(big.byteLength);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('a deadline still ends a call to a server that never answers, stalls of the process included', async () => {
+    const server = await startRedisServer();
+    try {
+      const cache = make({ url: server.url, commandTimeoutMs: 100, breakerThreshold: 1_000_000 });
+      expect(await cache.set('k', 1)).toBe(true);
+      const errors = errorsOf(cache);
+      server.signal('SIGSTOP');
+      try {
+        const read = cache.get('k');
+        await new Promise((r) => setImmediate(r));
+        busy300();
+        expect(await read).toBeNull();
+        expect(errors.map((e) => e.error.code)).toEqual(['E_TIMEOUT']);
+      } finally {
+        server.signal('SIGCONT');
+      }
+      await cache.close();
+    } finally {
+      await server.stop();
+    }
   });
 
   it('throws in strict mode', async () => {

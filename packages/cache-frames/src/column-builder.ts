@@ -115,6 +115,14 @@ function typeError(column: string, row: number, value: unknown, expected: string
 
 interface Range { start: number; end: number }
 
+/** Runs steps to the end, synchronously. */
+function finish<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
 let scratch: Buffer | undefined;
 
 /** A module-wide buffer of at least `size` bytes, reused across batches (contents are scratch). */
@@ -255,6 +263,15 @@ function fastBatch(name: string, type: DataType, values: ArrayLike<unknown>, ran
  * Throws FrameError COLUMN_TYPE for a value that does not fit the type.
  */
 export function buildColumn(name: string, values: ArrayLike<unknown>, type: DataType | undefined, batchBytes: number): BuiltColumn {
+  return finish(buildColumnSteps(name, values, type, batchBytes));
+}
+
+/**
+ * {@link buildColumn} as steps: the generator yields after each record batch, so that a caller
+ * can let the event loop run between batches (a 10,000,000-row column takes seconds to build, and
+ * a process that does not look at its sockets that long misses its own deadlines and heartbeats).
+ */
+export function* buildColumnSteps(name: string, values: ArrayLike<unknown>, type: DataType | undefined, batchBytes: number): Generator<void, BuiltColumn> {
   const isTyped = ArrayBuffer.isView(values) && !(values instanceof DataView);
   if (!type && isTyped) {
     const rows = rowsPerBatch(float64(), values, batchBytes);
@@ -278,6 +295,7 @@ export function buildColumn(name: string, values: ArrayLike<unknown>, type: Data
       const batch = fastBatch(name, type, values, { start, end: Math.min(values.length, start + rows) }, bigint);
       if (batch) batches.push(batch);
       else fast = false;
+      yield;
     }
     if (fast) return { column: new Column(batches, type), bigint };
   }
@@ -313,23 +331,28 @@ function sizeOfBatch(batch: Batch<unknown>): number {
  * `explicit` wins over everything. Batches much larger than `batchBytes` are rebuilt.
  */
 export function toArrowColumn(name: string, column: unknown, explicit: DataType | undefined, batchBytes: number): BuiltColumn {
+  return finish(toArrowColumnSteps(name, column, explicit, batchBytes));
+}
+
+/** {@link toArrowColumn} as steps, yielding between record batches (see {@link buildColumnSteps}). */
+export function* toArrowColumnSteps(name: string, column: unknown, explicit: DataType | undefined, batchBytes: number): Generator<void, BuiltColumn> {
   if (!explicit && isArrowColumn(column)) {
     const type = column.type;
     const bigint = type.typeId === Type.Int && (type as { bitWidth: number }).bitWidth === 64 && column.data.some((b) => b.values instanceof BigInt64Array && typeof b.at(0) === 'bigint');
     if (column.data.every((b) => sizeOfBatch(b) <= batchBytes * 2) && column.data.length > 0) return { column, bigint };
-    return buildColumn(name, column.toArray() as ArrayLike<unknown>, type, batchBytes);
+    return yield* buildColumnSteps(name, column.toArray() as ArrayLike<unknown>, type, batchBytes);
   }
   if (!explicit && isArqueroDictionary(column)) {
     const values = column.toArray();
     const rows = rowsPerBatch(dictionary(utf8()), values, batchBytes);
     const allStrings = values.every((v) => v === null || v === undefined || typeof v === 'string');
     if (allStrings) return { column: columnFromArray(values, dictionary(utf8()), { maxBatchRows: rows }) as Column<unknown>, bigint: false };
-    return buildColumn(name, values, undefined, batchBytes);
+    return yield* buildColumnSteps(name, values, undefined, batchBytes);
   }
   if (Array.isArray(column) || (ArrayBuffer.isView(column) && !(column instanceof DataView))) {
-    return buildColumn(name, column as ArrayLike<unknown>, explicit, batchBytes);
+    return yield* buildColumnSteps(name, column as ArrayLike<unknown>, explicit, batchBytes);
   }
   const c = column as { toArray?: () => ArrayLike<unknown> };
-  if (typeof c?.toArray === 'function') return buildColumn(name, c.toArray(), explicit, batchBytes);
+  if (typeof c?.toArray === 'function') return yield* buildColumnSteps(name, c.toArray(), explicit, batchBytes);
   throw new FrameError('NOT_A_TABLE', `column ${JSON.stringify(name)} is not an array or an Arrow column`, { column: name });
 }

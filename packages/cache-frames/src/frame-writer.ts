@@ -4,7 +4,7 @@ import type { CacheKey } from '@finrisk/cache-core';
 import { Column, tableFromColumns, tableToIPC, type Batch, type DataType } from '@uwdata/flechette';
 import type { ColumnTable } from 'arquero';
 import { describeType } from './arrow-types.js';
-import { toArrowColumn } from './column-builder.js';
+import { toArrowColumnSteps } from './column-builder.js';
 import { FrameError } from './errors.js';
 import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { MessageType, splitIpcMessages } from './ipc-messages.js';
@@ -35,6 +35,33 @@ export interface StagedFrame {
   commit(): Promise<boolean>;
   /** Removes this version's chunks without switching. */
   abort(): Promise<void>;
+}
+
+/** Longest the writer works without letting the event loop run, in ms. */
+const SLICE_MS = 20;
+
+/**
+ * Lets the event loop run (replies read, requests written, timers and heartbeats served) whenever
+ * a slice of synchronous work took {@link SLICE_MS}: encoding a 10,000,000-row table is seconds of
+ * CPU, and awaiting a promise that is already resolved does not let a socket be read.
+ */
+class Slicer {
+  #start = performance.now();
+
+  async pause(): Promise<void> {
+    if (performance.now() - this.#start < SLICE_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#start = performance.now();
+  }
+
+  /** Runs steps to the end, pausing between them. */
+  async run<T>(steps: Generator<void, T>): Promise<T> {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await this.pause();
+    }
+  }
 }
 
 /** True for an arquero table (duck-typed, so that two copies of arquero both work). */
@@ -92,6 +119,7 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
   const window = new TransferWindow(() => maxBytesInFlight * cache.masterCount, cache.config.commandTimeoutMs, transferMsPerMiB);
   const meter = new ProgressMeter(options.onProgress, 'write', name, source.numRows(), columnNames.length);
   const inflight = new Set<Promise<void>>();
+  const slicer = new Slicer();
   let failed = false;
   let thrown: { error: unknown } | undefined;
   let total = 0;
@@ -137,7 +165,7 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
 
   try {
     for (const columnName of columnNames) {
-      const built = toArrowColumn(columnName, data[columnName], options.types?.[columnName], chunkBytes);
+      const built = await slicer.run(toArrowColumnSteps(columnName, data[columnName], options.types?.[columnName], chunkBytes));
       const { type } = built.column;
       const meta: ManifestColumn = {
         name: columnName, type: describeType(type), nullCount: built.column.nullCount, bigint: built.bigint, bytes: 0, chunks: [],
@@ -150,7 +178,10 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
         // The first chunk keeps schema and dictionaries; the others hold only record batches.
         const keep = g === 0 ? messages : messages.filter((m) => m.type === MessageType.recordBatch);
         const end = keep.at(-1)?.end ?? 0;
-        let bytes: Uint8Array = keep.length === messages.length ? ipc.subarray(0, end) : concat(ipc, keep);
+        // Kept messages that follow each other (batches after the schema, the usual case) are a
+        // view of the encoded bytes: a copy per chunk would double the buffers the GC must count.
+        const contiguous = keep.every((m, i) => i === 0 || m.start === keep[i - 1]!.end);
+        let bytes: Uint8Array = keep.length === messages.length ? ipc.subarray(0, end) : contiguous && keep.length > 0 ? ipc.subarray(keep[0]!.start, end) : concat(ipc, keep);
         const rawBytes = bytes.byteLength;
         if (compression === 'deflate') bytes = deflateRawSync(bytes, { level: 1 });
         total += bytes.byteLength;
@@ -178,6 +209,7 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
         index++;
         written.push(key);
         await send(key, bytes, rows);
+        await slicer.pause();
         if (thrown) throw thrown.error;
         if (failed) break;
       }

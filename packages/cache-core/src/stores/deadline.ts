@@ -1,11 +1,80 @@
+/** How often the stall monitor ticks, in ms. */
+const TICK_MS = 10;
+/** A tick later than this (beyond its period) counts as a stall of the whole lateness. */
+const STALL_MS = 20;
+/** Ticks without a deadline armed before the monitor stops (it restarts with the next deadline). */
+const IDLE_TICKS = 200;
+/** Re-arms of one deadline at most: each needs a further stall, so this only caps a pathological process. */
+const MAX_EXTENSIONS = 4;
+
+/** Milliseconds this process spent stalled (a long synchronous task, a GC pause, starved of CPU) while deadlines were armed. */
+let stalledMs = 0;
+let monitor: NodeJS.Timeout | undefined;
+let lastTick = 0;
+let armed = 0;
+let armedAtTick = 0;
+let idleTicks = 0;
+
+function tick(): void {
+  const now = performance.now();
+  const late = now - lastTick - TICK_MS;
+  if (late > STALL_MS) stalledMs += late;
+  lastTick = now;
+  if (armed === armedAtTick) {
+    if (++idleTicks >= IDLE_TICKS) {
+      clearInterval(monitor);
+      monitor = undefined;
+    }
+  } else {
+    armedAtTick = armed;
+    idleTicks = 0;
+  }
+}
+
 /**
- * Calls `fn` once `limitMs` passed and the socket data already waiting has been read. After the
- * process was held up longer than a deadline (a long GC, a starved CPU), Node runs expired timers
- * before it reads sockets: a reply that arrived during the pause would lose to its own deadline
- * and read as E_TIMEOUT. The immediate runs after the poll phase, so that reply wins.
+ * Milliseconds the process was stalled so far, by the monitor that runs while deadlines are armed
+ * (an unref'd 10 ms interval, stopped after 2 s without one).
+ */
+export function stalledTime(): number {
+  if (monitor === undefined) {
+    lastTick = performance.now();
+    idleTicks = 0;
+    monitor = setInterval(tick, TICK_MS);
+    monitor.unref();
+  }
+  armed++;
+  return stalledMs;
+}
+
+/**
+ * Calls `fn` once `limitMs` passed and the socket data already waiting has been read; the time
+ * this process itself was stalled in between does not count. After the process was held up (a
+ * long synchronous task such as encoding a large column, a long GC, a starved CPU), Node runs
+ * expired timers before it reads sockets: a reply that arrived during the pause would lose to its
+ * own deadline, and a large request or reply that could not move while the process was stalled
+ * would too. So the callback runs after the poll phase (setImmediate), and a deadline whose wait
+ * held a stall is extended by that stall (up to 4 times): the deadline measures how long the
+ * server or the network took, not how long this process did not look. Clearing the returned timer
+ * before it fires cancels the call; after an extension `fn` may still run, so it must be a no-op
+ * once the work settled (settling a promise twice is).
  */
 export function afterDeadline(fn: () => void, limitMs: number): NodeJS.Timeout {
-  return setTimeout(() => setImmediate(fn), limitMs);
+  return armDeadline(fn, limitMs, stalledTime(), 0);
+}
+
+function armDeadline(fn: () => void, limitMs: number, stalledAtStart: number, extensions: number): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    setImmediate(() => {
+      // A stall still in progress shows at the next tick: take the monitor's latest count.
+      const stalled = stalledMs - stalledAtStart;
+      if (stalled > 0 && extensions < MAX_EXTENSIONS) {
+        armDeadline(fn, stalled, stalledMs, extensions + 1).unref();
+        return;
+      }
+      fn();
+    });
+  }, limitMs);
+  return timer;
 }
 
 /**
