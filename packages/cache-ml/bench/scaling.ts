@@ -1,0 +1,99 @@
+/**
+ * How the cost of prediction batches grows (issue 18): cachePredictionsMany and
+ * getCachedPredictions of 1k, 10k, 100k and 1M keys with default settings, on a redis-server of
+ * its own (FLUSHALL between sizes): µs per key to write and to read, and bytes per key in Redis
+ * (INFO memory's used_memory before and after the write). A batch that answers false or reads
+ * back a miss fails the bench. Writes bench-results/cache-ml-scaling.json at the repository root.
+ *
+ *   pnpm --filter @finrisk/cache-ml exec tsx bench/scaling.ts
+ *   ML_SCALING_SIZES=1000,10000 ...   (smaller runs)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCache } from '@finrisk/cache-core';
+import { startRedisServer } from '@finrisk/test-utils';
+import { createMlCache } from '../src/index.ts';
+
+const sizes = (process.env.ML_SCALING_SIZES ?? '1000,10000,100000,1000000').split(',').map((s) => {
+  const n = Number(s.trim().replace(/_/g, ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`ML_SCALING_SIZES: ${JSON.stringify(s)} is not a positive whole number of keys`);
+  return n;
+});
+/** Keys written (and read) per size at least, over rounds of the same batch: small batches are timed over several. */
+const KEYS_PER_SIZE = 200_000;
+
+const prediction = { risk_score: 0.75, decision: 'approve', confidence: 0.92, model_version: 'v1.2.0' };
+const server = await startRedisServer();
+const memory = () => {
+  const text = server.cli('INFO', 'memory');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { used: field('used_memory'), clients: field('mem_clients_normal') };
+};
+
+interface Result { keys: number; rounds: number; writeUsPerKey: number; readUsPerKey: number; bytesPerKey: number; clientBufferBytesAfterWrite: number }
+const results: Result[] = [];
+// Default settings: only where Redis is, the backend, the key prefix, and no .env file.
+const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: 'scaling', envFile: false });
+try {
+  await cache.connect();
+  const loadBefore = loadavg();
+  // One batch of the smallest size first, so that no size pays for compiling the code paths.
+  {
+    const ml = createMlCache(cache);
+    const warm = Array.from({ length: 1000 }, (_, i) => ({ customerId: `WARM${i}`, modelType: 'credit', prediction }));
+    for (let i = 0; i < 20; i++) {
+      if (!(await ml.cachePredictionsMany(warm))) throw new Error('the warm-up batch write answered false');
+      await ml.getCachedPredictions(warm.map((w) => w.customerId), 'credit');
+    }
+  }
+  for (const keys of sizes) {
+    server.cli('FLUSHALL');
+    // A new MlCache: the one before remembers a generation token that FLUSHALL removed, and its
+    // first write would be written twice (the recovery of issue 18), which is not what is timed here.
+    const ml = createMlCache(cache);
+    const ids = Array.from({ length: keys }, (_, i) => `CUST${String(i).padStart(7, '0')}`);
+    const entries = ids.map((customerId) => ({ customerId, modelType: 'credit', prediction }));
+    const rounds = Math.max(1, Math.min(20, Math.round(KEYS_PER_SIZE / keys)));
+    let writeMs = Infinity;
+    let readMs = Infinity;
+    let bytesPerKey = NaN;
+    let clientBuffers = 0;
+    for (let round = 0; round < rounds; round++) {
+      const before = memory();
+      let start = performance.now();
+      if (!(await ml.cachePredictionsMany(entries))) throw new Error(`cachePredictionsMany of ${keys} keys answered false`);
+      writeMs = Math.min(writeMs, performance.now() - start);
+      if (round === 0) {
+        // Bytes the keys take, not the buffers of the connection that carried them.
+        const after = memory();
+        clientBuffers = after.clients;
+        bytesPerKey = (after.used - before.used - (after.clients - before.clients)) / keys;
+      }
+      start = performance.now();
+      const back = await ml.getCachedPredictions(ids, 'credit');
+      readMs = Math.min(readMs, performance.now() - start);
+      const misses = back.reduce((n, p) => n + (p?.risk_score === prediction.risk_score ? 0 : 1), 0);
+      if (back.length !== keys || misses > 0) throw new Error(`getCachedPredictions of ${keys} keys: ${misses} misses, ${back.length} answers`);
+    }
+    const result = { keys, rounds, writeUsPerKey: (writeMs * 1000) / keys, readUsPerKey: (readMs * 1000) / keys, bytesPerKey, clientBufferBytesAfterWrite: clientBuffers };
+    results.push(result);
+    process.stderr.write(`  ${keys} keys: write ${result.writeUsPerKey.toFixed(2)} µs/key, read ${result.readUsPerKey.toFixed(2)} µs/key, ${bytesPerKey.toFixed(0)} B/key\n`);
+  }
+  const redis = server.cli('INFO', 'server').match(/redis_version:(\S+)/)?.[1];
+  console.log(`\nprediction batch scaling: cachePredictionsMany / getCachedPredictions, default settings; node ${process.version}, redis ${redis}, ${cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('(best of the rounds; bytes per key: used_memory after the first write minus before, client buffers left out, over the keys)\n');
+  console.log(`${'keys'.padStart(10)}  ${'rounds'.padStart(6)}  ${'write µs/key'.padStart(12)}  ${'read µs/key'.padStart(11)}  ${'bytes/key'.padStart(9)}`);
+  for (const r of results) {
+    console.log(`${r.keys.toLocaleString('en-US').padStart(10)}  ${String(r.rounds).padStart(6)}  ${r.writeUsPerKey.toFixed(2).padStart(12)}  ${r.readUsPerKey.toFixed(2).padStart(11)}  ${r.bytesPerKey.toFixed(0).padStart(9)}`);
+  }
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const file = join(root, 'bench-results', 'cache-ml-scaling.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ name: 'cache-ml-scaling', date: new Date().toISOString(), node: process.version, redis, loadavgBefore: loadBefore, loadavgAfter: loadavg(), results }, null, 2)}\n`);
+  console.log(`\n  written to ${file}`);
+} finally {
+  await cache.close();
+  await server.stop();
+}
