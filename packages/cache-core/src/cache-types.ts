@@ -31,6 +31,13 @@ export interface GetManyOptions {
    * @default `commandTimeoutMs` (`CACHE_COMMAND_TIMEOUT_MS`, 250)
    */
   timeoutMs?: number;
+  /**
+   * true: a backend failure (E_TIMEOUT, E_REDIS_UNAVAILABLE, ...) is thrown as a
+   * FinRiskCacheError instead of answering null for the keys it concerned, so that the caller can
+   * tell a miss from a failed read; it is reported as an `error` event all the same.
+   * @default false (misses), or true everywhere in strict mode
+   */
+  throwOnFailure?: boolean;
 }
 
 /** Options of {@link Cache.setMany}: those of every entry, and the deadline of each round trip. */

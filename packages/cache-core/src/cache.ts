@@ -67,6 +67,12 @@ const BULK_WINDOW = 8;
 /** Entries per store call of a large setMany: a pipeline of 1,000 SETs. */
 const SET_MANY_CHUNK = 1000;
 
+/** How one getMany reads: its deadline per store call, and whether a failure throws. */
+interface BulkCall {
+  timeoutMs: number | undefined;
+  throwOnFailure: boolean;
+}
+
 /** A caller's per-call deadline: undefined, or a positive finite number of ms. */
 function checkTimeout(timeoutMs: number | undefined): number | undefined {
   if (timeoutMs === undefined) return undefined;
@@ -206,12 +212,12 @@ export class Cache {
    * Reads keys that L1 covers but does not hold, from Redis with their TTLs (one round trip), and
    * keeps each in L1 unless an invalidation of its key arrived while it was in flight.
    */
-  async #fetchLocal<T>(wanted: readonly CacheKey[], operation: string): Promise<(T | null)[]> {
+  async #fetchLocal<T>(wanted: readonly CacheKey[], operation: string, throwOnFailure = false): Promise<(T | null)[]> {
     const local = this.#local!;
     const out = new Array<T | null>(wanted.length);
     if (!local.isServing) {
       // Tracking is not established: read as if there were no L1, and keep nothing.
-      const payloads = await this.#remote.run(operation, operationKind(wanted), undefined, null, (s) => s.getMany(wanted.map((r) => r.key)));
+      const payloads = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => s.getMany(wanted.map((r) => r.key)));
       await Promise.all(wanted.map(async (ref, j) => (out[j] = await this.#values.decode<T>(ref, payloads?.[j] ?? null, operation))));
       return out;
     }
@@ -219,7 +225,7 @@ export class Cache {
     const sentAt = performance.now();
     let got: { values: (Uint8Array | null)[]; pttls: number[] } | null;
     try {
-      got = await this.#remote.run(operation, operationKind(wanted), undefined, null, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
+      got = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
     } catch (error) {
       // Strict mode throws the backend's failure: the fills it started end here, holding nothing.
       for (const fill of fills) local.abandonFill(fill);
@@ -258,22 +264,22 @@ export class Cache {
    * Reads many keys in one round trip: one MGET, or for more than 1,000 keys one MGET per 1,000
    * written together as a pipeline (each counts as an operation in stats and events, under the
    * kind of its first key that is not the SDK's bookkeeping). Values in the order of `keys`; null
-   * for misses and for a chunk whose read failed.
+   * for misses and for a chunk whose read failed (unless `throwOnFailure`).
    */
   async getMany<T = unknown>(keys: readonly KeyInput[], options: GetManyOptions = {}): Promise<(T | null)[]> {
     const refs = keys.map((k) => this.#ref(k));
-    const timeoutMs = checkTimeout(options.timeoutMs);
-    if (this.#local !== undefined) return this.#getManyLocal<T>(refs, timeoutMs);
+    const call = { timeoutMs: checkTimeout(options.timeoutMs), throwOnFailure: options.throwOnFailure === true };
+    if (this.#local !== undefined) return this.#getManyLocal<T>(refs, call);
     const out = new Array<T | null>(refs.length);
     if (refs.length <= GET_MANY_CHUNK) {
-      if (refs.length > 0) await this.#getChunk(refs, 0, out, timeoutMs);
+      if (refs.length > 0) await this.#getChunk(refs, 0, out, call);
       return out;
     }
     // A large batch goes as several MGETs, a few in flight at once, and each chunk is decoded as
     // soon as it arrives, while Redis still answers the next ones.
     await inWindow(Math.ceil(refs.length / GET_MANY_CHUNK), BULK_WINDOW, (c) => {
       const start = c * GET_MANY_CHUNK;
-      return this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out, timeoutMs);
+      return this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out, call);
     });
     return out;
   }
@@ -282,7 +288,7 @@ export class Cache {
    * getMany when L1 covers some keys: hits first (a batch that L1 answers whole makes no round
    * trip), then the misses through L1 and the keys it does not cover as usual, 1,000 per call.
    */
-  async #getManyLocal<T>(refs: CacheKey[], timeoutMs: number | undefined): Promise<(T | null)[]> {
+  async #getManyLocal<T>(refs: CacheKey[], call: BulkCall): Promise<(T | null)[]> {
     const local = this.#local!;
     const out = new Array<T | null>(refs.length);
     let missed: number[] | undefined;
@@ -304,21 +310,22 @@ export class Cache {
     const parts: Promise<void>[] = [];
     for (let start = 0; missed && start < missed.length; start += GET_MANY_CHUNK) {
       const indexes = missed.slice(start, start + GET_MANY_CHUNK);
-      parts.push(this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany').then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
+      parts.push(this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany', call.throwOnFailure).then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
     }
     for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
       const indexes = others.slice(start, start + GET_MANY_CHUNK);
       const chunk = new Array<T | null>(indexes.length);
-      parts.push(this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, timeoutMs).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
+      parts.push(this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
     }
     await Promise.all(parts);
     return out;
   }
 
   /** Reads `refs` with one store call and decodes them into `out` from index `offset`. */
-  async #getChunk<T>(refs: CacheKey[], offset: number, out: (T | null)[], timeoutMs?: number): Promise<void> {
+  async #getChunk<T>(refs: CacheKey[], offset: number, out: (T | null)[], call: BulkCall): Promise<void> {
     const keys = refs.map((r) => r.key);
-    const payloads = await this.#remote.run('getMany', operationKind(refs), undefined, null, (s) => (timeoutMs === undefined ? s.getMany(keys) : s.getMany(keys, { timeoutMs })));
+    const { timeoutMs } = call;
+    const payloads = await this.#read('getMany', operationKind(refs), call.throwOnFailure, (s) => (timeoutMs === undefined ? s.getMany(keys) : s.getMany(keys, { timeoutMs })));
     let pending: Promise<unknown>[] | undefined;
     for (let i = 0; i < refs.length; i++) {
       const value = this.#values.decode<T>(refs[i]!, payloads?.[i] ?? null, 'getMany');
@@ -326,6 +333,17 @@ export class Cache {
       else out[offset + i] = value;
     }
     if (pending) await Promise.all(pending);
+  }
+
+  /**
+   * A store read: null when the backend failed (reported as an error event), or with
+   * `throwOnFailure` that failure thrown, reported all the same.
+   */
+  async #read<T>(operation: string, kind: string, throwOnFailure: boolean, fn: (store: CacheStore) => Promise<T>): Promise<T | null> {
+    if (!throwOnFailure) return this.#remote.run<T | null>(operation, kind, undefined, null, fn);
+    const outcome = await this.#remote.attempt(operation, kind, undefined, fn);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   /** True when the key exists; false when it does not or the backend failed. */

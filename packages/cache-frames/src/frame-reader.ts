@@ -1,4 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
+import { FinRiskCacheError } from '@finrisk/cache-core';
 import { Table, tableFromIPC, type Column, type Field } from '@uwdata/flechette';
 import { fromArrow, type ColumnTable } from 'arquero';
 import { checksum } from './checksum.js';
@@ -78,6 +79,9 @@ function inflateChunk(stored: Uint8Array, rawBytes: number | undefined, ceiling:
   if (rawBytes !== undefined && raw.byteLength !== rawBytes) return `inflates to ${raw.byteLength} bytes, its manifest says ${rawBytes}`;
   return raw;
 }
+
+/** Errors that are the caller's, thrown as they are (a closed cache); the others are the backend's. */
+const CALLER_ERRORS = new Set(['E_CLOSED', 'E_INVALID_KEY', 'E_INVALID_CONFIG']);
 
 type Fetched =
   | { kind: 'ok'; columns: Column<unknown>[]; fields: Field[]; schema: Table['schema'] }
@@ -164,13 +168,13 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
         window.release(chunk.bytes);
         break;
       }
-      const got = cache.getMany<Uint8Array>([key], { timeoutMs }).then(
-        async ([value]) => {
+      // A failed read throws (the cache reports it with its cause), so that null means missing.
+      const got = cache.getMany<Uint8Array>([key], { timeoutMs, throwOnFailure: true }).then(
+        ([value]) => {
           window.release(chunk.bytes);
           if (failure || thrown) return;
           if (!(value instanceof Uint8Array)) {
-            // A null is a missing key or a failed read (which the cache reported with its cause).
-            failure = (await cache.exists(key)) ? { kind: 'failed', key: key.key } : { kind: 'missing', key: key.key };
+            failure = { kind: 'missing', key: key.key };
             return;
           }
           bytes[c]![k] = value;
@@ -184,7 +188,9 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
         },
         (error: unknown) => {
           window.release(chunk.bytes);
-          thrown ??= { error };
+          // Strict mode throws the backend's failure to the caller; otherwise it is a miss.
+          if (error instanceof FinRiskCacheError && !cache.config.strict && !CALLER_ERRORS.has(error.code)) failure ??= { kind: 'failed', key: key.key };
+          else thrown ??= { error };
         },
       );
       inflight.add(got);

@@ -126,6 +126,24 @@ describe('startFaultProxy, in front of a real redis-server', () => {
     expect(() => proxy.setLatency(-1)).toThrow(/latency/);
   });
 
+  it('bandwidth makes a large reply take as long as the link needs to carry it, and heal lifts it', async () => {
+    proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
+    const a = await raw();
+    const value = 'x'.repeat(50_000); // an inline command carries at most 64 KiB
+    a.send(`SET big ${value}`);
+    await a.waitFor('+OK', 5000);
+    proxy.setBandwidth(200_000); // 200 KB/s: the 50 KB reply takes at least 250 ms
+    const start = performance.now();
+    a.send('GET big');
+    await a.waitFor(`${value}\r\n`, 10_000);
+    // A lower bound again: the link cannot have carried both directions' bytes any sooner.
+    expect(performance.now() - start).toBeGreaterThanOrEqual(245);
+    proxy.heal();
+    a.send('ECHO after');
+    await a.waitFor('after');
+    expect(() => proxy.setBandwidth(-1)).toThrow(/bandwidth/);
+  });
+
   it('cut destroys every open connection, and new ones work', async () => {
     proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
     const a = await raw();

@@ -39,6 +39,11 @@ export interface FaultProxy {
   resume(): void;
   /** Delays every chunk by `ms` in each direction (so a round trip takes at least 2 × `ms`); 0 for none. */
   setLatency(ms: number): void;
+  /**
+   * Limits each direction of each connection to `bytesPerSecond` (a slow link: a chunk is
+   * delivered once the link could have carried it, after the chunks before it); 0 for no limit.
+   */
+  setBandwidth(bytesPerSecond: number): void;
   /** Destroys every open connection, both sides (a reset); new connections are accepted as usual. */
   cut(): void;
   /**
@@ -48,7 +53,7 @@ export interface FaultProxy {
    * during the black hole, as TCP would once its retransmissions give up.
    */
   blackHole(): void;
-  /** Back to normal: no pause, no latency, no black hole (see {@link FaultProxy.blackHole} for its connections). */
+  /** Back to normal: no pause, no latency, no bandwidth limit (bytes they held back go at once), no black hole (see {@link FaultProxy.blackHole} for its connections). */
   heal(): void;
   /** Stops listening and destroys every connection. Safe to call twice. */
   close(): Promise<void>;
@@ -59,6 +64,8 @@ interface ProxyState {
   mode: FaultMode;
   /** Delay of each chunk in each direction, in ms. */
   latencyMs: number;
+  /** Bytes per second each direction of each connection carries; 0 for no limit. */
+  bytesPerSecond: number;
 }
 
 /** One direction of one connection: chunks waiting for their time (latency) or for a resume. */
@@ -76,7 +83,9 @@ class Lane {
 
   push(chunk: Buffer): void {
     // Later chunks never overtake earlier ones, even when the latency is lowered in between.
-    const due = Math.max(Date.now() + this.#state.latencyMs, this.#lastDue);
+    const { bytesPerSecond } = this.#state;
+    const carry = bytesPerSecond > 0 ? (chunk.byteLength * 1000) / bytesPerSecond : 0;
+    const due = Math.max(Date.now() + this.#state.latencyMs, this.#lastDue) + carry;
     this.#lastDue = due;
     this.#queue.push({ chunk, due });
     this.flush();
@@ -97,6 +106,16 @@ class Lane {
     }
   }
 
+  /** Makes everything waiting due now (the faults that delayed it were lifted), and writes it. */
+  expedite(): void {
+    const now = Date.now();
+    for (const item of this.#queue) item.due = Math.min(item.due, now);
+    this.#lastDue = Math.min(this.#lastDue, now);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+  }
+
   drop(): void {
     this.#queue.length = 0;
     clearTimeout(this.#timer);
@@ -115,7 +134,7 @@ interface Link {
 
 /** Starts a {@link FaultProxy} on a free loopback port (or `options.port`) in front of `options.target`. */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const state: ProxyState = { mode: 'normal', latencyMs: 0 };
+  const state: ProxyState = { mode: 'normal', latencyMs: 0, bytesPerSecond: 0 };
   const links = new Set<Link>();
   let accepted = 0;
   let closed = false;
@@ -207,6 +226,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (!Number.isFinite(ms) || ms < 0) throw new Error(`latency must be a number of ms >= 0, got ${ms}`);
       state.latencyMs = ms;
     },
+    setBandwidth(bytesPerSecond) {
+      if (!Number.isFinite(bytesPerSecond) || bytesPerSecond < 0) throw new Error(`bandwidth must be a number of bytes per second >= 0, got ${bytesPerSecond}`);
+      state.bytesPerSecond = bytesPerSecond;
+    },
     cut() {
       for (const link of [...links]) destroy(link);
     },
@@ -222,10 +245,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     heal() {
       state.mode = 'normal';
       state.latencyMs = 0;
+      state.bytesPerSecond = 0;
       for (const link of [...links]) {
         if (link.lossy) destroy(link);
       }
-      flushAll();
+      // Bytes held back by latency or a slow link go now: the path is healthy again.
+      for (const link of links) {
+        link.toUpstream.expedite();
+        link.toClient.expedite();
+      }
     },
     async close() {
       if (closed) return;
