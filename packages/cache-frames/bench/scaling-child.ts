@@ -9,6 +9,7 @@
  * every GET in flight at once, with node-redis's sendCommand, Buffer replies and no deadline.
  * `read` reads the table a `write` left. Prints one JSON line (a {@link ChildResult}) on stdout.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCache, type CacheErrorEvent } from '@finrisk/cache-core';
 import { createClient, createCluster, type RedisArgument } from '@redis/client';
 import * as aq from 'arquero';
@@ -33,6 +34,11 @@ export interface ChildResult {
   peakRss: number;
   /** Wall time of cacheDataFrame or getCachedDataFrame. */
   ms: number;
+  /**
+   * Longest the event loop was blocked during the operation (encoding, decoding, GC): a chunk's
+   * deadline fires after such a stall even when Redis answered in time.
+   */
+  maxLoopStallMs?: number;
   /** Bytes stored for the table's chunks, from its manifest (write only). */
   storedBytes?: number;
   /** Arrow IPC of the whole table with the bench's column types (write only). */
@@ -133,12 +139,18 @@ async function main(): Promise<ChildResult> {
     gc();
     const baseRss = process.memoryUsage().rss;
     const maxRssBefore = kib();
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+    stalls.enable();
+    const maxLoopStallMs = () => {
+      stalls.disable();
+      return Math.round(stalls.max / 1e6);
+    };
     const start = performance.now();
     if (phase === 'write') {
       const ok = await frames.cacheDataFrame(TABLE_NAME, table!);
       const ms = performance.now() - start;
       const peakRss = kib();
-      const result: ChildResult = { phase, rows, ok, baseRss, maxRssBefore, peakRss, ms, buildMs: buildMs! };
+      const result: ChildResult = { phase, rows, ok, baseRss, maxRssBefore, peakRss, ms, maxLoopStallMs: maxLoopStallMs(), buildMs: buildMs! };
       if (!ok) return { ...result, error: errors.join('; ') || 'cacheDataFrame answered false with no error event' };
       result.storedBytes = (await frames.getDataFrameInfo(TABLE_NAME))?.bytes;
       result.qtySum = qtySum(table!);
@@ -152,7 +164,7 @@ async function main(): Promise<ChildResult> {
     const back = await frames.getCachedDataFrame(TABLE_NAME);
     const ms = performance.now() - start;
     const peakRss = kib();
-    const result: ChildResult = { phase, rows, ok: back !== null, baseRss, maxRssBefore, peakRss, ms };
+    const result: ChildResult = { phase, rows, ok: back !== null, baseRss, maxRssBefore, peakRss, ms, maxLoopStallMs: maxLoopStallMs() };
     if (!back) return { ...result, error: errors.join('; ') || 'getCachedDataFrame was a miss with no error event' };
     if (back.numRows() !== rows || back.numCols() !== 10) return { ...result, ok: false, error: `read back ${back.numRows()} rows x ${back.numCols()} columns, wrote ${rows} x 10` };
     return { ...result, qtySum: qtySum(back) };

@@ -107,11 +107,11 @@ try {
       for (const m of d.masters) m.cli('FLUSHALL');
       process.stderr.write(`  ${d.name}, ${rows.toLocaleString('en-US')} rows: write`);
       const write = await runChild('write', rows, d.connection);
-      process.stderr.write(write.ok ? ` ${Math.round(write.ms)} ms, read` : ` FAILED\n`);
+      process.stderr.write(write.ok ? ` ${Math.round(write.ms)} ms, read` : ` FAILED after ${Math.round(write.ms)} ms (event loop blocked up to ${write.maxLoopStallMs} ms at once)\n`);
       const read = write.ok ? await runChild('read', rows, d.connection) : null;
       if (read) {
         if (read.ok && read.qtySum !== write.qtySum) Object.assign(read, { ok: false, error: `read back a qty column summing to ${read.qtySum}, wrote ${write.qtySum}` });
-        process.stderr.write(read.ok ? ` ${Math.round(read.ms)} ms\n` : ' FAILED\n');
+        process.stderr.write(read.ok ? ` ${Math.round(read.ms)} ms\n` : ` FAILED after ${Math.round(read.ms)} ms (event loop blocked up to ${read.maxLoopStallMs} ms at once)\n`);
       }
       results.push({ topology: d.name, rows, write, read });
     }
@@ -126,14 +126,15 @@ try {
   const single = (rows: number) => results.find((r) => r.topology === 'single' && r.rows === rows && ok(r));
 
   console.log(`\ntable scaling: the bench table (10 columns), default FrameCache and Cache settings; node ${process.version}, redis ${redisVersion}, ${machineBefore.cpus} cores, load ${machineBefore.loadavg.join(' ')}`);
-  console.log('(x raw: write + read against SET + GET of the same Arrow IPC bytes in 4 MiB pieces, all in flight, same server, same run)\n');
-  const head = ['topology', 'rows', 'Arrow MB', 'stored MB', 'write ns/row', 'read ns/row', 'raw ns/row', 'x raw', 'vs single'];
-  const widths = [8, 12, 9, 9, 12, 11, 10, 6, 9];
+  console.log('(x raw: write + read against SET + GET of the same Arrow IPC bytes in 4 MiB pieces, all in flight, same server, same run;');
+  console.log(' stall: longest the event loop was blocked at once during the write / read, which a chunk deadline cannot tell from a slow Redis)\n');
+  const head = ['topology', 'rows', 'Arrow MB', 'stored MB', 'write ns/row', 'read ns/row', 'raw ns/row', 'x raw', 'vs single', 'stall ms w/r'];
+  const widths = [8, 12, 9, 9, 12, 11, 10, 6, 9, 12];
   const line = (cells: string[]) => console.log(cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   line(head);
   for (const r of results) {
     if (!ok(r)) {
-      line([r.topology, fmt(r.rows), '', '', r.write.ok ? fmt(ns(r.write.ms, r.rows)) : 'FAILED', r.write.ok ? 'FAILED' : '', '', '', '']);
+      line([r.topology, fmt(r.rows), '', '', r.write.ok ? fmt(ns(r.write.ms, r.rows)) : 'FAILED', r.write.ok ? 'FAILED' : '', '', '', '', `${r.write.maxLoopStallMs ?? ''}/${r.read?.maxLoopStallMs ?? ''}`]);
       continue;
     }
     const s = r.topology === 'cluster' ? single(r.rows) : undefined;
@@ -147,6 +148,7 @@ try {
       fmt(ns(rawTotal(r), r.rows)),
       fmt(total(r) / rawTotal(r), 2),
       s ? `${fmt(total(s) / total(r), 2)}x` : '',
+      `${r.write.maxLoopStallMs}/${r.read!.maxLoopStallMs}`,
     ]);
   }
   console.log('\npeak RSS (each write and read in its own process; base: RSS after building the table (write) and connecting, after a full GC)\n');
@@ -170,7 +172,7 @@ try {
   const targets: RatioRow[] = [];
   for (const t of topologyNames) {
     const r = at(t)!;
-    const failure = !r.write.ok ? `write failed: ${r.write.error}` : !r.read?.ok ? `read failed: ${r.read?.error}` : '';
+    const failure = !r.write.ok ? `write failed after ${fmt(r.write.ms)} ms: ${r.write.error}` : !r.read?.ok ? `read failed after ${fmt(r.read?.ms ?? 0)} ms: ${r.read?.error}` : '';
     if (failure) {
       targets.push({ what: `${fmt(largest)} x 10 table written and read with defaults (${t})`, ratio: NaN, target: 'ok', met: false, detail: failure });
       continue;
@@ -200,7 +202,10 @@ try {
   console.log(`\n  written to ${file}`);
   const failures = results.filter((r) => !ok(r));
   if (failures.length > 0) {
-    for (const f of failures) console.error(`FAILED: ${f.topology}, ${fmt(f.rows)} rows, ${f.write.ok ? 'read' : 'write'}: ${(f.write.ok ? f.read?.error : f.write.error) ?? ''}`);
+    for (const f of failures) {
+      const c = f.write.ok ? f.read! : f.write;
+      console.error(`FAILED: ${f.topology}, ${fmt(f.rows)} rows, ${c.phase} (after ${fmt(c.ms)} ms, event loop blocked up to ${c.maxLoopStallMs ?? '?'} ms at once): ${c.error ?? ''}`);
+    }
     process.exitCode = 1;
   }
 } finally {

@@ -33,9 +33,16 @@ const memory = () => {
 };
 
 interface Result { keys: number; rounds: number; writeUsPerKey: number; readUsPerKey: number; bytesPerKey: number; clientBufferBytesAfterWrite: number }
-const results: Result[] = [];
+const results: (Result | { keys: number; error: string })[] = [];
 // Default settings: only where Redis is, the backend, the key prefix, and no .env file.
 const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: 'scaling', envFile: false });
+// Why a batch failed: a failed read of part of a batch answers nulls, so the events say which.
+const errors: string[] = [];
+cache.on('error', (e) => errors.push(`${e.operation}: ${e.error.code} ${e.error.message}`));
+const why = () => {
+  const distinct = [...new Set(errors.splice(0))];
+  return distinct.length === 0 ? 'no error event' : `${distinct.length} distinct error events, e.g. ${distinct.slice(0, 3).join(' | ')}`;
+};
 try {
   await cache.connect();
   const loadBefore = loadavg();
@@ -48,8 +55,9 @@ try {
       await ml.getCachedPredictions(warm.map((w) => w.customerId), 'credit');
     }
   }
-  for (const keys of sizes) {
+  const measureSize = async (keys: number): Promise<Result> => {
     server.cli('FLUSHALL');
+    errors.length = 0;
     // A new MlCache: the one before remembers a generation token that FLUSHALL removed, and its
     // first write would be written twice (the recovery of issue 18), which is not what is timed here.
     const ml = createMlCache(cache);
@@ -63,7 +71,7 @@ try {
     for (let round = 0; round < rounds; round++) {
       const before = memory();
       let start = performance.now();
-      if (!(await ml.cachePredictionsMany(entries))) throw new Error(`cachePredictionsMany of ${keys} keys answered false`);
+      if (!(await ml.cachePredictionsMany(entries))) throw new Error(`cachePredictionsMany of ${keys} keys answered false after ${Math.round(performance.now() - start)} ms: ${why()}`);
       writeMs = Math.min(writeMs, performance.now() - start);
       if (round === 0) {
         // Bytes the keys take, not the buffers of the connection that carried them.
@@ -73,19 +81,34 @@ try {
       }
       start = performance.now();
       const back = await ml.getCachedPredictions(ids, 'credit');
-      readMs = Math.min(readMs, performance.now() - start);
+      const tookMs = performance.now() - start;
+      readMs = Math.min(readMs, tookMs);
       const misses = back.reduce((n, p) => n + (p?.risk_score === prediction.risk_score ? 0 : 1), 0);
-      if (back.length !== keys || misses > 0) throw new Error(`getCachedPredictions of ${keys} keys: ${misses} misses, ${back.length} answers`);
+      if (back.length !== keys || misses > 0) {
+        throw new Error(`getCachedPredictions of ${keys} keys (written: true) read ${misses} misses in ${back.length} answers after ${Math.round(tookMs)} ms: ${why()}`);
+      }
     }
-    const result = { keys, rounds, writeUsPerKey: (writeMs * 1000) / keys, readUsPerKey: (readMs * 1000) / keys, bytesPerKey, clientBufferBytesAfterWrite: clientBuffers };
-    results.push(result);
-    process.stderr.write(`  ${keys} keys: write ${result.writeUsPerKey.toFixed(2)} µs/key, read ${result.readUsPerKey.toFixed(2)} µs/key, ${bytesPerKey.toFixed(0)} B/key\n`);
+    return { keys, rounds, writeUsPerKey: (writeMs * 1000) / keys, readUsPerKey: (readMs * 1000) / keys, bytesPerKey, clientBufferBytesAfterWrite: clientBuffers };
+  };
+  for (const keys of sizes) {
+    try {
+      const result = await measureSize(keys);
+      results.push(result);
+      process.stderr.write(`  ${keys} keys: write ${result.writeUsPerKey.toFixed(2)} µs/key, read ${result.readUsPerKey.toFixed(2)} µs/key, ${result.bytesPerKey.toFixed(0)} B/key\n`);
+    } catch (error) {
+      results.push({ keys, error: (error as Error).message });
+      process.stderr.write(`  ${keys} keys: FAILED\n`);
+    }
   }
   const redis = server.cli('INFO', 'server').match(/redis_version:(\S+)/)?.[1];
   console.log(`\nprediction batch scaling: cachePredictionsMany / getCachedPredictions, default settings; node ${process.version}, redis ${redis}, ${cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   console.log('(best of the rounds; bytes per key: used_memory after the first write minus before, client buffers left out, over the keys)\n');
   console.log(`${'keys'.padStart(10)}  ${'rounds'.padStart(6)}  ${'write µs/key'.padStart(12)}  ${'read µs/key'.padStart(11)}  ${'bytes/key'.padStart(9)}`);
   for (const r of results) {
+    if ('error' in r) {
+      console.log(`${r.keys.toLocaleString('en-US').padStart(10)}  FAILED`);
+      continue;
+    }
     console.log(`${r.keys.toLocaleString('en-US').padStart(10)}  ${String(r.rounds).padStart(6)}  ${r.writeUsPerKey.toFixed(2).padStart(12)}  ${r.readUsPerKey.toFixed(2).padStart(11)}  ${r.bytesPerKey.toFixed(0).padStart(9)}`);
   }
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -93,6 +116,11 @@ try {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ name: 'cache-ml-scaling', date: new Date().toISOString(), node: process.version, redis, loadavgBefore: loadBefore, loadavgAfter: loadavg(), results }, null, 2)}\n`);
   console.log(`\n  written to ${file}`);
+  for (const r of results) {
+    if (!('error' in r)) continue;
+    console.error(`FAILED: ${r.keys.toLocaleString('en-US')} keys: ${r.error}`);
+    process.exitCode = 1;
+  }
 } finally {
   await cache.close();
   await server.stop();
