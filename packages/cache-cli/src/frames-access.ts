@@ -1,6 +1,8 @@
-import type { FrameCache, FrameErrorEvent, TableFileFormat } from '@finrisk/cache-frames';
+import type { FrameCache, FrameErrorEvent, FrameProgressListener, TableFileFormat } from '@finrisk/cache-frames';
 import type { CommandContext } from './command-context.js';
+import type { CommandOption } from './command-definition.js';
 import { CliError } from './errors.js';
+import { PROGRESS_DELAY_MS, type TransferProgress } from './output/transfer-progress.js';
 import { printable } from './output/printable.js';
 import { truncateToWidth } from './output/text-width.js';
 
@@ -15,8 +17,27 @@ export async function openFrameCache(ctx: CommandContext): Promise<FrameCache> {
   return createFrameCache(ctx.cache());
 }
 
-/** Files of at least this size get a progress bar on a terminal. */
-export const LARGE_FILE_BYTES = 1024 * 1024;
+/** How long a step lasts before its progress line shows, as help text says it: `0.3 s`. */
+export const PROGRESS_DELAY_TEXT = `${PROGRESS_DELAY_MS / 1000} s`;
+
+/** `--no-progress` of cache-df and get-df. */
+export const NO_PROGRESS_OPTION: CommandOption = {
+  flags: '--no-progress',
+  description: `no progress line on stderr (drawn only on a terminal, once a step has lasted ${PROGRESS_DELAY_TEXT})`,
+};
+
+/**
+ * The onProgress of a table transfer: tells `progress`, and stops the transfer at its next chunk
+ * once the command's signal has aborted (the first Ctrl-C or SIGTERM). What a listener throws
+ * aborts the transfer (a write removes the chunks it stored) and is thrown by it, so the command
+ * ends with `interrupted`'s message instead of running to the end of a large table.
+ */
+export function transferListener(ctx: CommandContext, progress: TransferProgress, interrupted: () => CliError): FrameProgressListener {
+  return (report) => {
+    if (ctx.io.signal?.aborted) throw interrupted();
+    progress.onProgress(report);
+  };
+}
 
 /**
  * The format a file's extension names, for `get-df --output`: cache-frames' rules (.csv, .tsv,

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import type { CommandDefinition } from '../command-definition.js';
 import { TTL_OPTION } from '../common-options.js';
 import { CliError } from '../errors.js';
-import { LARGE_FILE_BYTES, loadFrames, openFrameCache } from '../frames-access.js';
+import { loadFrames, NO_PROGRESS_OPTION, openFrameCache, PROGRESS_DELAY_TEXT, transferListener } from '../frames-access.js';
 import { regularFileSize, shownPath, stdinPieces } from '../input-source.js';
 import { integerIn } from '../option-parsers.js';
 import { formatBytes, formatCount, formatTtl } from '../output/format.js';
@@ -30,7 +30,9 @@ export const cacheDfCommand: CommandDefinition = {
     'Reads a table file (format from its extension: .csv, .tsv, .json, .arrow, .arrows, .parquet, or --format) and caches it under NAME for ' +
     'CACHE_DATAFRAME_TTL seconds (7200) unless --ttl says otherwise. Column types are inferred. FILE - reads standard input ' +
     '(CSV unless --format says otherwise). FILE must be a regular file (a FIFO or a device is refused: pipe it to - instead) ' +
-    `of at most --max-file-mb MiB (${DEFAULT_MAX_FILE_MB}); standard input is held to the same limit.`,
+    `of at most --max-file-mb MiB (${DEFAULT_MAX_FILE_MB}); standard input is held to the same limit. On a terminal, a table ` +
+    `that takes over ${PROGRESS_DELAY_TEXT} to cache shows its progress on stderr (rows, MiB, rates; --no-progress for none). ` +
+    'The first Ctrl-C stops the transfer after its current chunk and removes what it stored (exit 2).',
   arguments: [
     { name: 'NAME', description: 'name of the cached table, e.g. customer_data' },
     { name: 'FILE', description: 'the table file, e.g. data/customers.csv, or - for standard input' },
@@ -50,6 +52,7 @@ export const cacheDfCommand: CommandDefinition = {
       description: `largest input read, in MiB (default ${DEFAULT_MAX_FILE_MB})`,
       parse: integerIn(1, 1_048_576, '--max-file-mb'),
     },
+    NO_PROGRESS_OPTION,
   ],
   examples: [
     'finrisk-cache cache-df customer_data data/customers.csv',
@@ -81,25 +84,25 @@ export const cacheDfCommand: CommandDefinition = {
     }
     const cache = await openFrameCache(ctx);
     const ttl = (options.ttl as number | undefined) ?? cache.cache.config.ttl.dataframe;
-    const progress = size !== undefined && size >= LARGE_FILE_BYTES ? ctx.out.progress({ label: `Reading ${file}`, total: 2 }) : undefined;
-    progress?.update(0);
+    const progress = ctx.out.transferProgress(options.progress !== false);
     let table;
-    try {
-      table = fromStdin
-        ? await frames.readTableStream(stdinPieces(ctx, 'FILE'), { format: fileFormat, maxBytes })
-        : await frames.readTableFile(path, { format: fileFormat, maxBytes });
-    } catch (error) {
-      progress?.done();
-      if (frames.FrameError.hasReason(error, 'FILE_TOO_LARGE')) throw tooLargeFile(shown, size, maxBytes, error);
-      throw error;
-    }
-    progress?.label(`Caching ${name}`);
-    progress?.update(1);
     let ok: boolean;
     try {
-      ok = await cache.cacheDataFrame(name, table, { ttl });
+      // Reading the file has no counts to show, only how long it takes.
+      progress.status(`Reading ${fromStdin ? 'standard input' : file}`);
+      try {
+        table = fromStdin
+          ? await frames.readTableStream(stdinPieces(ctx, 'FILE'), { format: fileFormat, maxBytes })
+          : await frames.readTableFile(path, { format: fileFormat, maxBytes });
+      } catch (error) {
+        if (frames.FrameError.hasReason(error, 'FILE_TOO_LARGE')) throw tooLargeFile(shown, size, maxBytes, error);
+        throw error;
+      }
+      progress.status(`Caching ${name}`);
+      const onProgress = transferListener(ctx, progress, () => new CliError('E_BAD_INPUT', `interrupted while caching ${name}; nothing was stored`));
+      ok = await cache.cacheDataFrame(name, table, { ttl, onProgress });
     } finally {
-      progress?.done();
+      progress.stop();
     }
     if (!ok) throw new CliError('E_UNAVAILABLE', `could not cache ${name}: the backend did not store it`);
     const info = await cache.getDataFrameInfo(name);

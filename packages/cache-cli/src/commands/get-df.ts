@@ -3,7 +3,8 @@ import type { CommandDefinition } from '../command-definition.js';
 import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import {
-  LARGE_FILE_BYTES, loadFrames, openFrameCache, outputFormatOf, previewCell, unreadableFrameJson, unreadableFrameMessage, watchUnreadableFrames,
+  loadFrames, NO_PROGRESS_OPTION, openFrameCache, outputFormatOf, previewCell, PROGRESS_DELAY_TEXT, transferListener, unreadableFrameJson,
+  unreadableFrameMessage, watchUnreadableFrames,
 } from '../frames-access.js';
 import { shownPath } from '../input-source.js';
 import { integerIn } from '../option-parsers.js';
@@ -19,12 +20,15 @@ export const getDfCommand: CommandDefinition = {
     'Without --output: prints the shape, the column types and the first rows (--rows, default 10). With --output: writes the ' +
     'whole table to the file, in the format its extension names (.csv, .tsv, .json, .arrow). An existing file is refused unless ' +
     '--force; with --force it is rewritten in place, so its mode, owner, hard links and symlinks stay. Exits 1 when nothing is ' +
-    'cached under NAME, or what is cached is corrupt (the message says so and how to clear it).',
+    'cached under NAME, or what is cached is corrupt (the message says so and how to clear it). On a terminal, a table that ' +
+    `takes over ${PROGRESS_DELAY_TEXT} to read shows its progress on stderr (rows, MiB, rates; --no-progress for none). ` +
+    'The first Ctrl-C stops the read after its current chunk (exit 2).',
   arguments: [{ name: 'NAME', description: 'name of the cached table, e.g. customer_data' }],
   options: [
     { flags: '--output <FILE>', description: 'write the table to FILE (.csv, .tsv, .json or .arrow)' },
     { flags: '--force', description: 'overwrite FILE when it exists (in place: its mode, owner and links stay)' },
     { flags: '--rows <N>', description: 'rows in the preview', parse: integerIn(0, 1_000_000, '--rows'), default: 10 },
+    NO_PROGRESS_OPTION,
   ],
   examples: [
     'finrisk-cache get-df customer_data',
@@ -44,11 +48,20 @@ export const getDfCommand: CommandDefinition = {
     const frames = await openFrameCache(ctx);
     const unreadable = watchUnreadableFrames(frames);
     const info = await frames.getDataFrameInfo(name);
-    const progress = info && info.bytes >= LARGE_FILE_BYTES ? ctx.out.progress({ label: `Reading ${name}`, total: 2 }) : undefined;
-    progress?.update(0);
-    const table = info ? await frames.getCachedDataFrame(name) : null;
+    const progress = ctx.out.transferProgress(options.progress !== false);
+    let table;
+    try {
+      progress.status(`Reading ${name}`);
+      const onProgress = transferListener(ctx, progress, () => new CliError('E_BAD_INPUT', `interrupted while reading ${name}`));
+      table = info ? await frames.getCachedDataFrame(name, { onProgress }) : null;
+      if (table && output !== undefined) {
+        progress.status(`Writing ${output}`);
+        await (await loadFrames()).writeTableFile(table, path!, { format, overwrite: force });
+      }
+    } finally {
+      progress.stop();
+    }
     if (!info || !table) {
-      progress?.done();
       const problem = unreadable(name);
       if (problem) {
         ctx.out.json({ found: false, corrupt: true, name, error: unreadableFrameJson(problem) });
@@ -62,19 +75,11 @@ export const getDfCommand: CommandDefinition = {
     const shape = { rows: table.numRows(), columns: table.numCols() };
     const columnTypes = info.columns.map((c) => ({ name: c.name, type: c.type }));
     if (output !== undefined) {
-      progress?.label(`Writing ${output}`);
-      progress?.update(1);
-      try {
-        await (await loadFrames()).writeTableFile(table, path!, { format, overwrite: force });
-      } finally {
-        progress?.done();
-      }
       ctx.out.result({ found: true, name, output: path, format, ...shape }, () =>
         `Wrote ${name} (${formatCount(shape.rows)} rows x ${shape.columns} columns) to ${output}`,
       );
       return;
     }
-    progress?.done();
     const limit = options.rows as number;
     const rows = table.objects({ limit }) as Record<string, unknown>[];
     ctx.out.result({ found: true, name, shape, columns: columnTypes, preview: rows }, () => {
