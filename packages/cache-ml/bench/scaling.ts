@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCache } from '@finrisk/cache-core';
@@ -32,7 +33,18 @@ const memory = () => {
   return { used: field('used_memory'), clients: field('mem_clients_normal') };
 };
 
-interface Result { keys: number; rounds: number; writeUsPerKey: number; readUsPerKey: number; bytesPerKey: number; clientBufferBytesAfterWrite: number }
+interface Result {
+  keys: number;
+  rounds: number;
+  writeUsPerKey: number;
+  readUsPerKey: number;
+  bytesPerKey: number;
+  clientBufferBytesAfterWrite: number;
+  /** Longest the event loop was blocked at once during the writes of this size (encoding, GC), in ms: a deadline cannot tell it from a slow Redis. */
+  writeStallMs: number;
+  /** The same during the reads (decoding, GC). */
+  readStallMs: number;
+}
 const results: (Result | { keys: number; error: string })[] = [];
 // Default settings: only where Redis is, the backend, the key prefix, and no .env file.
 const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: 'scaling', envFile: false });
@@ -68,33 +80,43 @@ try {
     let readMs = Infinity;
     let bytesPerKey = NaN;
     let clientBuffers = 0;
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+    const stalled = () => Math.round(stalls.max / 1e6);
+    stalls.enable();
+    let writeStallMs = 0;
+    let readStallMs = 0;
     for (let round = 0; round < rounds; round++) {
       const before = memory();
+      stalls.reset();
       let start = performance.now();
-      if (!(await ml.cachePredictionsMany(entries))) throw new Error(`cachePredictionsMany of ${keys} keys answered false after ${Math.round(performance.now() - start)} ms: ${why()}`);
+      if (!(await ml.cachePredictionsMany(entries))) throw new Error(`cachePredictionsMany of ${keys} keys answered false after ${Math.round(performance.now() - start)} ms (event loop blocked up to ${stalled()} ms at once): ${why()}`);
       writeMs = Math.min(writeMs, performance.now() - start);
+      writeStallMs = Math.max(writeStallMs, stalled());
       if (round === 0) {
         // Bytes the keys take, not the buffers of the connection that carried them.
         const after = memory();
         clientBuffers = after.clients;
         bytesPerKey = (after.used - before.used - (after.clients - before.clients)) / keys;
       }
+      stalls.reset();
       start = performance.now();
       const back = await ml.getCachedPredictions(ids, 'credit');
       const tookMs = performance.now() - start;
+      readStallMs = Math.max(readStallMs, stalled());
       readMs = Math.min(readMs, tookMs);
       const misses = back.reduce((n, p) => n + (p?.risk_score === prediction.risk_score ? 0 : 1), 0);
       if (back.length !== keys || misses > 0) {
-        throw new Error(`getCachedPredictions of ${keys} keys (written: true) read ${misses} misses in ${back.length} answers after ${Math.round(tookMs)} ms: ${why()}`);
+        throw new Error(`getCachedPredictions of ${keys} keys (written: true) read ${misses} misses in ${back.length} answers after ${Math.round(tookMs)} ms (event loop blocked up to ${stalled()} ms at once): ${why()}`);
       }
     }
-    return { keys, rounds, writeUsPerKey: (writeMs * 1000) / keys, readUsPerKey: (readMs * 1000) / keys, bytesPerKey, clientBufferBytesAfterWrite: clientBuffers };
+    stalls.disable();
+    return { keys, rounds, writeUsPerKey: (writeMs * 1000) / keys, readUsPerKey: (readMs * 1000) / keys, bytesPerKey, clientBufferBytesAfterWrite: clientBuffers, writeStallMs, readStallMs };
   };
   for (const keys of sizes) {
     try {
       const result = await measureSize(keys);
       results.push(result);
-      process.stderr.write(`  ${keys} keys: write ${result.writeUsPerKey.toFixed(2)} µs/key, read ${result.readUsPerKey.toFixed(2)} µs/key, ${result.bytesPerKey.toFixed(0)} B/key\n`);
+      process.stderr.write(`  ${keys} keys: write ${result.writeUsPerKey.toFixed(2)} µs/key, read ${result.readUsPerKey.toFixed(2)} µs/key, ${result.bytesPerKey.toFixed(0)} B/key, stall ${result.writeStallMs}/${result.readStallMs} ms\n`);
     } catch (error) {
       results.push({ keys, error: (error as Error).message });
       process.stderr.write(`  ${keys} keys: FAILED\n`);
@@ -102,14 +124,15 @@ try {
   }
   const redis = server.cli('INFO', 'server').match(/redis_version:(\S+)/)?.[1];
   console.log(`\nprediction batch scaling: cachePredictionsMany / getCachedPredictions, default settings; node ${process.version}, redis ${redis}, ${cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log('(best of the rounds; bytes per key: used_memory after the first write minus before, client buffers left out, over the keys)\n');
-  console.log(`${'keys'.padStart(10)}  ${'rounds'.padStart(6)}  ${'write µs/key'.padStart(12)}  ${'read µs/key'.padStart(11)}  ${'bytes/key'.padStart(9)}`);
+  console.log('(best of the rounds; bytes per key: used_memory after the first write minus before, client buffers left out, over the keys;');
+  console.log(' stall: longest the event loop was blocked at once during the writes / the reads, which a 250 ms deadline cannot tell from a slow Redis)\n');
+  console.log(`${'keys'.padStart(10)}  ${'rounds'.padStart(6)}  ${'write µs/key'.padStart(12)}  ${'read µs/key'.padStart(11)}  ${'bytes/key'.padStart(9)}  ${'stall ms w/r'.padStart(12)}`);
   for (const r of results) {
     if ('error' in r) {
       console.log(`${r.keys.toLocaleString('en-US').padStart(10)}  FAILED`);
       continue;
     }
-    console.log(`${r.keys.toLocaleString('en-US').padStart(10)}  ${String(r.rounds).padStart(6)}  ${r.writeUsPerKey.toFixed(2).padStart(12)}  ${r.readUsPerKey.toFixed(2).padStart(11)}  ${r.bytesPerKey.toFixed(0).padStart(9)}`);
+    console.log(`${r.keys.toLocaleString('en-US').padStart(10)}  ${String(r.rounds).padStart(6)}  ${r.writeUsPerKey.toFixed(2).padStart(12)}  ${r.readUsPerKey.toFixed(2).padStart(11)}  ${r.bytesPerKey.toFixed(0).padStart(9)}  ${`${r.writeStallMs}/${r.readStallMs}`.padStart(12)}`);
   }
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   const file = join(root, 'bench-results', 'cache-ml-scaling.json');
