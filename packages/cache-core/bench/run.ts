@@ -81,7 +81,10 @@ try {
 
   // Batch path against redis-benchmark pipelining 16 GETs, at the same moment on the same server.
   const batchKeys = Array.from({ length: 10_000 }, (_, i) => `b${i}`);
-  if (!(await cache.setMany(batchKeys.map((key, i) => ({ key, value: { ...prediction, i } }))))) throw new Error('the batch was not written');
+  const batchErrors: string[] = [];
+  const stopListening = cache.on('error', (e) => batchErrors.push(`${e.operation}: ${e.error.code} ${e.error.message}`));
+  if (!(await cache.setMany(batchKeys.map((key, i) => ({ key, value: { ...prediction, i } }))))) throw new Error(`the batch was not written: ${batchErrors.join('; ') || 'no error event'}`);
+  stopListening();
   const batch = await measure('cache.getMany of 10,000 keys', () => cache.getMany(batchKeys), 20, 1);
   const keysPerSec = 10_000 / (batch.usPerOp / 1e6);
   const benchOut = execFileSync('redis-benchmark', ['-p', String(server.port), '-t', 'get', '-n', '200000', '-P', '16', '-q', '--csv'], { encoding: 'utf8' });

@@ -1,4 +1,8 @@
+import { bool, dateDay, dictionary, int32, utf8 } from '@uwdata/flechette';
 import * as aq from 'arquero';
+
+/** Arrow types of the bench table's columns where inference would pick others (the rest: float64), for its Arrow IPC. */
+export const benchTableTypes = { id: int32(), acct: utf8(), note: utf8(), region: dictionary(utf8()), status: dictionary(utf8()), flag: bool(), day: dateDay() };
 
 /**
  * The bench table: ints, floats, high-cardinality strings (account ids, notes), low-cardinality

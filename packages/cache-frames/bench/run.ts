@@ -8,10 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCache } from '@finrisk/cache-core';
 import { startRedisServer } from '@finrisk/test-utils';
-import { bool, dateDay, dictionary, int32, utf8 } from '@uwdata/flechette';
 import * as aq from 'arquero';
 import { createFrameCache, type FrameCacheOptions } from '../src/index.js';
-import { makeBenchTable } from './bench-table.js';
+import { benchTableTypes as types, makeBenchTable } from './bench-table.js';
 
 const rows = Number(process.env.FRAMES_BENCH_ROWS ?? 1_000_000);
 const reps = Number(process.env.FRAMES_BENCH_REPS ?? 3);
@@ -48,7 +47,6 @@ try {
   const bytesClient = client.withTypeMapping({ 36: Buffer } as never) as unknown as typeof client;
   process.stderr.write(`building a ${rows}-row table...\n`);
   const table = makeBenchTable(rows);
-  const types = { id: int32(), acct: utf8(), note: utf8(), region: dictionary(utf8()), status: dictionary(utf8()), flag: bool(), day: dateDay() };
 
   const frames = (options: FrameCacheOptions) => async () => {
     const fc = createFrameCache(cache, options);
