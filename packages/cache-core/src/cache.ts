@@ -307,17 +307,18 @@ export class Cache {
       }
     }
     if (missed === undefined && others === undefined) return out;
-    const parts: Promise<void>[] = [];
+    // The same window of 1,000-key calls as without L1.
+    const parts: (() => Promise<void>)[] = [];
     for (let start = 0; missed && start < missed.length; start += GET_MANY_CHUNK) {
       const indexes = missed.slice(start, start + GET_MANY_CHUNK);
-      parts.push(this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany', call.throwOnFailure).then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
+      parts.push(() => this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany', call.throwOnFailure).then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
     }
     for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
       const indexes = others.slice(start, start + GET_MANY_CHUNK);
       const chunk = new Array<T | null>(indexes.length);
-      parts.push(this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
+      parts.push(() => this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
     }
-    await Promise.all(parts);
+    await inWindow(parts.length, BULK_WINDOW, (i) => parts[i]!());
     return out;
   }
 
