@@ -52,14 +52,14 @@ describe('bulk calls through a slow link', () => {
 
   it('timeoutMs gives a call of known size the time it needs; without it the same call times out', async () => {
     const { cache, errors } = open({ commandTimeoutMs: 50 });
-    const big = new Uint8Array(3 * MIB).fill(7);
+    const big = new Uint8Array(8 * MIB).fill(7);
     expect(await cache.setMany([{ key: 'big', value: big, compress: false }])).toBe(true);
-    proxy.setBandwidth(8 * MIB); // 3 MiB: about 375 ms each way
+    proxy.setBandwidth(8 * MIB); // 8 MiB: about 1 s each way, against a 50 ms deadline
     expect(await cache.getMany(['big'])).toEqual([null]);
     expect(errors.map((e) => e.error.code)).toEqual(['E_TIMEOUT']);
     const [value] = await cache.getMany<Uint8Array>(['big'], { timeoutMs: 20_000 });
     expect(value).toBeInstanceOf(Uint8Array);
-    expect((value as Uint8Array).byteLength).toBe(3 * MIB);
+    expect((value as Uint8Array).byteLength).toBe(8 * MIB);
     expect(await cache.setMany([{ key: 'big2', value: big, compress: false }], { timeoutMs: 20_000 })).toBe(true);
     await expect(cache.getMany(['big'], { timeoutMs: 0 })).rejects.toMatchObject({ code: 'E_INVALID_CONFIG', message: expect.stringMatching(/timeoutMs/) });
     await expect(cache.setMany([{ key: 'x', value: 1 }], { timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'E_INVALID_CONFIG' });

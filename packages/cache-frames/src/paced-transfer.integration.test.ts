@@ -69,12 +69,6 @@ describe('paced transfers through a slow link (single node)', () => {
     await cache.connect();
     proxy.setBandwidth(16 * MIB);
 
-    const blob = new Uint8Array(18 * MIB);
-    // What one deadline for the whole transfer did before: the single command runs out of time.
-    expect(await cache.set('blob', blob, { compress: false })).toBe(false);
-    expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
-    errors.length = 0;
-
     const writes: FrameProgress[] = [];
     expect(await frames.cacheDataFrame('big', table, { onProgress: (p) => writes.push(p) })).toBe(true);
     const reads: FrameProgress[] = [];
@@ -98,6 +92,14 @@ describe('paced transfers through a slow link (single node)', () => {
     }
     // A read knows its totals from the manifest from the first chunk on.
     expect(reads[0]!.totalBytes).toBe(info.bytes);
+
+    // What one deadline for the whole transfer did before: the single command runs out of time
+    // (40 MiB need 2.5 s at 16 MiB/s, its deadline is 100 ms + 1 ms per 64 KiB = 740 ms; far
+    // enough apart that the stalls of a loaded test process, which deadlines leave out, cannot
+    // make up the difference). Last, as its bytes keep the link busy after it failed.
+    const blob = new Uint8Array(40 * MIB);
+    expect(await cache.set('blob', blob, { compress: false })).toBe(false);
+    expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
   });
 
   it('works through added latency as well (each chunk command waits a round trip)', async () => {
