@@ -32,10 +32,10 @@ function tick(): void {
 }
 
 /**
- * Milliseconds the process was stalled so far, by the monitor that runs while deadlines are armed
- * (an unref'd 10 ms interval, stopped after 2 s without one).
+ * Notes a deadline armed (starting the stall monitor if it is stopped: an unref'd 10 ms interval,
+ * stopped after 2 s without a deadline) and returns the milliseconds stalled so far.
  */
-export function stalledTime(): number {
+function armStallMonitor(): number {
   if (monitor === undefined) {
     lastTick = performance.now();
     idleTicks = 0;
@@ -59,7 +59,7 @@ export function stalledTime(): number {
  * once the work settled (settling a promise twice is).
  */
 export function afterDeadline(fn: () => void, limitMs: number): NodeJS.Timeout {
-  return armDeadline(fn, limitMs, stalledTime(), 0);
+  return armDeadline(fn, limitMs, armStallMonitor(), 0);
 }
 
 function armDeadline(fn: () => void, limitMs: number, stalledAtStart: number, extensions: number): NodeJS.Timeout {
