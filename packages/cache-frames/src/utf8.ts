@@ -113,8 +113,11 @@ export class Utf8Collector {
     let at = firstInvalidUtf8(window);
     if (at < 0) at = 0; // a sequence the end cuts short
     const offset = from + at;
+    // Lines are counted in what precedes the byte only: the buffer may be sized for the whole file
+    // (1 GiB), and a search past the offset would touch every page of it.
+    const before = this.#buffer.subarray(0, offset);
     let line = 1;
-    for (let i = this.#buffer.indexOf(0x0a); i >= 0 && i < offset; i = this.#buffer.indexOf(0x0a, i + 1)) line++;
+    for (let i = before.indexOf(0x0a); i >= 0; i = before.indexOf(0x0a, i + 1)) line++;
     const shown = `byte 0x${this.#buffer[offset]!.toString(16).padStart(2, '0')}${atEnd ? ' (a character the end cuts short)' : ''}`;
     throw new FrameError(
       'FILE_ENCODING',
