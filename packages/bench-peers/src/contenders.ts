@@ -86,7 +86,8 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 // ---------------------------------------------------------------------------------- the SDK
 
-async function sdkCache(options: CreateOptions, l1: boolean): Promise<{ cache: Cache; reported: string[] }> {
+/** `l1`: off, on with its default kinds (what cache-ml needs), or on for every kind (createCache's plain keys are `kv`). */
+async function sdkCache(options: CreateOptions, l1: false | 'default-kinds' | 'all-kinds'): Promise<{ cache: Cache; reported: string[] }> {
   const reported: string[] = [];
   const { createCache } = await import('@finrisk/cache-core');
   const cache = createCache({
@@ -96,8 +97,8 @@ async function sdkCache(options: CreateOptions, l1: boolean): Promise<{ cache: C
     env: {},
     keyPrefix: options.prefix,
     statsPublish: false,
-    // kinds '*': createCache's plain string keys are of the `kv` kind, which L1 does not hold by default.
-    ...(l1 ? { l1: { maxMb: 64, kinds: '*' as const } } : {}),
+    // kinds '*' for createCache: its plain string keys are of the `kv` kind, which L1 does not hold by default.
+    ...(l1 === 'all-kinds' ? { l1: { maxMb: 64, kinds: '*' as const } } : l1 ? { l1: { maxMb: 64 } } : {}),
   });
   cache.on('error', (e) => reported.push(`${e.operation}: ${e.error.code} ${e.error.message}`));
   await cache.connect();
@@ -119,7 +120,7 @@ function sdkCore(l1: boolean): Contender {
     l1,
     setup: `@finrisk/cache-core createCache, backend redis${l1 ? ', l1 { maxMb: 64, kinds: "*" }' : ' (L1 off, the default)'}; get(key) / set(key, value, { ttl })`,
     async create(options) {
-      const { cache, reported } = await sdkCache(options, l1);
+      const { cache, reported } = await sdkCache(options, l1 && 'all-kinds');
       return {
         get: (key) => cache.get(key),
         set: (key, value) => cache.set(key, value, { ttl: TTL_SECONDS }),
@@ -139,7 +140,7 @@ function sdkMl(l1: boolean): Contender {
     l1,
     setup: `@finrisk/cache-ml createMlCache over createCache${l1 ? ' with l1 { maxMb: 64 }' : ' (L1 off)'}; getCachedPrediction / cacheModelPrediction / getOrComputePrediction (model "credit")`,
     async create(options) {
-      const { cache, reported } = await sdkCache(options, l1);
+      const { cache, reported } = await sdkCache(options, l1 && 'default-kinds');
       const { createMlCache } = await import('@finrisk/cache-ml');
       const ml = createMlCache(cache);
       return {
@@ -190,13 +191,14 @@ const handWritten: Contender = {
 
 // ---------------------------------------------------------------------------------- bentocache
 
-type Bento = BentoCache<{ cache: ReturnType<typeof bentostore> }>;
+type Bento = BentoCache<Record<string, ReturnType<typeof bentostore>>>;
 
 function bentocacheContender(setting: 'recommended' | 'fastest', l1: boolean): Contender {
   const fastest = setting === 'fastest';
   const l1Text = fastest ? 'memoryDriver({ maxItems, serialize: false })' : "memoryDriver({ maxSize: '10mb', maxItems })";
+  const id = `bentocache${fastest ? '-fast' : ''}${l1 ? '-l1' : ''}`;
   return {
-    id: `bentocache${fastest ? '-fast' : ''}${l1 ? '-l1' : ''}`,
+    id,
     label: `bentocache ${setting}${l1 ? '' : ', L2 only'}`,
     role: 'peer',
     l1,
@@ -217,7 +219,10 @@ function bentocacheContender(setting: 'recommended' | 'fastest', l1: boolean): C
       }
       store = store.useL2Layer(redisDriver({ connection }));
       if (l1) store = store.useBus(redisBusDriver({ connection: hostPort(options.url) }));
-      const bento: Bento = new BentoCache({ default: 'cache', prefix: options.prefix, stores: { cache: store }, logger: recordingLogger(reported) });
+      // The bus channel is named after the store: one store name per setting keeps the two bentocache
+      // settings of this process from hearing (and paying for) each other's messages, while the
+      // coherence writer, a process of the same setting, shares the reader's channel.
+      const bento: Bento = new BentoCache({ default: id, prefix: options.prefix, stores: { [id]: store }, logger: recordingLogger(reported) });
       // Connects L2 (and subscribes the bus) before the first measured call.
       await bento.set({ key: '__warm', value: 1, ttl: '1m' });
       await bento.get({ key: '__warm' });

@@ -14,7 +14,7 @@ import { startRedisServer, type RedisServer } from '@finrisk/test-utils';
 import { L1_CONTENDERS, makePrediction, REDIS_CONTENDERS, type Contender, type Instance, type Prediction } from './contenders.ts';
 import { fixed, int, ratiosOf, showFailure, showSpread, table, throughputTable } from './report.ts';
 import { burst, interleave, percentile, ratioSpread, spread, withDeadline, type RoundResult, type Rounds } from './rounds.ts';
-import { settings } from './settings.ts';
+import { settings, type Section } from './settings.ts';
 import { now, PLACEHOLDER, readStamp, makeStamp, WARM_WRITES } from './stamp.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -305,7 +305,7 @@ async function coherence(contender: Contender, writer: 'library' | 'redis-cli', 
       cli.stdin.end();
       await withDeadline(deadlineMs, 'redis-cli', new Promise((resolve) => cli.on('exit', resolve)));
     }
-    const waitUntil = performance.now() + settings.coherenceWaitS * 1000;
+    const waitUntil = performance.now() + settings.coherenceWaitMs;
     while (seen < last && performance.now() < waitUntil) await sleep(5);
     done = true;
     await poll;
@@ -398,6 +398,7 @@ try {
   print(`# pnpm bench:peers${settings.quick ? ' (quick mode: numbers for checking that it works, not for comparing)' : ''}\n`);
   print(`${new Date(startedAt).toISOString()}; Node.js ${process.version}; Redis ${redisVersion} (a redis-server this run started); ${cpus().length} cores, load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   print(Object.entries(versions).map(([k, v]) => `${k} ${v}`).join('; '));
+  if (settings.only.length < 5) print(`\nOnly: ${settings.only.join(', ')} (BENCH_PEERS_ONLY).`);
   print(`\nRounds: ${settings.rounds} measured + 1 warm-up, interleaved library by library in a rotated order; ${int(settings.keys)} keys per library; every write with a TTL of 1 h; ratios are medians of per-round ratios (min-max), above 1 means the SDK did better.`);
   print('\nHow each library is set up:\n');
   print(table(['library (setting)', 'setup'], [...REDIS_CONTENDERS, ...L1_CONTENDERS].map((c) => [c.label, c.setup.replaceAll('|', '/')])));
@@ -410,8 +411,9 @@ try {
     sectionSeconds[name] = Math.round((Date.now() - sectionStart) / 1000);
     sectionStart = Date.now();
   };
+  const runs = (section: Section) => settings.only.includes(section);
   // ---- L1 off (or each library's Redis layer alone)
-  {
+  if (runs('redis')) {
     const instances = await createAll(REDIS_CONTENDERS, server.url, settings.keys, 'redis');
     const broken = await seed(REDIS_CONTENDERS, instances, 1);
     print('\n## L1 off: every call goes to Redis');
@@ -423,7 +425,7 @@ try {
     endSection('L1 off');
   }
   // ---- L1 on
-  {
+  if (runs('l1')) {
     const instances = await createAll(L1_CONTENDERS, server.url, settings.keys, 'l1');
     const broken = await seed(L1_CONTENDERS, instances, 2);
     const count = hotPassCommands(server);
@@ -440,10 +442,12 @@ try {
     endSection('L1 on');
   }
   // ---- read-through
-  await readThrough([REDIS_CONTENDERS.find((c) => c.id === 'sdk-ml')!, ...L1_CONTENDERS.filter((c) => c.id !== 'sdk-core-l1')], server.url);
-  endSection('read-through');
+  if (runs('read-through')) {
+    await readThrough([REDIS_CONTENDERS.find((c) => c.id === 'sdk-ml')!, ...L1_CONTENDERS.filter((c) => c.id !== 'sdk-core-l1')], server.url);
+    endSection('read-through');
+  }
   // ---- coherence
-  {
+  if (runs('coherence')) {
     const results: CoherenceResult[] = [];
     for (const c of L1_CONTENDERS) for (const writer of ['library', 'redis-cli'] as const) results.push(await coherence(c, writer, server));
     out.coherence = results;
@@ -457,13 +461,13 @@ try {
           label(r.reader),
           r.writer === 'library' ? 'another process, same library' : 'redis-cli, same bytes',
           r.failure ? `**FAILED**: ${r.failure.replaceAll('|', '/')}` : `${r.seen} of ${r.writes}`,
-          r.failure ? '—' : r.seen === 0 ? `never within ${settings.coherenceWaitS} s` : `${fixed(r.p50Ms!, 2)} / ${fixed(r.p99Ms!, 2)} / ${fixed(r.maxMs!, 2)}`,
+          r.failure ? '—' : r.seen === 0 ? `never within ${fixed(settings.coherenceWaitMs / 1000, 1)} s` : `${fixed(r.p50Ms!, 2)} / ${fixed(r.p99Ms!, 2)} / ${fixed(r.maxMs!, 2)}`,
         ]),
       ),
     );
   }
   // ---- bytes per entry
-  {
+  if (runs('memory')) {
     const results: MemoryResult[] = [];
     for (const c of L1_CONTENDERS) results.push(await memory(c, server));
     out.memory = results;
@@ -490,8 +494,8 @@ try {
   // An SDK row that failed is a defect of the SDK (or of this harness), not a result: it fails the run.
   const sdkIds = new Set([...REDIS_CONTENDERS, ...L1_CONTENDERS].filter((c) => c.role === 'sdk').map((c) => c.id));
   for (const w of out.workloads as { rounds: Record<string, RoundResult[]> }[]) for (const [id, r] of Object.entries(w.rounds)) if (sdkIds.has(id) && r.some((x) => !x.ok)) sdkFailed = true;
-  for (const r of out.coherence as CoherenceResult[]) if (sdkIds.has(r.reader) && r.failure) sdkFailed = true;
-  for (const r of out.memory as MemoryResult[]) if (sdkIds.has(r.id) && r.failure) sdkFailed = true;
+  for (const r of (out.coherence as CoherenceResult[] | undefined) ?? []) if (sdkIds.has(r.reader) && r.failure) sdkFailed = true;
+  for (const r of (out.memory as MemoryResult[] | undefined) ?? []) if (sdkIds.has(r.id) && r.failure) sdkFailed = true;
 } finally {
   await server.stop();
 }

@@ -11,9 +11,24 @@ function count(name: string, full: number, small: number, min = 1): number {
   return n;
 }
 
+const SECTIONS = ['redis', 'l1', 'read-through', 'coherence', 'memory'] as const;
+/** A part of the benchmark that BENCH_PEERS_ONLY can pick. */
+export type Section = (typeof SECTIONS)[number];
+
+function sections(): readonly Section[] {
+  const raw = process.env.BENCH_PEERS_ONLY;
+  if (raw === undefined || raw.trim() === '') return SECTIONS;
+  const picked = raw.split(',').map((s) => s.trim());
+  const unknown = picked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`BENCH_PEERS_ONLY=${raw}: unknown ${unknown.join(', ')}; expected a comma-separated list of ${SECTIONS.join(', ')}`);
+  return picked as Section[];
+}
+
 /** Every size the benchmark uses; each line names its variable. */
 export const settings = {
   quick,
+  /** The parts to run (BENCH_PEERS_ONLY, comma-separated): redis, l1, read-through, coherence, memory. @default all */
+  only: sections(),
   /** Measured rounds per workload (plus one warm-up round that is not counted). */
   rounds: count('BENCH_PEERS_ROUNDS', 5, 2),
   /** Distinct keys each library is seeded with and reads. */
@@ -32,8 +47,8 @@ export const settings = {
   computeMs: count('BENCH_PEERS_COMPUTE_MS', 20, 20, 0),
   /** Writes per coherence run (2 ms apart). */
   coherenceWrites: count('BENCH_PEERS_COHERENCE_WRITES', 300, 20),
-  /** How long a coherence reader waits after the last write before it says "never", in s. */
-  coherenceWaitS: count('BENCH_PEERS_COHERENCE_WAIT_S', 3, 1),
+  /** How long a coherence reader waits after the last write before it says "never", in ms. */
+  coherenceWaitMs: count('BENCH_PEERS_COHERENCE_WAIT_MS', 3000, 500),
   /** Entries written and read in each fresh process that measures heap per L1 entry. */
   memoryEntries: count('BENCH_PEERS_MEMORY_ENTRIES', 5000, 1000),
   /** Longest a round of one library may take before it counts as failed, in s. */
