@@ -138,7 +138,7 @@ async function throughput(
   (out.workloads as unknown[]).push({ title, kind, ops, inFlight, rounds: Object.fromEntries(rounds), ratios: ratiosOf(contenders, rounds, true) });
 }
 
-/** Redis commands a pass of hot reads made, per library: 0 means L1 served every read. */
+/** Redis commands a pass of reads of every key made: 0 means L1 served every read, one per key that each went to Redis. */
 function hotPassCommands(server: RedisServer) {
   const processed = () => Number(/total_commands_processed:(\d+)/.exec(server.cli('INFO', 'stats'))?.[1]);
   return async (instance: Instance): Promise<number> => {
@@ -416,7 +416,12 @@ try {
   if (runs('redis')) {
     const instances = await createAll(REDIS_CONTENDERS, server.url, settings.keys, 'redis');
     const broken = await seed(REDIS_CONTENDERS, instances, 1);
+    const count = hotPassCommands(server);
+    const passCommands: Record<string, number> = {};
+    for (const c of REDIS_CONTENDERS) if (!broken.has(c.id)) passCommands[c.id] = await count(instances.get(c.id)!);
+    out.readPassRedisCommands = passCommands;
     print('\n## L1 off: every call goes to Redis');
+    print(`\nRedis commands during one pass of ${int(settings.keys)} reads (one per read: each went to Redis): ${REDIS_CONTENDERS.map((c) => `${c.label} ${passCommands[c.id] ?? 'n/a'}`).join('; ')}.`);
     await throughput(`Redis get, one at a time (${int(settings.seqOps)} calls per round)`, REDIS_CONTENDERS, instances, broken, settings.seqOps, 1, 'get');
     await throughput(`Redis get, ${p} in flight (${int(settings.parOps)} calls per round)`, REDIS_CONTENDERS, instances, broken, settings.parOps, p, 'get');
     await throughput(`set, one at a time (${int(settings.seqOps)} calls per round)`, REDIS_CONTENDERS, instances, broken, settings.seqOps, 1, 'set');

@@ -32,7 +32,7 @@ export const settings = {
   /** Measured rounds per workload (plus one warm-up round that is not counted). */
   rounds: count('BENCH_PEERS_ROUNDS', 5, 2),
   /** Distinct keys each library is seeded with and reads. */
-  keys: count('BENCH_PEERS_KEYS', 1000, 1000),
+  keys: count('BENCH_PEERS_KEYS', 1000, 200),
   /** Calls per round and library, one at a time (Redis round trips). */
   seqOps: count('BENCH_PEERS_SEQ_OPS', 3000, 200),
   /** Calls per round and library with `inFlight` outstanding (Redis round trips). */
@@ -50,7 +50,7 @@ export const settings = {
   /** How long a coherence reader waits after the last write before it says "never", in ms. */
   coherenceWaitMs: count('BENCH_PEERS_COHERENCE_WAIT_MS', 3000, 500),
   /** Entries written and read in each fresh process that measures heap per L1 entry. */
-  memoryEntries: count('BENCH_PEERS_MEMORY_ENTRIES', 5000, 1000),
+  memoryEntries: count('BENCH_PEERS_MEMORY_ENTRIES', 5000, 500),
   /** Longest a round of one library may take before it counts as failed, in s. */
   deadlineS: count('BENCH_PEERS_DEADLINE_S', 60, 30),
 };
