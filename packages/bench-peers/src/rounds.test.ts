@@ -83,3 +83,19 @@ describe('withDeadline', () => {
     await expect(withDeadline(20, 'a hung library', new Promise(() => {}))).rejects.toThrow('a hung library did not finish within 0.02 s');
   });
 });
+
+describe('burst and withDeadline together', () => {
+  it('start no call once the deadline passed', async () => {
+    let calls = 0;
+    const stop = new AbortController();
+    const work = burst(1000, 1, async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 5));
+    }, () => null, stop.signal);
+    await expect(withDeadline(30, 'a slow library', work, stop)).rejects.toThrow('did not finish');
+    const atDeadline = calls;
+    await work;
+    expect(calls).toBeLessThanOrEqual(atDeadline + 1);
+    expect(calls).toBeLessThan(1000);
+  });
+});

@@ -25,14 +25,21 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Rejects after `ms`, so that a library that hangs fails its round instead of the whole run. */
-export async function withDeadline<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+/**
+ * Rejects after `ms`, so that a library that hangs fails its round instead of the whole run;
+ * `stop` (when given) is aborted then, so that the calls of a burst still running stop queueing
+ * work behind the next library's measurement.
+ */
+export async function withDeadline<T>(ms: number, what: string, work: Promise<T>, stop?: AbortController): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       work,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+        timer = setTimeout(() => {
+          stop?.abort();
+          reject(new Error(`${what} did not finish within ${ms / 1000} s`));
+        }, ms);
       }),
     ]);
   } finally {
@@ -50,9 +57,9 @@ export interface Burst {
 /**
  * Calls `op(i)` for i < ops with `inFlight` calls outstanding (1 = one at a time). A call that
  * throws or whose result `check` refuses is an error; the run goes on, so that the count is the
- * count of the whole round.
+ * count of the whole round. No call starts once `signal` is aborted.
  */
-export async function burst(ops: number, inFlight: number, op: (i: number) => Promise<unknown>, check: (result: unknown) => string | null): Promise<Burst> {
+export async function burst(ops: number, inFlight: number, op: (i: number) => Promise<unknown>, check: (result: unknown) => string | null, signal?: AbortSignal): Promise<Burst> {
   let next = 0;
   let errors = 0;
   let firstError: string | undefined;
@@ -61,7 +68,7 @@ export async function burst(ops: number, inFlight: number, op: (i: number) => Pr
     firstError ??= why;
   };
   const worker = async () => {
-    while (next < ops) {
+    while (next < ops && signal?.aborted !== true) {
       const i = next++;
       try {
         const why = check(await op(i));

@@ -3,12 +3,11 @@
 // Every library does the same work (same keys, same payload, same concurrency, same TTL), rounds
 // interleaved library by library; tables of medians of per-round ratios with min-max, and a JSON
 // file for BENCHMARKS.md. Sizes: see settings.ts.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { startRedisServer, type RedisServer } from '@finrisk/test-utils';
 import { L1_CONTENDERS, makePrediction, REDIS_CONTENDERS, type Contender, type Instance, type Prediction } from './contenders.ts';
@@ -123,7 +122,8 @@ async function throughput(
       const since = uncaught.length;
       try {
         const op = kind === 'get' ? (i: number) => instance.get(keys[i % keys.length]!) : (i: number) => instance.set(keys[i % keys.length]!, value);
-        const b = await withDeadline(deadlineMs, `${id}: ${title}`, burst(n, inFlight, op, kind === 'get' ? checkRead : checkWrite));
+        const stop = new AbortController();
+        const b = await withDeadline(deadlineMs, `${id}: ${title}`, burst(n, inFlight, op, kind === 'get' ? checkRead : checkWrite, stop.signal), stop);
         const other = [...instance.reported, ...uncaughtOf(id, since)];
         const errors = b.errors + other.length;
         if (errors > 0) return { ok: false, errors, ops: n, reason: b.firstError ?? other[0] ?? 'unknown' };
@@ -139,7 +139,7 @@ async function throughput(
 }
 
 /** Redis commands a pass of reads of every key made: 0 means L1 served every read, one per key that each went to Redis. */
-function hotPassCommands(server: RedisServer) {
+function readPassCommands(server: RedisServer) {
   const processed = () => Number(/total_commands_processed:(\d+)/.exec(server.cli('INFO', 'stats'))?.[1]);
   return async (instance: Instance): Promise<number> => {
     const c0 = processed();
@@ -171,7 +171,8 @@ async function readThrough(contenders: readonly Contender[], url: string): Promi
       running = id;
       const since = uncaught.length;
       try {
-        const b = await withDeadline(deadlineMs, `${id}: read-through`, burst(settings.callers, settings.callers, () => instance.readThrough!(key, compute), checkRead));
+        const stop = new AbortController();
+        const b = await withDeadline(deadlineMs, `${id}: read-through`, burst(settings.callers, settings.callers, () => instance.readThrough!(key, compute), checkRead, stop.signal), stop);
         const other = [...instance.reported, ...uncaughtOf(id, since)];
         const errors = b.errors + other.length;
         if (errors > 0) return { ok: false, errors, ops: settings.callers, reason: b.firstError ?? other[0] ?? 'unknown' };
@@ -416,7 +417,7 @@ try {
   if (runs('redis')) {
     const instances = await createAll(REDIS_CONTENDERS, server.url, settings.keys, 'redis');
     const broken = await seed(REDIS_CONTENDERS, instances, 1);
-    const count = hotPassCommands(server);
+    const count = readPassCommands(server);
     const passCommands: Record<string, number> = {};
     for (const c of REDIS_CONTENDERS) if (!broken.has(c.id)) passCommands[c.id] = await count(instances.get(c.id)!);
     out.readPassRedisCommands = passCommands;
@@ -433,7 +434,7 @@ try {
   if (runs('l1')) {
     const instances = await createAll(L1_CONTENDERS, server.url, settings.keys, 'l1');
     const broken = await seed(L1_CONTENDERS, instances, 2);
-    const count = hotPassCommands(server);
+    const count = readPassCommands(server);
     const hotCommands: Record<string, number> = {};
     for (const c of L1_CONTENDERS) if (!broken.has(c.id)) hotCommands[c.id] = await count(instances.get(c.id)!);
     out.hotPassRedisCommands = hotCommands;

@@ -38,7 +38,7 @@ export const settings = {
   /** Calls per round and library with `inFlight` outstanding (Redis round trips). */
   parOps: count('BENCH_PEERS_PAR_OPS', 30_000, 2000),
   /** Calls per round and library for hot (L1) reads. */
-  hotOps: count('BENCH_PEERS_HOT_OPS', 200_000, 10_000),
+  hotOps: count('BENCH_PEERS_HOT_OPS', 100_000, 10_000),
   /** Calls outstanding at once in the "in flight" rows. */
   inFlight: count('BENCH_PEERS_IN_FLIGHT', 100, 100),
   /** Concurrent read-through callers of one missing key. */
