@@ -301,6 +301,14 @@
 
   function connect() {
     const events = new EventSource('/api/events');
+    // The server ends a stream when a newer page takes its slot: this page stops and says so.
+    events.addEventListener('closed', (e) => {
+      events.close();
+      const status = $('status');
+      status.textContent = 'disconnected';
+      status.className = 'pill pill-unknown';
+      status.title = JSON.parse(e.data).reason;
+    });
     events.addEventListener('state', (e) => {
       Object.assign(state, JSON.parse(e.data));
       renderAll();
@@ -329,6 +337,8 @@
       const status = $('status');
       status.textContent = 'reconnecting…';
       status.className = 'pill pill-unknown';
+      // A refusal (503 when the dashboard is busy) closes an EventSource for good: try again later.
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
     });
   }
 
