@@ -154,7 +154,15 @@
 
   function renderFleetNote() {
     const fleet = state.fleet;
-    $('fleet-note').textContent = fleet ? `Read ${ago(fleet.at)}; ${fleet.instances} instance${fleet.instances === 1 ? '' : 's'}.${fleet.error ? ` Last read failed: ${fleet.error}` : ''}` : 'Not read yet.';
+    // The dashboard keeps the busiest services and kinds only (fleet-view.ts): say what was added up.
+    const others = fleet
+      ? [fleet.otherServices ? `${count(fleet.otherServices)} more services added up as (other services)` : '', fleet.otherKinds ? `${count(fleet.otherKinds)} more kinds added up as (other kinds)` : '']
+          .filter(Boolean)
+          .join('; ')
+      : '';
+    $('fleet-note').textContent = fleet
+      ? `Read ${ago(fleet.at)}; ${fleet.instances} instance${fleet.instances === 1 ? '' : 's'}.${others ? ` ${others}.` : ''}${fleet.error ? ` Last read failed: ${fleet.error}` : ''}`
+      : 'Not read yet.';
   }
 
   function renderFleet() {
