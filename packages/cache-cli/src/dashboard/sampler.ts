@@ -86,7 +86,7 @@ export type SamplerEvent =
   | { type: 'census'; data: NonNullable<DashboardState['census']> }
   | { type: 'topology'; data: TopologyView };
 
-/** Most samples kept, whatever --history and --refresh ask (about 10 MB, and what a page receives when it connects). */
+/** Most samples kept, whatever --history and --refresh ask: up to about 1.2 KB of JSON each (with the fleet's 8 busiest kinds and `(other kinds)`), so about 24 MB, what a page receives when it connects. */
 export const MAX_SAMPLES = 20_000;
 
 /** Scans (fleet read, key count) wait at least this many times their own duration before the next: at most a twentieth of the time is spent scanning. */
