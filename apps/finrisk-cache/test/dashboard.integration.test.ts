@@ -162,6 +162,46 @@ describe('the page (read-only, loopback)', () => {
     const page = await open(`${dashboard.base}/#nodes`);
     await expect.poll(() => page.locator('#topology td').allTextContents(), { timeout: 20_000 }).toEqual([server.url, 'healthy']);
   }, 60_000);
+
+  it('says what it leaves out: the values past a lookup\'s answer limit, and a frame too large to preview', async () => {
+    // Written with the workspace's packages (the app depends on cache-cli only).
+    const built = (path: string) => new URL(`../../../packages/${path}`, import.meta.url).href;
+    const { createCache } = (await import(built('cache-core/dist/index.js'))) as typeof import('../../../packages/cache-core/dist/index.js');
+    const { createMlCache } = (await import(built('cache-ml/dist/index.js'))) as typeof import('../../../packages/cache-ml/dist/index.js');
+    const { createFrameCache } = (await import(built('cache-frames/dist/index.js'))) as typeof import('../../../packages/cache-frames/dist/index.js');
+    type Table = Parameters<ReturnType<typeof createFrameCache>['cacheDataFrame']>[1];
+    const aq = (await import(built('cache-frames/node_modules/arquero/src/index.js'))) as { table(columns: Record<string, ArrayLike<unknown>>): Table };
+    const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, statsPublish: false, commandTimeoutMs: 10_000 });
+    try {
+      // 12 values of 300 fields x 300 characters: about 1.2 MB as the page shows them, over the 1 MiB answer.
+      const ml = createMlCache(cache);
+      for (let m = 0; m < 12; m++) {
+        const value = Object.fromEntries(Array.from({ length: 300 }, (_, f) => [`f${f}`, `${m}`.padEnd(300, 'v')]));
+        expect(await ml.cacheModelPrediction('WIDE01', `m${String(m).padStart(2, '0')}`, value)).toBe(true);
+      }
+      // 36 MB of float64 zeros, deflated to a few hundred KB: over the 32 MiB the dashboard previews.
+      expect(await createFrameCache(cache, { compression: 'deflate' }).cacheDataFrame('inflates', aq.table({ x: new Float64Array(4_500_000) }))).toBe(true);
+    } finally {
+      await cache.close();
+    }
+
+    const page = await open(`${dashboard.base}/#customers`);
+    await page.locator('#customer-id').fill('WIDE01');
+    await page.locator('#customer-id').press('Enter');
+    await page.locator('#customer-entries').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#customer-entries tbody tr').count()).toBe(12);
+    expect(await page.locator('#customer-omitted').textContent()).toMatch(
+      /^\d+ values? (is|are) not shown: this answer reached its 1\.00MB limit\. finrisk-cache inspect WIDE01 lists them all; get-pred and get-feat print a value\.$/,
+    );
+    expect(await page.locator('.entry p.muted', { hasText: 'Value not shown: this answer reached its 1.00MB limit.' }).count()).toBeGreaterThan(0);
+    expect(await page.locator('.entry[data-model="m00"] tbody tr').count()).toBe(300);
+
+    await page.goto(`${dashboard.base}/#frames`);
+    await page.getByRole('button', { name: 'inflates' }).click();
+    await expect.poll(() => page.locator('#frame-too-large').textContent(), { timeout: 20_000 }).toMatch(
+      /^inflates is too large to preview here: the dashboard previews frames of up to 32\.00MB once decoded \(this one is [\d.]+KB stored\)\. Use finrisk-cache info-df inflates, or get-df inflates --rows 50\.$/,
+    );
+  }, 120_000);
 });
 
 describe('two services writing through the SDK', () => {

@@ -25,30 +25,60 @@ export interface CustomerEntryWithValue {
   value: unknown;
 }
 
-/** The model types a customer has prediction keys for (SCAN, never KEYS). */
-async function predictionModels(ml: MlCache, customer: string): Promise<{ model: string; key: string }[]> {
+/** What {@link visitCustomer} may read. */
+export interface CustomerVisitOptions {
+  /** Most prediction entries read (one per model); the others are counted, not read. @default no limit */
+  maxPredictions?: number;
+}
+
+/**
+ * The model types a customer has prediction keys for (SCAN, never KEYS), sorted: at most `max`
+ * of them (the first found), and how many more there were.
+ */
+async function predictionModels(ml: MlCache, customer: string, max: number): Promise<{ found: { model: string; key: string }[]; more: number }> {
   const found: { model: string; key: string }[] = [];
+  let more = 0;
+  const add = (model: string, key: string) => {
+    if (found.length < max) found.push({ model, key });
+    else more++;
+  };
   for await (const batch of ml.cache.scan(ml.keys.predictionPrefix(ml.keys.isPython ? undefined : customer))) {
     for (const key of batch) {
       if (ml.keys.isPython) {
         if (ml.keys.pythonCustomerOf(key) !== customer) continue;
-        found.push({ model: key.slice('prediction:'.length, key.length - customer.length - 1), key });
+        add(key.slice('prediction:'.length, key.length - customer.length - 1), key);
       } else {
         const parts = ml.cache.keys.parse('prediction', key);
-        if (parts && parts.length === 2 && parts[0] === customer) found.push({ model: parts[1]!, key });
+        if (parts && parts.length === 2 && parts[0] === customer) add(parts[1]!, key);
       }
     }
   }
-  return found.sort((a, b) => a.model.localeCompare(b.model));
+  return { found: found.sort((a, b) => a.model.localeCompare(b.model)), more };
 }
 
 /**
  * Every prediction (one per model) and the features cached for a customer, each with its key,
  * time to live, when it was cached, its state (corrupt entries say why) and the value a read
- * would return. Validates the id (E_INVALID_KEY) before any scan. Used by `inspect` and the
- * dashboard's customer lookup.
+ * would return. Validates the id (E_INVALID_KEY) before any scan. Used by `inspect`.
  */
 export async function lookupCustomer(ml: MlCache, customer: string): Promise<CustomerEntryWithValue[]> {
+  const found: CustomerEntryWithValue[] = [];
+  await visitCustomer(ml, customer, (entry) => void found.push(entry));
+  return found;
+}
+
+/**
+ * What {@link lookupCustomer} finds, handed to `visit` one entry at a time (predictions by model,
+ * then the features) and not kept: the dashboard turns each value into the text it sends and lets
+ * it go before the next is read. Resolves to the number of predictions past `maxPredictions`,
+ * counted and not read.
+ */
+export async function visitCustomer(
+  ml: MlCache,
+  customer: string,
+  visit: (found: CustomerEntryWithValue) => void,
+  options: CustomerVisitOptions = {},
+): Promise<{ morePredictions: number }> {
   const featureKey = ml.keys.feature(customer); // validates the id before any scan
   const unreadable = new UnreadableEntries(ml.cache);
   const corrupt = (key: string) => {
@@ -56,10 +86,10 @@ export async function lookupCustomer(ml: MlCache, customer: string): Promise<Cus
     return error ? { state: 'corrupt' as const, error: unreadableJson(error) } : undefined;
   };
   try {
-    const found: CustomerEntryWithValue[] = [];
-    for (const { model, key } of await predictionModels(ml, customer)) {
+    const predictions = await predictionModels(ml, customer, options.maxPredictions ?? Number.POSITIVE_INFINITY);
+    for (const { model, key } of predictions.found) {
       const entry = await ml.getCachedPredictionEntry(customer, model);
-      found.push({
+      visit({
         entry: {
           kind: 'prediction', model, key,
           ttlSeconds: await ml.cache.ttl({ kind: 'prediction', key }),
@@ -73,7 +103,7 @@ export async function lookupCustomer(ml: MlCache, customer: string): Promise<Cus
     const ttl = await ml.cache.ttl(featureKey);
     if (ttl !== null && ttl !== -2) {
       const entry = await ml.getCachedFeaturesEntry(customer);
-      found.push({
+      visit({
         entry: {
           kind: 'feature', model: null, key: featureKey.key, ttlSeconds: ttl,
           cachedAt: entry?.cachedAt?.toISOString() ?? null, state: entry?.isStale ? 'stale' : 'fresh',
@@ -82,7 +112,7 @@ export async function lookupCustomer(ml: MlCache, customer: string): Promise<Cus
         value: entry?.value ?? null,
       });
     }
-    return found;
+    return { morePredictions: predictions.more };
   } finally {
     // The dashboard looks customers up for as long as it runs: no listener may outlive its lookup.
     unreadable.stop();

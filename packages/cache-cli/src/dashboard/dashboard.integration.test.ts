@@ -7,7 +7,10 @@ import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-
 import * as aq from 'arquero';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../exit-codes.js';
+import { LOOKUP_MAX_BYTES, LOOKUP_MAX_PREDICTIONS } from './customer-view.js';
+import { PREVIEW_MAX_BYTES, PREVIEW_MAX_COLUMNS } from './frames-view.js';
 import { CONTENT_SECURITY_POLICY } from './http-server.js';
+import { MAX_CENSUS_KINDS, OTHER_KEY_KINDS } from './key-census.js';
 import { eventually, FAST, running, startDashboard, type TestDashboard } from './test-dashboard.js';
 
 // The dashboard's HTTP side in-process (runCli), against a throwaway redis-server: the API the
@@ -124,7 +127,7 @@ describe('read-only on loopback', () => {
       { name: 'when', text: '2024-01-02T00:00:00.000Z' },
     ]);
     expect(body.entries.every((e) => e.ttlSeconds > 0)).toBe(true);
-    expect((await (await get(dashboard, '/api/customer?id=NOBODY')).json()) as unknown).toEqual({ customer: 'NOBODY', entries: [] });
+    expect((await (await get(dashboard, '/api/customer?id=NOBODY')).json()) as unknown).toEqual({ customer: 'NOBODY', entries: [], valuesOmitted: 0, entriesOmitted: 0, limitBytes: LOOKUP_MAX_BYTES });
     const bad = await get(dashboard, `/api/customer?id=${encodeURIComponent('x'.repeat(600))}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('E_INVALID_KEY');
@@ -180,6 +183,85 @@ describe('read-only on loopback', () => {
       req.end();
     });
     expect(status).toBe(403);
+  });
+});
+
+describe('bounds on what a request, a record or a key costs', () => {
+  const bounded = uniquePrefix('dashboard-bounds');
+  let dashboard: TestDashboard;
+  beforeAll(async () => {
+    const cache = createCache({ url: server.url, backend: 'redis', keyPrefix: bounded, envFile: false, env: {}, statsPublish: false, commandTimeoutMs: 10_000 });
+    try {
+      const ml = createMlCache(cache);
+      // 12 values of 500 fields x 300 characters: about 2 MB as the page shows them.
+      for (let m = 0; m < 12; m++) {
+        const value = Object.fromEntries(Array.from({ length: 500 }, (_, f) => [`f${f}`, `${m}`.padEnd(300, 'v')]));
+        expect(await ml.cacheModelPrediction('WIDE', `m${String(m).padStart(2, '0')}`, value)).toBe(true);
+      }
+      for (let m = 0; m < LOOKUP_MAX_PREDICTIONS + 5; m++) expect(await ml.cacheModelPrediction('MANY', `m${String(m).padStart(3, '0')}`, { score: m })).toBe(true);
+      const frames = createFrameCache(cache, { compression: 'deflate' });
+      // 36 MB of float64 zeros: a few hundred KB stored, over PREVIEW_MAX_BYTES once inflated.
+      expect(await frames.cacheDataFrame('inflates', aq.table({ x: new Float64Array(4_500_000) }))).toBe(true);
+      expect((await frames.getDataFrameInfo('inflates'))!.bytes).toBeLessThan(PREVIEW_MAX_BYTES / 8);
+      const columns = Object.fromEntries(Array.from({ length: 150 }, (_, c) => [`c${c}`, [c, c + 1, c + 2]]));
+      expect(await frames.cacheDataFrame('columns150', aq.table(columns))).toBe(true);
+      // Keys of 105 kinds (a kind is a key's first part: whoever writes keys names it).
+      server.cli('MSET', ...Array.from({ length: 105 }, (_, i) => [`${bounded}:kind${i}:x`, '1']).flat());
+    } finally {
+      await cache.close();
+    }
+    dashboard = running(await startDashboard(FAST, { REDIS_URL: server.url, CACHE_KEY_PREFIX: bounded }));
+  }, 120_000);
+  afterAll(async () => {
+    await dashboard?.stop();
+  });
+
+  it('answers a lookup within LOOKUP_MAX_BYTES: the values past it are listed, not sent, and the answer says so', async () => {
+    const res = await get(dashboard, '/api/customer?id=WIDE');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(LOOKUP_MAX_BYTES);
+    const body = JSON.parse(text) as { entries: { model: string; fields: unknown[]; valueOmitted?: true }[]; valuesOmitted: number; entriesOmitted: number; limitBytes: number };
+    expect(body.entries.map((e) => e.model)).toEqual(Array.from({ length: 12 }, (_, m) => `m${String(m).padStart(2, '0')}`));
+    const omitted = body.entries.filter((e) => e.valueOmitted);
+    expect(omitted.length).toBeGreaterThan(0);
+    expect(body.valuesOmitted).toBe(omitted.length);
+    expect(omitted.every((e) => e.fields.length === 0)).toBe(true);
+    // The first entries are whole: 500 fields each.
+    expect(body.entries[0]!.fields).toHaveLength(500);
+    expect(body).toMatchObject({ entriesOmitted: 0, limitBytes: LOOKUP_MAX_BYTES });
+  });
+
+  it(`lists at most ${LOOKUP_MAX_PREDICTIONS} predictions of a customer, and counts the others`, async () => {
+    const body = (await (await get(dashboard, '/api/customer?id=MANY')).json()) as { entries: unknown[]; entriesOmitted: number; valuesOmitted: number };
+    expect(body.entries).toHaveLength(LOOKUP_MAX_PREDICTIONS);
+    expect(body).toMatchObject({ entriesOmitted: 5, valuesOmitted: 0 });
+  });
+
+  it('refuses to preview a frame larger than PREVIEW_MAX_BYTES once inflated, from its manifest', async () => {
+    const res = await get(dashboard, '/api/frame?name=inflates');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { tooLarge: boolean; bytes: number; limitBytes: number };
+    expect(body).toMatchObject({ tooLarge: true, limitBytes: PREVIEW_MAX_BYTES });
+    expect(body.bytes).toBeLessThan(PREVIEW_MAX_BYTES / 8);
+  });
+
+  it(`previews the first ${PREVIEW_MAX_COLUMNS} columns of a wider frame, and says how many it has`, async () => {
+    const { frame } = (await (await get(dashboard, '/api/frame?name=columns150')).json()) as { frame: { totalColumns: number; columns: { name: string }[]; preview: string[][] } };
+    expect(frame.totalColumns).toBe(150);
+    expect(frame.columns).toHaveLength(PREVIEW_MAX_COLUMNS);
+    expect(frame.columns.at(-1)!.name).toBe(`c${PREVIEW_MAX_COLUMNS - 1}`);
+    expect(frame.preview).toEqual([0, 1, 2].map((r) => Array.from({ length: PREVIEW_MAX_COLUMNS }, (_, c) => String(c + r))));
+  });
+
+  it(`counts at most ${MAX_CENSUS_KINDS} kinds of keys apart, the others together`, async () => {
+    const census = await eventually(async () => ((await (await get(dashboard, '/api/state')).json()) as { census: { kinds: { kind: string; keys: number }[] } | null }).census, 20_000, 'a key count');
+    expect(census.kinds).toHaveLength(MAX_CENSUS_KINDS + 1);
+    const total = census.kinds.reduce((n, k) => n + k.keys, 0);
+    const other = census.kinds.find((k) => k.kind === OTHER_KEY_KINDS)!;
+    expect(other.keys).toBeGreaterThan(0);
+    // Every key counted once: 105 forged, 12 + 205 predictions, 2 frames' manifests and chunks (and the model generation tokens).
+    expect(total).toBe(Number(server.cli('EVAL', `return #redis.call('KEYS', ARGV[1])`, '0', `${bounded}:*`)));
   });
 });
 

@@ -21,15 +21,25 @@ export interface FramePreview {
   compression: string;
   writtenAt: string;
   expiresAt: string | null;
+  /** Columns of the table, all of them. */
+  totalColumns: number;
+  /** The first {@link PREVIEW_MAX_COLUMNS} columns. */
   columns: { name: string; type: string; nullCount: number; bytes: number }[];
-  /** The first {@link PREVIEW_ROWS} rows, each cell as text, in column order. */
+  /** The first {@link PREVIEW_ROWS} rows, each cell as text, in column order (of the columns above). */
   preview: string[][];
 }
 
 /** Rows in a preview. */
 export const PREVIEW_ROWS = 50;
-/** Largest frame previewed, in stored bytes: the preview reads the whole table (cache-frames has no row range), so a huge one is refused. */
-export const PREVIEW_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest frame previewed, in bytes of Arrow data once inflated (and as stored). cache-frames
+ * reads no row range, so a preview reads the whole table: its reader has this as its
+ * `maxTableBytes`, and refuses a larger table from its manifest, before fetching a chunk (a
+ * forged manifest that says less is still inflated no further than this).
+ */
+export const PREVIEW_MAX_BYTES = 32 * 1024 * 1024;
+/** Most columns in a preview (schema and rows). */
+export const PREVIEW_MAX_COLUMNS = 100;
 /** Most frames listed. */
 export const MAX_LISTED_FRAMES = 1000;
 /** Longest cell text, in characters. */
@@ -54,16 +64,34 @@ export async function listFrames(frames: FrameCache): Promise<{ frames: FrameLis
   };
 }
 
-/** The outcome of {@link previewFrame}. */
-export type FramePreviewResult = { found: true; frame: FramePreview } | { found: false } | { found: true; tooLarge: true; bytes: number };
+/** The outcome of {@link previewFrame}: a preview, not cached, or too large to preview (with the stored size and the limit). */
+export type FramePreviewResult =
+  | { found: true; frame: FramePreview }
+  | { found: false }
+  | { found: true; tooLarge: true; bytes: number; limitBytes: number };
 
-/** A frame's schema (from its manifest, as `info-df`) and its first rows (as `get-df`). */
-export async function previewFrame(frames: FrameCache, name: string): Promise<FramePreviewResult> {
+/**
+ * A frame's schema (from its manifest, as `info-df`) and its first rows (as `get-df`), read with
+ * `reader`, a frame cache whose `maxTableBytes` is {@link PREVIEW_MAX_BYTES}: a table that is
+ * larger once inflated is refused from its manifest (TABLE_TOO_LARGE) and answered as too large.
+ */
+export async function previewFrame(frames: FrameCache, reader: FrameCache, name: string): Promise<FramePreviewResult> {
   const info = await frames.getDataFrameInfo(name);
   if (!info) return { found: false };
-  if (info.bytes > PREVIEW_MAX_BYTES) return { found: true, tooLarge: true, bytes: info.bytes };
-  const table = await frames.getCachedDataFrame(name);
-  if (!table) return { found: false };
+  const tooLarge = { found: true, tooLarge: true, bytes: info.bytes, limitBytes: PREVIEW_MAX_BYTES } as const;
+  if (info.bytes > PREVIEW_MAX_BYTES) return tooLarge;
+  let refused = false;
+  const stop = reader.on('error', (event) => {
+    if (event.table === name && event.error.reason === 'TABLE_TOO_LARGE') refused = true;
+  });
+  const shown = info.columns.slice(0, PREVIEW_MAX_COLUMNS);
+  let table: Awaited<ReturnType<FrameCache['getCachedDataFrame']>>;
+  try {
+    table = await reader.getCachedDataFrame(name, info.columns.length > shown.length ? { columns: shown.map((c) => c.name) } : {});
+  } finally {
+    stop();
+  }
+  if (!table) return refused ? tooLarge : { found: false };
   const names = table.columnNames();
   const rows = table.objects({ limit: PREVIEW_ROWS }) as Record<string, unknown>[];
   return {
@@ -76,7 +104,8 @@ export async function previewFrame(frames: FrameCache, name: string): Promise<Fr
       compression: String(info.compression),
       writtenAt: info.writtenAt.toISOString(),
       expiresAt: info.expiresAt?.toISOString() ?? null,
-      columns: info.columns.map((c) => ({ name: c.name, type: c.type, nullCount: c.nullCount, bytes: c.bytes })),
+      totalColumns: info.columns.length,
+      columns: shown.map((c) => ({ name: c.name, type: c.type, nullCount: c.nullCount, bytes: c.bytes })),
       preview: rows.map((row) => names.map((n) => valueText(row[n], CELL_TEXT_LENGTH))),
     },
   };

@@ -7,7 +7,7 @@ export interface KeyCensus {
   at: number;
   /** How long it took, in ms (pauses included). */
   durationMs: number;
-  /** Keys of each kind (`prediction`, `feature`, `model`, `dataframe`, `stats`, ...), sorted by kind. */
+  /** Keys of each kind (`prediction`, `feature`, `model`, `dataframe`, `stats`, ...), sorted by kind: at most {@link MAX_CENSUS_KINDS}, and {@link OTHER_KEY_KINDS}. */
   kinds: { kind: string; keys: number }[];
   /** Models with cached artifacts (at most {@link MAX_MODELS}), sorted. */
   models: string[];
@@ -19,6 +19,10 @@ export const CENSUS_SCAN_COUNT = 1000;
 export const CENSUS_PAUSE_MS = 20;
 /** Most model names listed. */
 export const MAX_MODELS = 500;
+/** Most kinds counted apart: keys of any further kind are counted together under {@link OTHER_KEY_KINDS} (a kind is a key's first part, which anyone who writes keys chooses). */
+export const MAX_CENSUS_KINDS = 100;
+/** The kind under which keys past {@link MAX_CENSUS_KINDS} kinds are counted. */
+export const OTHER_KEY_KINDS = '(other kinds)';
 
 /**
  * Counts the keys of each kind under the cache's prefix (and the Python layout's own prefixes
@@ -39,7 +43,8 @@ export async function takeKeyCensus(cache: Cache, signal: AbortSignal, pauseMs =
   for (const { prefix, kindOf } of prefixes) {
     for await (const keys of cache.scan({ kind: 'stats', prefix }, CENSUS_SCAN_COUNT)) {
       for (const key of keys) {
-        const kind = kindOf(key);
+        let kind = kindOf(key);
+        if (!counts.has(kind) && counts.size >= MAX_CENSUS_KINDS) kind = OTHER_KEY_KINDS;
         counts.set(kind, (counts.get(kind) ?? 0) + 1);
         if (kind === 'model' && models.size < MAX_MODELS) {
           const name = cache.keys.parse('model', key)?.[0];

@@ -2,15 +2,14 @@ import { once } from 'node:events';
 import type { FrameCache } from '@finrisk/cache-frames';
 import { clusterInfoOverrides } from '../cluster-nodes.js';
 import { CommandContext } from '../command-context.js';
-import { lookupCustomer } from '../customer-lookup.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { loadFrames } from '../frames-access.js';
 import { dashboardAssets } from './assets.js';
 import { DashboardAuth } from './auth.js';
 import { performClear } from './clears.js';
 import { dashboardUrl, resolveDashboardOptions, type DashboardRequest } from './dashboard-options.js';
-import { valueFields } from './display-value.js';
-import { listFrames, previewFrame } from './frames-view.js';
+import { customerView } from './customer-view.js';
+import { listFrames, PREVIEW_MAX_BYTES, previewFrame } from './frames-view.js';
 import { DashboardServer } from './http-server.js';
 import { DashboardSampler } from './sampler.js';
 
@@ -42,8 +41,15 @@ export async function runDashboard(ctx: CommandContext, request: DashboardReques
     const cache = redis.cache({ ...(viaRedis ? { backend: 'redis' as const } : {}), ...clusterInfoOverrides(config) });
     const { createMlCache } = await import('@finrisk/cache-ml');
     const ml = createMlCache(cache);
-    let frameCache: Promise<FrameCache> | undefined;
-    const frames = () => (frameCache ??= loadFrames().then(({ createFrameCache }) => createFrameCache(cache)));
+    let frameCaches: Promise<{ frames: FrameCache; preview: FrameCache }> | undefined;
+    // Two views of the same frames: one that lists and clears any table, and one that reads only
+    // tables up to PREVIEW_MAX_BYTES (checked from the manifest before a chunk is fetched).
+    const loadFrameCaches = () =>
+      (frameCaches ??= loadFrames().then(({ createFrameCache }) => ({
+        frames: createFrameCache(cache),
+        preview: createFrameCache(cache, { maxTableBytes: PREVIEW_MAX_BYTES }),
+      })));
+    const frames = async () => (await loadFrameCaches()).frames;
     let previews: Promise<unknown> = Promise.resolve();
 
     const sampler = new DashboardSampler(cache, options);
@@ -53,15 +59,13 @@ export async function runDashboard(ctx: CommandContext, request: DashboardReques
       {
         state: () => sampler.state(),
         subscribe: (listener) => sampler.subscribe(listener),
-        customer: async (id) => ({
-          customer: id,
-          entries: (await lookupCustomer(ml, id)).map(({ entry, value }) => ({ ...entry, fields: valueFields(value) })),
-        }),
+        customer: (id) => customerView(ml, id),
         frames: async () => listFrames(await frames()),
         frame: (name) => {
           // One preview at a time: each may hold a whole frame (up to PREVIEW_MAX_BYTES) in memory.
           const next = previews.then(async () => {
-            const result = await previewFrame(await frames(), name);
+            const { frames: all, preview } = await loadFrameCaches();
+            const result = await previewFrame(all, preview, name);
             return result.found ? result : null;
           });
           previews = next.catch(() => undefined);

@@ -3,6 +3,7 @@ import { describeRedisAddress, type Cache, type CacheStats, type CacheStatus, ty
 import { rootMessage } from '../command-context.js';
 import type { DashboardOptions } from './dashboard-options.js';
 import { FleetRates, type KindRate } from './fleet-rates.js';
+import { boundFleet } from './fleet-view.js';
 import { takeKeyCensus, type KeyCensus } from './key-census.js';
 import { readSentinelTopology, topologyFromStats, type TopologyView } from './topology.js';
 
@@ -32,15 +33,20 @@ export interface ServerSample {
   intervalHitRate: number | null;
   /** Commands the server processed per second since the previous sample (the dashboard's own included). */
   opsPerSec: number | null;
-  /** The fleet's recent rates per kind (from the latest fleet read). */
+  /** The fleet's recent rates per kind (from the latest fleet read): at most MAX_CHART_KINDS kinds and `(other kinds)`. */
   fleet: Record<string, KindRate>;
 }
 
-/** The fleet's counters per service and kind, as `finrisk-cache stats` shows them. */
+/** The fleet's counters per service and kind, as `finrisk-cache stats` shows them, within the dashboard's bounds (fleet-view.ts). */
 export interface FleetView {
   /** When they were read, ms since the epoch. */
   at: number;
+  /** At most MAX_FLEET_SERVICES, each with at most MAX_FLEET_KINDS kinds. */
   services: ServiceStats[];
+  /** Services past MAX_FLEET_SERVICES, added up under `(other services)`. */
+  otherServices: number;
+  /** Kinds past MAX_FLEET_KINDS, added up under `(other kinds)` in their service. */
+  otherKinds: number;
   /** Instances that published within their last three intervals. */
   instances: number;
   /** Why the last read failed (the previous figures are kept). */
@@ -80,7 +86,7 @@ export type SamplerEvent =
   | { type: 'census'; data: NonNullable<DashboardState['census']> }
   | { type: 'topology'; data: TopologyView };
 
-/** Most samples kept, whatever --history and --refresh ask (about 10 MB, and what a page receives when it connects). */
+/** Most samples kept, whatever --history and --refresh ask: up to about 1.2 KB of JSON each (with the fleet's 8 busiest kinds and `(other kinds)`), so about 24 MB, what a page receives when it connects. */
 export const MAX_SAMPLES = 20_000;
 
 /** Scans (fleet read, key count) wait at least this many times their own duration before the next: at most a twentieth of the time is spent scanning. */
@@ -248,9 +254,15 @@ export class DashboardSampler {
         throw new Error('the fleet statistics could not be read');
       }
       this.#rates.update(fleet.instances);
-      this.#fleet = { at: Date.now(), services: fleet.services, instances: fleet.instances.length, error: null };
+      // Only what fits the dashboard's bounds is kept: the read itself is dropped here.
+      const { services, otherServices, otherKinds } = boundFleet(fleet.services);
+      this.#fleet = { at: Date.now(), services, otherServices, otherKinds, instances: fleet.instances.length, error: null };
     } catch (error) {
-      this.#fleet = { at: this.#fleet?.at ?? Date.now(), services: this.#fleet?.services ?? [], instances: this.#fleet?.instances ?? 0, error: rootMessage(error) };
+      const previous = this.#fleet;
+      this.#fleet = {
+        at: previous?.at ?? Date.now(), services: previous?.services ?? [], otherServices: previous?.otherServices ?? 0, otherKinds: previous?.otherKinds ?? 0,
+        instances: previous?.instances ?? 0, error: rootMessage(error),
+      };
     }
     this.#emit({ type: 'fleet', data: this.#fleet });
   }

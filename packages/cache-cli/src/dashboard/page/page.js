@@ -154,7 +154,15 @@
 
   function renderFleetNote() {
     const fleet = state.fleet;
-    $('fleet-note').textContent = fleet ? `Read ${ago(fleet.at)}; ${fleet.instances} instance${fleet.instances === 1 ? '' : 's'}.${fleet.error ? ` Last read failed: ${fleet.error}` : ''}` : 'Not read yet.';
+    // The dashboard keeps the busiest services and kinds only (fleet-view.ts): say what was added up.
+    const others = fleet
+      ? [fleet.otherServices ? `${count(fleet.otherServices)} more services added up as (other services)` : '', fleet.otherKinds ? `${count(fleet.otherKinds)} more kinds added up as (other kinds)` : '']
+          .filter(Boolean)
+          .join('; ')
+      : '';
+    $('fleet-note').textContent = fleet
+      ? `Read ${ago(fleet.at)}; ${fleet.instances} instance${fleet.instances === 1 ? '' : 's'}.${others ? ` ${others}.` : ''}${fleet.error ? ` Last read failed: ${fleet.error}` : ''}`
+      : 'Not read yet.';
   }
 
   function renderFleet() {
@@ -301,6 +309,14 @@
 
   function connect() {
     const events = new EventSource('/api/events');
+    // The server ends a stream when a newer page takes its slot: this page stops and says so.
+    events.addEventListener('closed', (e) => {
+      events.close();
+      const status = $('status');
+      status.textContent = 'disconnected';
+      status.className = 'pill pill-unknown';
+      status.title = JSON.parse(e.data).reason;
+    });
     events.addEventListener('state', (e) => {
       Object.assign(state, JSON.parse(e.data));
       renderAll();
@@ -329,6 +345,8 @@
       const status = $('status');
       status.textContent = 'reconnecting…';
       status.className = 'pill pill-unknown';
+      // A refusal (503 when the dashboard is busy) closes an EventSource for good: try again later.
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
     });
   }
 
@@ -355,7 +373,15 @@
     const predictions = entries.filter((e) => e.kind === 'prediction');
     const features = entries.find((e) => e.kind === 'feature');
     const heading = h('h2', { id: 'customer-heading' }, `${data.customer}: ${predictions.length} prediction${predictions.length === 1 ? '' : 's'}, ${features ? 'features' : 'no features'}`);
-    if (entries.length === 0) return fill(out, heading, h('p', { className: 'muted' }, `Nothing is cached for customer ${data.customer}.`));
+    if (entries.length === 0 && !data.entriesOmitted) return fill(out, heading, h('p', { className: 'muted' }, `Nothing is cached for customer ${data.customer}.`));
+    // An answer is at most data.limitBytes (customer-view.ts): what did not fit is said, not sent.
+    const limit = bytes(data.limitBytes);
+    const omitted = [
+      data.valuesOmitted ? `${count(data.valuesOmitted)} value${data.valuesOmitted === 1 ? ' is' : 's are'} not shown: this answer reached its ${limit} limit.` : '',
+      data.entriesOmitted ? `${count(data.entriesOmitted)} more entr${data.entriesOmitted === 1 ? 'y is' : 'ies are'} cached but not listed (a lookup lists at most 200 predictions and ${limit}).` : '',
+      data.valuesOmitted || data.entriesOmitted ? `finrisk-cache inspect ${data.customer} lists them all; get-pred and get-feat print a value.` : '',
+    ].filter(Boolean).join(' ');
+    const omittedNote = omitted ? h('p', { className: 'notice', id: 'customer-omitted' }, omitted) : null;
     const summary = table(
       [{ title: 'Kind' }, { title: 'Model' }, { title: 'Expires in' }, { title: 'Cached at' }, { title: 'State' }, { title: 'Key', className: 'mono' }],
       entries.map((e) => [e.kind, e.model || '', ttl(e.ttlSeconds), e.cachedAt || '', { text: e.state, className: `state-${e.state}` }, e.key]),
@@ -379,10 +405,12 @@
           ? h('p', { className: 'muted' }, 'A newer model generation: reads miss.')
           : e.state === 'corrupt'
             ? h('p', { className: 'notice error' }, `Stored but unreadable, so reads miss: ${e.error ? e.error.message : 'unknown reason'}`)
-            : table([{ title: 'Field' }, { title: 'Value' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }])),
+            : e.valueOmitted
+              ? h('p', { className: 'muted' }, `Value not shown: this answer reached its ${limit} limit.`)
+              : table([{ title: 'Field' }, { title: 'Value' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }])),
       ),
     );
-    fill(out, heading, summary, actions, ...details);
+    fill(out, heading, omittedNote, summary, actions, ...details);
   }
 
   // ------------------------------------------------------------------ data frames
@@ -420,7 +448,10 @@
       return fill(out, h('p', { className: 'notice error' }, error.message));
     }
     if (data.tooLarge) {
-      return fill(out, h('p', { className: 'notice' }, `${name} is ${bytes(data.bytes)}: too large to preview here. Use finrisk-cache get-df ${name} --rows 50.`));
+      return fill(
+        out,
+        h('p', { className: 'notice', id: 'frame-too-large' }, `${name} is too large to preview here: the dashboard previews frames of up to ${bytes(data.limitBytes)} once decoded (this one is ${bytes(data.bytes)} stored). Use finrisk-cache info-df ${name}, or get-df ${name} --rows 50.`),
+      );
     }
     const f = data.frame;
     const writes = state.info && state.info.allowWrites;
@@ -435,7 +466,8 @@
     );
     rows.id = 'frame-rows';
     fill(out,
-      h('h2', { id: 'frame-heading' }, `${f.name}: ${count(f.rows)} rows x ${f.columns.length} columns`),
+      h('h2', { id: 'frame-heading' }, `${f.name}: ${count(f.rows)} rows x ${count(f.totalColumns)} columns`),
+      f.totalColumns > f.columns.length ? h('p', { className: 'notice' }, `The first ${f.columns.length} of ${count(f.totalColumns)} columns are shown.`) : null,
       h('div', { className: 'meta' }, h('span', {}, bytes(f.bytes)), h('span', {}, `${f.chunks} chunks, ${f.compression}`), h('span', {}, `written ${f.writtenAt}`), h('span', {}, `expires ${f.expiresAt || 'never'}`)),
       writes ? h('div', { className: 'actions' }, h('button', { className: 'danger', type: 'button', onClick: () => confirmClear('frame', f.name) }, 'Clear data frame…')) : null,
       h(
