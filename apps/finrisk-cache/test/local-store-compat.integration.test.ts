@@ -7,7 +7,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runBinary, workspace } from './run-binary.js';
+import { lines, runBinary, workspace } from './run-binary.js';
 
 const fixture = fileURLToPath(new URL('../../../packages/cache-core/test/fixtures/local-store/v0.1-better-sqlite3.db', import.meta.url));
 
@@ -36,5 +36,16 @@ describe('finrisk-cache on an embedded store file written by 0.1.0', () => {
     });
     // invalidateModelPredictions('fraud') ran after CUST002's fraud prediction was written.
     expect((await run('get-pred', 'CUST002', 'fraud')).code).toBe(1);
+    // Four CLI processes: a hang guard with room for a loaded machine, not a time to meet.
+  }, 120_000);
+
+  it('says in one line why the embedded store cannot open where node:sqlite is turned off, and what to do', async () => {
+    const ws = workspace('local-off');
+    const env = ws.env({ CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(ws.cwd, 'cache.db'), NODE_OPTIONS: '--no-experimental-sqlite' });
+    const result = await runBinary(['get-feat', 'CUST001'], { cwd: ws.cwd, env });
+    expect(result.code).toBe(3);
+    expect(lines(result.stderr)).toEqual([
+      `finrisk-cache: the local store needs Node.js's built-in node:sqlite, and Node.js ${process.version} has it turned off (--no-experimental-sqlite, on the command line or in NODE_OPTIONS): drop that flag; or set CACHE_BACKEND=memory or redis (E_DEPENDENCY_MISSING)`,
+    ]);
   });
 });

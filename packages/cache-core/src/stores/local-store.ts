@@ -42,10 +42,12 @@ function loadSqlite(): Sqlite {
     process.emitWarning = emitWarning;
   }
   if (!sqlite?.DatabaseSync) {
-    throw new FinRiskCacheError(
-      'E_DEPENDENCY_MISSING',
-      `the local store needs Node.js's built-in node:sqlite (Node.js 22.13 or later, without --no-experimental-sqlite); this is Node.js ${process.version}: run it on Node.js 22.13+, or set CACHE_BACKEND=memory or redis`,
-    );
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const why =
+      major > 22 || (major === 22 && minor >= 13)
+        ? `Node.js ${process.version} has it turned off (--no-experimental-sqlite, on the command line or in NODE_OPTIONS): drop that flag`
+        : `Node.js ${process.version} has none without a flag: run Node.js 22.13 or later`;
+    throw new FinRiskCacheError('E_DEPENDENCY_MISSING', `the local store needs Node.js's built-in node:sqlite, and ${why}; or set CACHE_BACKEND=memory or redis`);
   }
   return sqlite;
 }
