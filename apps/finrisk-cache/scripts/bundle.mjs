@@ -5,7 +5,7 @@
  * file that runs with `node` alone, no node_modules needed.
  *
  * The embedded store needs nothing beside the file either: it is Node's built-in node:sqlite
- * (until 0.2 it was better-sqlite3, a native module that had to be copied next to the bundle in a
+ * (in the 0.1 development versions it was better-sqlite3, a native module that had to be copied next to the bundle in a
  * node_modules folder compiled for one platform and Node ABI).
  *
  * The dashboard's page and uPlot need nothing here: @finrisk/cache-cli's build embeds them as a

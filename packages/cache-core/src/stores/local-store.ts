@@ -20,7 +20,7 @@ let sqlite: Sqlite | undefined;
 /**
  * Loads Node's built-in SQLite (node:sqlite) on first use, so that services on Redis never load
  * it. Built in, it needs no compiler, no install script and no rebuild when Node changes, which
- * better-sqlite3 (the driver before 0.2) needed. Node 22 prints an ExperimentalWarning when the
+ * better-sqlite3 (the driver of the 0.1 development versions) needed. Node 22 prints an ExperimentalWarning when the
  * module loads ("SQLite is an experimental feature"; 24 and 26 do not): an operator's terminal
  * should not show it for a cache file, so that one warning, and only while the module loads, is
  * dropped. Every other warning goes through as before.
