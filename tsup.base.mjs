@@ -1,7 +1,7 @@
 /** Shared tsup settings: every published package spreads this and names its entries. */
 export const base = {
   format: ['esm'],
-  target: 'node20',
+  target: 'node22',
   dts: true,
   sourcemap: true,
   clean: true,

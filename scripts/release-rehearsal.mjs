@@ -9,9 +9,10 @@
 //     the real `pnpm version-packages` and `pnpm release` in it against the registry.
 //  3. In empty folders outside the workspace, from the registry: installs @finrisk/cache-core,
 //     cache-ml, cache-frames and arquero and runs the guide's API examples (rehearsal/guide-api.mjs);
-//     `npm i -g @finrisk/cache-cli` (with better-sqlite3) and runs every example of the guide with
-//     that `finrisk-cache`, then the embedded store; `npx @finrisk/cache-cli check` with optional
-//     dependencies left out, and what the CLI says without better-sqlite3.
+//     `npm i -g @finrisk/cache-cli` with no compiler on the PATH and runs every example of the guide
+//     with that `finrisk-cache`, then the embedded store; the same global install with npm 12 (from
+//     the registry), on this Node and on every Node in REHEARSAL_NODE_DIRS; `npx @finrisk/cache-cli
+//     check` with optional dependencies left out, the embedded store included.
 //  4. Writes a changeset (a minor of cache-ml and cache-frames) in the copy, versions and releases
 //     again, installs the new release beside the old one, and checks a rolling deploy: processes on
 //     each release read the other's predictions, features, artifacts and frames from one Redis
@@ -22,11 +23,10 @@
 // (KEEP_REHEARSAL_DIR=1 keeps the folders). Nothing in this checkout changes: not the versions,
 // not the changelogs, not .changeset/.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
+import { pathWithoutCompilers } from './lib/no-compilers.mjs';
 import { freePort, startRedis } from './lib/redis.mjs';
 import { publishedPackages, root, step } from './lib/workspace.mjs';
 import { prepareWorkspace, readGuideExamples, runLine } from '../apps/finrisk-cache/scripts/guide-examples.mjs';
@@ -187,31 +187,65 @@ async function startRegistry(dir, port) {
   throw new Error('verdaccio did not answer /-/ping within 30 s');
 }
 
+/** Every file under `dir` whose name ends in `.node`: a native addon, compiled or downloaded at install. */
+function nativeAddons(dir) {
+  const found = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.node')) found.push(path);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
 /**
- * A stand-in, on loopback, for the host better-sqlite3's install downloads its prebuilt binary
- * from (GitHub releases, out of reach here). It serves the binary this workspace already built for
- * this very version, Node ABI and platform, so `npm i -g` installs it the way an operator's machine
- * does, instead of compiling SQLite for two minutes. Any other version gets a 404, and the install
- * then compiles from source as it would anywhere without a prebuilt binary.
+ * `npm i -g` of the CLI as operators run it: with npm 11 (the npm on the PATH) and npm 12 (fetched
+ * from the registry with `npm pack`), each run by the Node it installs for, with no compiler on the
+ * PATH. Then, on that Node, the prefix holds no native addon and the embedded store stores and reads
+ * a value with nothing on stderr (Node 22's ExperimentalWarning for node:sqlite included). The
+ * Nodes: this one, and every folder holding a `node` listed in REHEARSAL_NODE_DIRS (separated by
+ * the PATH delimiter), for the full matrix by hand. This Node with npm 11 is the main install's.
  */
-async function startPrebuiltHost(dir) {
-  const cliRequire = createRequire(join(root, 'packages', 'cache-cli', 'package.json'));
-  const sqliteDir = dirname(cliRequire.resolve('better-sqlite3/package.json'));
-  const { version } = readJson(join(sqliteDir, 'package.json'));
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  const tarball = join(dir, name);
-  await run('tar', ['-czf', tarball, '-C', sqliteDir, 'build/Release/better_sqlite3.node'], { cwd: dir });
-  const body = readFileSync(tarball);
-  const requests = [];
-  const server = createServer((req, res) => {
-    requests.push(req.url);
-    if (req.url === `/v${version}/${name}`) res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length }).end(body);
-    else res.writeHead(404).end();
-  });
-  const port = await freePort();
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  cleanups.push(() => server.close());
-  return { url: `http://127.0.0.1:${port}`, version, requests };
+async function globalInstallMatrix({ version, scopeFlag, env, noCompilers }) {
+  const npmOnPath = realpathSync(execFileSync('/bin/sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+  const npm11 = npmOnPath.endsWith('.js') ? npmOnPath : join(dirname(npmOnPath), 'npm-cli.js');
+  const npm12Dir = join(work, 'npm12');
+  mkdirSync(npm12Dir);
+  await run('npm', ['pack', 'npm@12', '--pack-destination', npm12Dir, '--loglevel=error'], { cwd: npm12Dir, env });
+  const tarball = readdirSync(npm12Dir).find((f) => f.endsWith('.tgz'));
+  check(tarball, 'npm pack npm@12 wrote no tarball');
+  await run('tar', ['-xzf', tarball], { cwd: npm12Dir });
+  const npm12 = join(npm12Dir, 'package', 'bin', 'npm-cli.js');
+
+  const nodeDirs = [dirname(process.execPath), ...(process.env.REHEARSAL_NODE_DIRS ?? '').split(delimiter).filter(Boolean)];
+  let n = 0;
+  for (const nodeDir of nodeDirs) {
+    const node = join(nodeDir, 'node');
+    for (const npmCli of [npm11, npm12]) {
+      if (nodeDir === dirname(process.execPath) && npmCli === npm11) continue;
+      const prefix = join(work, `global-matrix-${++n}`);
+      const PATH = `${nodeDir}${delimiter}${noCompilers}`;
+      const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+      const npmVersion = execFileSync(node, [npmCli, '--version'], { encoding: 'utf8', env: { ...env, PATH } }).trim();
+      const t = Date.now();
+      await run(node, [npmCli, 'install', '--global', `--prefix=${prefix}`, '--no-audit', '--no-fund', '--loglevel=error', scopeFlag, `${CLI}@${version}`], {
+        cwd: work,
+        env: { ...env, PATH },
+        label: `npm ${npmVersion} i -g on Node ${nodeVersion}`,
+      });
+      const took = elapsed(t);
+      const addons = nativeAddons(prefix);
+      check(addons.length === 0, `npm ${npmVersion} i -g on Node ${nodeVersion} installed native addons:\n${addons.join('\n')}`);
+      const cliEnv = { ...env, PATH: `${join(prefix, 'bin')}${delimiter}${PATH}`, HOME: prefix, CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(prefix, 'local.db') };
+      const { output: written, stdout: writtenOut } = await run('finrisk-cache', ['cache-feat', 'CUST010', '{"age": 52}'], { cwd: prefix, env: cliEnv });
+      const { stdout: feat, output: read } = await run('finrisk-cache', ['get-feat', 'CUST010'], { cwd: prefix, env: cliEnv });
+      check(written === writtenOut && read === feat && JSON.parse(feat).age === 52, `Node ${nodeVersion}, npm ${npmVersion}: the embedded store did not store and read quietly:\n${written}${read}`);
+      console.log(`  Node ${nodeVersion}, npm ${npmVersion}: installed in ${took} with no compiler and no native addon; the embedded store stores and reads, nothing on stderr`);
+    }
+  }
 }
 
 /** Copies the working tree's tracked and untracked (not ignored) files into `dest`, as its own git repository. */
@@ -256,7 +290,6 @@ async function main() {
   const redis = await startRedis();
   cleanups.push(() => redis.stop());
   const registry = await startRegistry(join(work, 'registry'), await freePort());
-  const prebuilt = await startPrebuiltHost(work);
   const registryHost = registry.replace(/^http:/, '');
   console.log(`registry ${registry} (storage in ${join(work, 'registry', 'storage')}), Redis ${redis.url}`);
 
@@ -271,7 +304,9 @@ async function main() {
   const baseEnv = { ...process.env };
   for (const k of Object.keys(baseEnv)) if (/^(REDIS_|CACHE_|npm_)/i.test(k)) delete baseEnv[k];
   Object.assign(baseEnv, { NO_COLOR: '1', npm_config_cache: npmCache, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' });
-  const npmEnv = { ...baseEnv, npm_config_better_sqlite3_binary_host: prebuilt.url };
+  const npmEnv = baseEnv;
+  // No compiler on the operator's PATH: the CLI must install and keep its embedded store without one.
+  const noCompilers = pathWithoutCompilers(join(work, 'path-without-compilers'));
   const appEnv = (prefix) => ({ ...baseEnv, REDIS_URL: redis.url, CACHE_BACKEND: 'redis', CACHE_KEY_PREFIX: prefix });
 
   // The copy of the repository, where versions, changelogs and changesets may change.
@@ -310,7 +345,7 @@ async function main() {
   const v1 = await timed('release 1: pnpm version-packages, pnpm release', () => release('release 1'));
   const manifest = JSON.parse((await run('npm', ['view', `${CLI}@${v1[CLI]}`, '--json', `--registry=${registry}`], { cwd: work, env: baseEnv })).stdout);
   check(manifest.bin?.['finrisk-cache'], `${CLI}@${v1[CLI]} has no finrisk-cache bin: ${JSON.stringify(manifest.bin)}`);
-  check(/^\^12\./.test(manifest.optionalDependencies?.['better-sqlite3'] ?? ''), `${CLI}: better-sqlite3 should be an optional dependency ^12: ${JSON.stringify(manifest.optionalDependencies)}`);
+  check(manifest.optionalDependencies === undefined, `${CLI}: no optional dependency expected (the embedded store is node:sqlite): ${JSON.stringify(manifest.optionalDependencies)}`);
   check(!JSON.stringify(manifest.dependencies ?? {}).includes('workspace:'), `${CLI}: workspace: ranges were published`);
 
   // An application on release 1: the SDK packages, installed as a team would.
@@ -330,14 +365,18 @@ async function main() {
     check(output.includes('guide API examples: ok'), 'the guide API examples did not finish');
   });
 
-  // The operator: `npm i -g` of the CLI, better-sqlite3 included.
+  // The operator: `npm i -g` of the CLI, with no compiler on the PATH.
   const globalPrefix = join(work, 'global');
   const globalBin = join(globalPrefix, 'bin');
   const cliEnv = (extra) => ({ ...baseEnv, PATH: `${globalBin}${delimiter}${process.env.PATH}`, ...extra });
-  await timed(`npm i -g ${CLI}@${v1[CLI]}, then every example of the guide with that finrisk-cache`, async () => {
-    await run('npm', ['install', '--global', `--prefix=${globalPrefix}`, '--no-audit', '--no-fund', '--loglevel=error', scopeFlag, `${CLI}@${v1[CLI]}`], { cwd: work, env: npmEnv });
+  await timed(`npm i -g ${CLI}@${v1[CLI]} (no compiler on the PATH), then every example of the guide with that finrisk-cache`, async () => {
+    await run('npm', ['install', '--global', `--prefix=${globalPrefix}`, '--no-audit', '--no-fund', '--loglevel=error', scopeFlag, `${CLI}@${v1[CLI]}`], {
+      cwd: work,
+      env: { ...npmEnv, PATH: `${dirname(process.execPath)}${delimiter}${noCompilers}` },
+    });
     check(existsSync(join(globalBin, 'finrisk-cache')), `npm i -g put no finrisk-cache in ${globalBin}`);
-    check(prebuilt.requests.length > 0, 'better-sqlite3 was not installed (its install never asked for its binary)');
+    const addons = nativeAddons(globalPrefix);
+    check(addons.length === 0, `npm i -g installed native addons:\n${addons.join('\n')}`);
     const { stdout: which } = await run('/bin/sh', ['-c', 'command -v finrisk-cache && finrisk-cache --version'], { cwd: work, env: cliEnv({}) });
     check(which.startsWith(join(globalBin, 'finrisk-cache')) && which.includes(v1[CLI]), `finrisk-cache on the PATH is not the global one at ${v1[CLI]}:\n${which}`);
     const ws = prepareWorkspace([join(globalBin, 'finrisk-cache')]);
@@ -356,18 +395,24 @@ async function main() {
     check(readFileSync(join(ws.cwd, 'customers_export.csv'), 'utf8') === readFileSync(join(ws.cwd, 'data', 'customers.csv'), 'utf8'), 'get-df --output wrote another table');
     console.log(`  ${lines.length} examples of the guide: exit 0, nothing on stderr`);
 
-    // The embedded store: better-sqlite3 came with the install.
+    // The embedded store: node:sqlite, nothing installed for it.
     const local = { ...env, CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(ws.root, 'local.db') };
-    await run('finrisk-cache', ['cache-feat', 'CUST009', '{"age": 41}'], { cwd: ws.cwd, env: local });
-    const { stdout: feat } = await run('finrisk-cache', ['get-feat', 'CUST009'], { cwd: ws.cwd, env: local });
+    const { output: written, stdout: writtenOut } = await run('finrisk-cache', ['cache-feat', 'CUST009', '{"age": 41}'], { cwd: ws.cwd, env: local });
+    check(written === writtenOut, `cache-feat on the embedded store wrote to stderr:\n${written}`);
+    const { stdout: feat, output: read } = await run('finrisk-cache', ['get-feat', 'CUST009'], { cwd: ws.cwd, env: local });
     check(JSON.parse(feat).age === 41 && existsSync(join(ws.root, 'local.db')), `the embedded store did not keep the value:\n${feat}`);
+    check(read === feat, `get-feat on the embedded store wrote to stderr:\n${read}`);
     const down = { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, CACHE_LOCAL_PATH: join(ws.root, 'auto.db') };
     const { output: fellBack } = await run('finrisk-cache', ['cache-pred', 'CUST009', 'credit', '{"risk_score": 0.5}'], { cwd: ws.cwd, env: down });
     check(/using the embedded store at /.test(fellBack), `auto with Redis down should use the embedded store:\n${fellBack}`);
     console.log('  the embedded store works (CACHE_BACKEND=local, and auto with Redis down)');
   });
 
-  // npx, without optional dependencies (as where better-sqlite3 cannot be built).
+  await timed(`npm i -g ${CLI}@${v1[CLI]} with npm 11 and npm 12, no compiler on the PATH: the embedded store on every Node`, () =>
+    globalInstallMatrix({ version: v1[CLI], registry, scopeFlag, env: npmEnv, noCompilers }),
+  );
+
+  // npx, without optional dependencies: there are none the embedded store needs.
   await timed(`npx ${CLI} check (optional dependencies left out)`, async () => {
     const dir = join(work, 'npx');
     mkdirSync(dir);
@@ -377,11 +422,15 @@ async function main() {
     check(/^OK {2}Redis at /m.test(ok), `npx ${CLI} check did not answer OK:\n${ok}`);
     const { stdout: version } = await npx(['--version']);
     check(version.trim().endsWith(v1[CLI]), `npx ran another version: ${version}`);
-    const missing = await npx(['get-feat', 'CUST001'], { CACHE_BACKEND: 'local' }, true);
-    check(missing.status === 3 && /needs the optional dependency better-sqlite3 \(version 12\)/.test(missing.output), `CACHE_BACKEND=local without better-sqlite3: exit ${missing.status}\n${missing.output}`);
-    const fellBack = await npx(['cache-feat', 'CUST001', '{"age": 35}'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, true);
-    check(fellBack.status === 0 && /caching in memory only \(the local store failed: the local store needs the optional dependency better-sqlite3/.test(fellBack.output), `auto without Redis nor better-sqlite3: exit ${fellBack.status}\n${fellBack.output}`);
-    console.log('  check: OK; CACHE_BACKEND=local: exit 3 naming better-sqlite3; auto with Redis down: memory, and says so');
+    const local = { CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(dir, 'local.db') };
+    const stored = await npx(['cache-feat', 'CUST001', '{"age": 35}'], local, true);
+    // npx may say on stderr what it installed; the CLI's own stderr must not warn about SQLite.
+    check(stored.status === 0 && !/Warning|SQLite/.test(stored.output), `CACHE_BACKEND=local: exit ${stored.status}\n${stored.output}`);
+    const { stdout: feat } = await npx(['get-feat', 'CUST001'], local);
+    check(JSON.parse(feat).age === 35, `CACHE_BACKEND=local did not keep the value:\n${feat}`);
+    const fellBack = await npx(['cache-feat', 'CUST001', '{"age": 35}'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, CACHE_LOCAL_PATH: join(dir, 'auto.db') }, true);
+    check(fellBack.status === 0 && /using the embedded store at /.test(fellBack.output), `auto with Redis down: exit ${fellBack.status}\n${fellBack.output}`);
+    console.log('  check: OK; CACHE_BACKEND=local stores and reads; auto with Redis down: the embedded store, and says so');
   });
 
   // Release 2: a minor, from a changeset written here.

@@ -4,14 +4,9 @@
  * loads (cache-core, cache-ml, cache-frames, node-redis, arquero, commander, ...) in ONE CommonJS
  * file that runs with `node` alone, no node_modules needed.
  *
- * better-sqlite3 (the embedded store) is a native module and cannot live inside a JS file. It stays
- * external and is loaded, only when the embedded store is used, from a node_modules folder next to
- * the bundle; this script copies it there (dist/bundle/node_modules: better-sqlite3's lib and its
- * compiled .node for this platform and Node ABI, plus `bindings` and `file-uri-to-path`). Copy that
- * folder along with the bundle to keep the embedded store. Without it:
- *   - CACHE_BACKEND=auto with Redis unreachable falls back to memory only, and says so;
- *   - CACHE_BACKEND=local fails with E_DEPENDENCY_MISSING (exit 3), naming the package to install.
- * Redis, memory and every command work either way.
+ * The embedded store needs nothing beside the file either: it is Node's built-in node:sqlite
+ * (in the 0.1 development versions it was better-sqlite3, a native module that had to be copied next to the bundle in a
+ * node_modules folder compiled for one platform and Node ABI).
  *
  * The dashboard's page and uPlot need nothing here: @finrisk/cache-cli's build embeds them as a
  * string in the chunk `finrisk-cache dashboard` imports, so they are in this file too, and run
@@ -19,8 +14,7 @@
  *
  * Usage: node scripts/bundle.mjs   (after `pnpm --filter @finrisk/finrisk-cache-app... build`)
  */
-import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -28,8 +22,7 @@ import { build } from 'esbuild';
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(app, 'dist', 'bundle');
 const outfile = join(outDir, 'finrisk-cache.cjs');
-// @finrisk/cache-cli's package.json: its `bin` is what the bundle runs, and its dependencies are where
-// better-sqlite3 is found.
+// @finrisk/cache-cli's package.json: its `bin` is what the bundle runs.
 const cliManifest = realpathSync(join(app, 'node_modules', '@finrisk', 'cache-cli', 'package.json'));
 
 /** The built `finrisk-cache` bin of @finrisk/cache-cli (what `npm i -g @finrisk/cache-cli` installs). */
@@ -50,10 +43,9 @@ export async function bundle(target = outfile) {
     outfile: target,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'cjs',
-    external: ['better-sqlite3'],
-    // cache-core loads better-sqlite3 with createRequire(import.meta.url): point it at this file.
+    // Modules that read files beside themselves (import.meta.url) get this file's URL.
     define: { 'import.meta.url': '__finriskBundleUrl' },
     // The bin's own `#!/usr/bin/env node` line stays first.
     banner: { js: 'var __finriskBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
@@ -62,28 +54,9 @@ export async function bundle(target = outfile) {
   });
 }
 
-/** Copies better-sqlite3 and what it needs at run time into `dir/node_modules`. */
-export function copyNativeModules(dir) {
-  // Resolved from cache-cli, whose optional dependency it is.
-  const cliRequire = createRequire(cliManifest);
-  const sqliteDir = dirname(cliRequire.resolve('better-sqlite3/package.json'));
-  const sqliteRequire = createRequire(join(sqliteDir, 'package.json'));
-  const bindingsDir = dirname(sqliteRequire.resolve('bindings/package.json'));
-  const uriDir = dirname(createRequire(join(bindingsDir, 'package.json')).resolve('file-uri-to-path/package.json'));
-  const modules = join(dir, 'node_modules');
-  rmSync(modules, { recursive: true, force: true });
-  const copy = (from, to, parts) => {
-    for (const part of parts) cpSync(join(from, part), join(modules, to, part), { recursive: true, dereference: true });
-  };
-  copy(sqliteDir, 'better-sqlite3', ['package.json', 'lib', 'build/Release/better_sqlite3.node']);
-  copy(bindingsDir, 'bindings', ['package.json', 'bindings.js']);
-  copy(uriDir, 'file-uri-to-path', ['package.json', 'index.js']);
-}
-
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   await bundle();
-  copyNativeModules(outDir);
-  console.log(`bundle: ${outfile} (${(statSync(outfile).size / 1024 / 1024).toFixed(1)} MB), better-sqlite3 in ${join(outDir, 'node_modules')}`);
+  console.log(`bundle: ${outfile} (${(statSync(outfile).size / 1024 / 1024).toFixed(1)} MB)`);
 }

@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 /**
  * Builds the downloadable `finrisk-cache` for the platform this runs on: the single executable
- * (scripts/sea.mjs) and the better-sqlite3 it loads for the embedded store, in one archive with
- * its SHA-256 checksum. The release workflow (.github/workflows/release-binaries.yml) runs it on
+ * (scripts/sea.mjs, with the Node that runs this script inside it, embedded store included), in
+ * one archive with its SHA-256 checksum. The release workflow (.github/workflows/release-binaries.yml) runs it on
  * each platform's runner; `pnpm test` runs it here (test/standalone.integration.test.ts).
  *
  *   dist/release/finrisk-cache-<version>-<platform>.tar.gz   (.zip on Windows), holding
  *     finrisk-cache-<version>-<platform>/finrisk-cache        (finrisk-cache.exe on Windows)
- *     finrisk-cache-<version>-<platform>/node_modules/...     (better-sqlite3, for CACHE_BACKEND=local)
  *   dist/release/finrisk-cache-<version>-<platform>.tar.gz.sha256   (`sha256sum -c` reads it)
  *
  * <version> is @finrisk/cache-cli's; <platform> is linux-x64, linux-arm64, macos-arm64,

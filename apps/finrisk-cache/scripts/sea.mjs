@@ -7,8 +7,8 @@
  *   3. copy the running `node` binary (process.execPath);
  *   4. inject the blob with postject, flipping the fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
  *      (and, on macOS, remove and re-add the signature).
- * better-sqlite3 is native and stays outside, as for the bundle: it is copied into
- * dist/sea/node_modules and loaded from there only when the embedded store is used.
+ * The executable is the whole program: the embedded store is the node:sqlite built into the copied
+ * Node. Release builds run on the active LTS (26), so the executable carries that Node.
  *
  * Usage: node scripts/sea.mjs   (after `pnpm --filter @finrisk/finrisk-cache-app... build`)
  */
@@ -17,19 +17,19 @@ import { chmodSync, copyFileSync, mkdirSync, realpathSync, rmSync, statSync, wri
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle, copyNativeModules } from './bundle.mjs';
+import { bundle } from './bundle.mjs';
 
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the executable and its node_modules are written. */
+/** Where the executable is written. */
 export const seaDir = join(app, 'dist', 'sea');
 /** The single executable this platform gets. */
 export const seaFile = join(seaDir, process.platform === 'win32' ? 'finrisk-cache.exe' : 'finrisk-cache');
 
-/** Builds the single executable into `seaDir` (emptied first), with better-sqlite3 beside it. */
+/** Builds the single executable into `seaDir` (emptied first). */
 export async function buildSea() {
   const [major] = process.versions.node.split('.').map(Number);
-  if (major < 20) throw new Error(`single executables need Node 20 or later; this is ${process.version}`);
+  if (major < 22) throw new Error(`single executables need Node 22 or later; this is ${process.version}`);
 
   rmSync(seaDir, { recursive: true, force: true });
   mkdirSync(seaDir, { recursive: true });
@@ -57,7 +57,6 @@ export async function buildSea() {
   }
   if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', seaFile]);
 
-  copyNativeModules(seaDir);
   rmSync(blob);
   rmSync(config);
   rmSync(main);
@@ -66,5 +65,5 @@ export async function buildSea() {
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await buildSea();
-  console.log(`sea: ${realpathSync(seaFile)} (${(statSync(seaFile).size / 1024 / 1024).toFixed(0)} MB), better-sqlite3 in ${join(seaDir, 'node_modules')}`);
+  console.log(`sea: ${realpathSync(seaFile)} (${(statSync(seaFile).size / 1024 / 1024).toFixed(0)} MB, Node ${process.version} inside)`);
 }

@@ -2,8 +2,8 @@
 /**
  * Checks a release archive as an operator would use it: verifies its checksum file, unpacks it
  * into an empty folder, and runs the executable from there with nothing of this process's
- * environment but a PATH: `--version` prints the version in the archive's name, and the embedded
- * store (the better-sqlite3 shipped beside the executable) stores and reads a value, both with
+ * environment but a PATH: `--version` prints the version in the archive's name, the archive holds
+ * the executable alone, and the embedded store (node:sqlite, inside it) stores and reads a value, both with
  * CACHE_BACKEND=local and as `auto`'s fallback when Redis is unreachable, also when the executable
  * is run through a symlink on the PATH (as the README installs it). It needs no Redis, so the
  * release workflow runs it on every platform; test/standalone.integration.test.ts also runs the
@@ -66,6 +66,8 @@ export async function smoke(archive) {
     console.log(`  ${label}: exit ${r.status}  ${out.trim().split('\n')[0]}`);
   };
 
+  const contents = readdirSync(folder);
+  if (contents.join() !== basename(exe)) throw new Error(`the archive should hold the executable alone, and holds: ${contents.join(', ')}`);
   expect('--version', run(['--version']), 0, new RegExp(`^${version?.replaceAll('.', '\\.')}\\n$`));
   const local = { CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(work, 'local.db') };
   expect('cache-feat (local)', run(['cache-feat', 'CUST001', '{"age": 35}'], local), 0);
@@ -75,8 +77,7 @@ export async function smoke(archive) {
   expect('get-pred (auto, Redis down)', run(['get-pred', 'CUST001', 'credit'], down), 0, /"risk_score": 0\.75/);
   expect('check (Redis down)', run(['check'], down), 3);
   if (process.platform !== 'win32') {
-    // Installed as the README says: a symlink on the PATH to the unpacked executable, which still
-    // finds the node_modules beside its real path.
+    // Installed as the README says: a symlink on the PATH to the unpacked executable.
     const linkDir = join(work, 'bin');
     mkdirSync(linkDir);
     symlinkSync(exe, join(linkDir, 'finrisk-cache'));

@@ -9,7 +9,7 @@ import { startDashboardProcess } from './dashboard-process.js';
 import { examplesDir, readGuideExamples, runLine } from '../scripts/guide-examples.mjs';
 import { buildReleaseArchive, platformName } from '../scripts/release-archive.mjs';
 import { smoke } from '../scripts/smoke-release-archive.mjs';
-import { lines, runBinary, workspace } from './run-binary.js';
+import { runBinary, workspace } from './run-binary.js';
 
 // The single-file bundle, the single executable and its release archive, built by their scripts,
 // against Redis.
@@ -80,20 +80,14 @@ describe('bundle (one .cjs file run by node)', () => {
     await servesDashboard([process.execPath, alone], ws.env(), ws.cwd);
   });
 
-  it('without better-sqlite3 next to it, the local backend says what to install and exits 3', async () => {
-    const ws = workspace('bundle-nosqlite');
+  it('copied alone to an empty folder, keeps the embedded store (node:sqlite), with nothing on stderr', async () => {
+    const ws = workspace('bundle-local');
     const alone = join(mkdtempSync(join(tmpdir(), 'finrisk-bundle-alone-')), 'finrisk-cache.cjs');
     copyFileSync(bundleFile, alone);
-    const result = await runBinary(['get-feat', 'C'], { command: [process.execPath, alone], cwd: ws.cwd, env: ws.env({ CACHE_BACKEND: 'local' }) });
-    expect(result.code).toBe(3);
-    expect(lines(result.stderr)).toEqual([expect.stringContaining('needs the optional dependency better-sqlite3')]);
-  });
-
-  it('with the node_modules bundle.mjs puts next to it, the embedded store works', async () => {
-    const ws = workspace('bundle-local');
     const env = ws.env({ CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(ws.cwd, 'local.db') });
-    const command = [process.execPath, bundleFile];
-    expect((await runBinary(['cache-feat', 'C', '{"a": 1}'], { command, cwd: ws.cwd, env })).code).toBe(0);
+    const command = [process.execPath, alone];
+    const write = await runBinary(['cache-feat', 'C', '{"a": 1}'], { command, cwd: ws.cwd, env });
+    expect({ code: write.code, stderr: write.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse((await runBinary(['get-feat', 'C'], { command, cwd: ws.cwd, env })).stdout)).toEqual({ a: 1 });
     expect(existsSync(join(ws.cwd, 'local.db'))).toBe(true);
   });
@@ -107,11 +101,14 @@ describe('single executable (no node on the PATH)', () => {
     await roundTrip([seaFile], (extra) => ({ ...ws.env(extra), PATH: emptyBin }), ws.cwd);
   });
 
-  it('uses the embedded store from the node_modules next to it', async () => {
+  it('uses the embedded store inside it (node:sqlite), copied alone to an empty folder', async () => {
     const ws = workspace('sea-local');
+    const alone = join(mkdtempSync(join(tmpdir(), 'finrisk-sea-alone-')), basename(seaFile));
+    copyFileSync(seaFile, alone);
     const env = { ...ws.env({ CACHE_BACKEND: 'local', CACHE_LOCAL_PATH: join(ws.cwd, 'local.db') }), PATH: ws.cwd };
-    expect((await runBinary(['cache-feat', 'C', '{"a": 1}'], { command: [seaFile], cwd: ws.cwd, env })).code).toBe(0);
-    expect(JSON.parse((await runBinary(['get-feat', 'C'], { command: [seaFile], cwd: ws.cwd, env })).stdout)).toEqual({ a: 1 });
+    const write = await runBinary(['cache-feat', 'C', '{"a": 1}'], { command: [alone], cwd: ws.cwd, env });
+    expect({ code: write.code, stderr: write.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse((await runBinary(['get-feat', 'C'], { command: [alone], cwd: ws.cwd, env })).stdout)).toEqual({ a: 1 });
   });
 
   it('serves the dashboard with the page and uPlot inside the executable', async () => {
@@ -148,7 +145,7 @@ describe(`release archive (${platformName()}, as the release workflow builds it)
     const { folder, cleanup } = await smoke(release.archive);
     const root = mkdtempSync(join(tmpdir(), 'finrisk-release-guide-'));
     try {
-      // The PATH: the unpacked folder (the executable and its node_modules) and a folder holding
+      // The PATH: the unpacked folder (the executable alone) and a folder holding
       // only grep, which `finrisk-cache stats | grep "Hit Rate"` pipes into. /bin/sh runs each line.
       const tools = join(root, 'tools');
       mkdirSync(tools);

@@ -22,7 +22,7 @@ export type CacheErrorCode =
   | 'E_PAYLOAD_UNSUPPORTED'
   /** A value failed the caller's schema on write or on read. */
   | 'E_SCHEMA'
-  /** An optional dependency (e.g. better-sqlite3 for the local store) is not installed. */
+  /** Something a feature needs is missing: the local store on a Node.js without node:sqlite (before 22.13). */
   | 'E_DEPENDENCY_MISSING'
   /** The embedded local store failed (locked, read-only or full disk, damaged file). */
   | 'E_LOCAL_STORE'

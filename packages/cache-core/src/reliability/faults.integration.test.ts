@@ -4,18 +4,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import { DatabaseSync } from 'node:sqlite';
 import { startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CreateCacheOptions } from '../cache.js';
 import { LocalStore } from '../stores/local-store.js';
 import { errorsOf } from '../../test/error-events.js';
 
-const require = createRequire(import.meta.url);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `condition` holds, at most `timeoutMs`; true when it did. A hang guard, not a timing assertion. */
@@ -213,8 +212,8 @@ describe('embedded store faults', () => {
   /** Holds the file with BEGIN EXCLUSIVE from another process until killed. */
   async function lockFromAnotherProcess(path: string): Promise<ChildProcess> {
     const script = `
-      const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
-      const db = new Database(${JSON.stringify(path)});
+      const { DatabaseSync } = require('node:sqlite');
+      const db = new DatabaseSync(${JSON.stringify(path)});
       db.exec('BEGIN EXCLUSIVE');
       db.prepare("INSERT INTO entries (key, value, expires_at) VALUES ('other', x'00', NULL) ON CONFLICT(key) DO NOTHING").run();
       process.stdout.write('locked\\n');
@@ -230,10 +229,9 @@ describe('embedded store faults', () => {
   }
 
   function integrityOf(path: string): string {
-    const Database = require('better-sqlite3') as new (p: string, o?: { readonly?: boolean }) => { pragma(s: string, o: { simple: true }): unknown; close(): void };
-    const db = new Database(path, { readonly: true });
+    const db = new DatabaseSync(path, { readOnly: true });
     try {
-      return String(db.pragma('integrity_check', { simple: true }));
+      return String((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check);
     } finally {
       db.close();
     }

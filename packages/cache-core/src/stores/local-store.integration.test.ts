@@ -71,6 +71,19 @@ describe('local store', () => {
     expect(readFileSync(path, 'utf8').startsWith('this is a text file')).toBe(true);
   });
 
+  it("keeps node:sqlite's ExperimentalWarning (Node 22) off stderr, and lets the application's warnings through", async () => {
+    const script = fileURLToPath(new URL('../../test/fixtures/local-warnings.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, join(dir, 'warnings.db')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (err += c));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect({ code, out }).toEqual({ code: 0, out: 'v' });
+    expect(err).not.toMatch(/SQLite/);
+    expect(err).toMatch(/ExperimentalWarning: an application warning/);
+  });
+
   it('reports a path it cannot create, naming it', async () => {
     // A folder under a regular file cannot be created, even by root (permission bits would not stop root).
     const file = join(dir, 'a-file');

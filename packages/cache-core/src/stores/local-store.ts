@@ -1,23 +1,8 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { FinRiskCacheError } from '../errors.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
-
-// Only the parts of better-sqlite3 this store uses, so that its types are not needed to build.
-interface Statement {
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-  run(...params: unknown[]): { changes: number };
-}
-interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
-type DatabaseConstructor = new (path: string, options?: { timeout?: number }) => Database;
 
 /** Options of {@link LocalStore}. */
 export interface LocalStoreOptions {
@@ -29,27 +14,66 @@ export interface LocalStoreOptions {
   purgeIntervalMs?: number;
 }
 
-let databaseConstructor: DatabaseConstructor | undefined;
+type Sqlite = typeof import('node:sqlite');
+let sqlite: Sqlite | undefined;
 
-/** Loads better-sqlite3 on first use, so that services on Redis never load a native module. */
-function loadSqlite(): DatabaseConstructor {
-  if (databaseConstructor) return databaseConstructor;
-  const require = createRequire(import.meta.url);
+/**
+ * Loads Node's built-in SQLite (node:sqlite) on first use, so that services on Redis never load
+ * it. Built in, it needs no compiler, no install script and no rebuild when Node changes, which
+ * better-sqlite3 (the driver of the 0.1 development versions) needed. Node 22 prints an ExperimentalWarning when the
+ * module loads ("SQLite is an experimental feature"; 24 and 26 do not): an operator's terminal
+ * should not show it for a cache file, so that one warning, and only while the module loads, is
+ * dropped. Every other warning goes through as before.
+ */
+function loadSqlite(): Sqlite {
+  if (sqlite) return sqlite;
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if ((type ?? (warning as Error).name) === 'ExperimentalWarning' && text.startsWith('SQLite is an experimental feature')) return;
+    return (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
   try {
-    databaseConstructor = require('better-sqlite3') as DatabaseConstructor;
-  } catch (error) {
-    throw new FinRiskCacheError(
-      'E_DEPENDENCY_MISSING',
-      'the local store needs the optional dependency better-sqlite3 (version 12): run `npm install better-sqlite3@12`, or set CACHE_BACKEND=memory or redis',
-      { cause: error },
-    );
+    sqlite = process.getBuiltinModule?.('node:sqlite') as Sqlite | undefined;
+  } catch {
+    sqlite = undefined;
+  } finally {
+    process.emitWarning = emitWarning;
   }
-  return databaseConstructor;
+  if (!sqlite?.DatabaseSync) {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const why =
+      major > 22 || (major === 22 && minor >= 13)
+        ? `Node.js ${process.version} has it turned off (--no-experimental-sqlite, on the command line or in NODE_OPTIONS): drop that flag`
+        : `Node.js ${process.version} has none without a flag: run Node.js 22.13 or later`;
+    throw new FinRiskCacheError('E_DEPENDENCY_MISSING', `the local store needs Node.js's built-in node:sqlite, and ${why}; or set CACHE_BACKEND=memory or redis`);
+  }
+  return sqlite;
+}
+
+// SQLite's primary result codes (the low byte of an extended code), by the names SQLite gives them.
+const SQLITE_CODES: Record<number, string> = {
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  8: 'SQLITE_READONLY',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  26: 'SQLITE_NOTADB',
+};
+
+/** The name of an error: SQLite's (SQLITE_BUSY, ...) for node:sqlite's, else the error's own code. */
+function errorName(error: unknown): string {
+  const { code, errcode } = error as { code?: string; errcode?: number };
+  if (code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number') return SQLITE_CODES[errcode & 0xff] ?? `SQLITE_ERROR ${errcode}`;
+  return code ?? '';
 }
 
 function localError(error: unknown, path: string, action: string): FinRiskCacheError {
   if (FinRiskCacheError.isInstance(error)) return error;
-  const code = (error as { code?: string }).code ?? '';
+  const code = errorName(error);
   const message = (error as Error).message ?? String(error);
   const hint =
     code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
@@ -60,22 +84,25 @@ function localError(error: unknown, path: string, action: string): FinRiskCacheE
           ? 'the disk is full; free space or set CACHE_LOCAL_PATH to another disk'
           : code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
             ? 'the file is not a valid cache database; delete it (it only holds cached data) or set CACHE_LOCAL_PATH'
-            : 'see the cause';
-  return new FinRiskCacheError('E_LOCAL_STORE', `local store ${path}: ${action} failed (${code || message}): ${hint}`, { cause: error });
+            : `${message}; see the cause`;
+  return new FinRiskCacheError('E_LOCAL_STORE', `local store ${path}: ${action} failed (${code || 'error'}): ${hint}`, { cause: error });
 }
 
+const utf8 = new TextDecoder();
+
 /**
- * The embedded store: a SQLite file (WAL mode), safe for several processes on one machine,
- * with TTLs honoured on every read. For machines without Redis.
+ * The embedded store: a SQLite file (WAL mode) through Node's built-in node:sqlite, safe for
+ * several processes on one machine, with TTLs honoured on every read. For machines without Redis.
+ * It opens files written by earlier versions (better-sqlite3) as they are: same table, same WAL.
  */
 export class LocalStore implements CacheStore {
   readonly backend = 'local' as const;
   readonly location: string;
   readonly #options: LocalStoreOptions;
-  #db: Database | undefined;
+  #db: DatabaseSync | undefined;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
-  #statements: Record<string, Statement> = {};
+  #statements: Record<string, StatementSync> = {};
   #hits = 0;
   #misses = 0;
   #commands = 0;
@@ -90,23 +117,27 @@ export class LocalStore implements CacheStore {
     this.#open();
   }
 
-  #open(): Database {
+  #open(): DatabaseSync {
     if (this.#closed) throw new FinRiskCacheError('E_CLOSED', 'the local store was closed');
     if (this.#db) return this.#db;
-    const Sqlite = loadSqlite();
+    const { DatabaseSync } = loadSqlite();
     const path = this.#options.path;
+    let db: DatabaseSync | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true });
-      const db = new Sqlite(path, { timeout: this.#options.busyTimeoutMs ?? 5000 });
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db = new DatabaseSync(path);
+      // The same file layout and settings as better-sqlite3's store wrote (a WAL-mode file whose
+      // table is below), so files of earlier versions open as they are.
+      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(this.#options.busyTimeoutMs ?? 5000))}`);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
       db.exec(`CREATE TABLE IF NOT EXISTS entries (
         key TEXT PRIMARY KEY,
         value BLOB NOT NULL,
         expires_at INTEGER
       ) WITHOUT ROWID`);
       db.exec('CREATE INDEX IF NOT EXISTS entries_expiry ON entries (expires_at) WHERE expires_at IS NOT NULL');
-      const s = (sql: string) => db.prepare(sql);
+      const s = (sql: string) => db!.prepare(sql);
       this.#statements = {
         get: s('SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
         ttl: s('SELECT expires_at FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
@@ -125,6 +156,11 @@ export class LocalStore implements CacheStore {
       };
       this.#db = db;
     } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // the file failed to open; the error that says why is the one thrown below
+      }
       throw localError(error, path, 'opening');
     }
     this.#purge();
@@ -135,13 +171,13 @@ export class LocalStore implements CacheStore {
 
   #purge(): void {
     try {
-      this.#expired += this.#statements.purge!.run(Date.now()).changes;
+      this.#expired += Number(this.#statements.purge!.run(Date.now()).changes);
     } catch {
       // Purging is housekeeping: a busy or read-only file must not fail the caller.
     }
   }
 
-  #do<T>(action: string, fn: (s: Record<string, Statement>, db: Database) => T): T {
+  #do<T>(action: string, fn: (s: Record<string, StatementSync>, db: DatabaseSync) => T): T {
     const db = this.#open();
     this.#commands++;
     try {
@@ -152,7 +188,7 @@ export class LocalStore implements CacheStore {
   }
 
   #read(key: string): Uint8Array | null {
-    const row = this.#do('read', (s) => s.get!.get(key, Date.now())) as { value: Buffer } | undefined;
+    const row = this.#do('read', (s) => s.get!.get(key, Date.now())) as { value: Uint8Array } | undefined;
     if (!row) {
       this.#misses++;
       return null;
@@ -179,8 +215,8 @@ export class LocalStore implements CacheStore {
     const now = Date.now();
     const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
     return this.#do('write', (s) => {
-      if (options.ifAbsent) return s.insertIfAbsent!.run(key, toBuffer(value), expiresAt, now).changes === 1;
-      s.upsert!.run(key, toBuffer(value), expiresAt);
+      if (options.ifAbsent) return Number(s.insertIfAbsent!.run(key, value, expiresAt, now).changes) === 1;
+      s.upsert!.run(key, value, expiresAt);
       return true;
     });
   }
@@ -188,9 +224,9 @@ export class LocalStore implements CacheStore {
   async setMany(entries: readonly StoreEntry[]): Promise<void> {
     const now = Date.now();
     this.#do('write', (s, db) =>
-      db.transaction(() => {
-        for (const e of entries) s.upsert!.run(e.key, toBuffer(e.value), e.ttlMs === undefined ? null : now + e.ttlMs);
-      })(),
+      transaction(db, 'BEGIN', () => {
+        for (const e of entries) s.upsert!.run(e.key, e.value, e.ttlMs === undefined ? null : now + e.ttlMs);
+      }),
     );
   }
 
@@ -202,19 +238,19 @@ export class LocalStore implements CacheStore {
     const now = Date.now();
     return this.#do('delete', (s, db) => {
       let deleted = 0;
-      db.transaction(() => {
-        for (const key of keys) deleted += s.delete!.run(key, now).changes;
-      })();
+      transaction(db, 'BEGIN', () => {
+        for (const key of keys) deleted += Number(s.delete!.run(key, now).changes);
+      });
       return deleted;
     });
   }
 
   async deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
-    return this.#do('delete', (s) => s.deleteIfEquals!.run(key, toBuffer(value), Date.now()).changes === 1);
+    return this.#do('delete', (s) => Number(s.deleteIfEquals!.run(key, value, Date.now()).changes) === 1);
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#do('expire', (s) => s.expire!.run(Date.now() + ttlMs, key, Date.now()).changes === 1);
+    return this.#do('expire', (s) => Number(s.expire!.run(Date.now() + ttlMs, key, Date.now()).changes) === 1);
   }
 
   async ttl(key: string): Promise<number> {
@@ -229,16 +265,14 @@ export class LocalStore implements CacheStore {
     return this.#do('increment', (s, db) => {
       let next = 0;
       // BEGIN IMMEDIATE (a write transaction) so that two processes cannot read the same value.
-      const run = db.transaction(() => {
-        const row = s.get!.get(key, now) as { value: Buffer } | undefined;
-        const current = row ? Number(row.value.toString('utf8')) : 0;
+      transaction(db, 'BEGIN IMMEDIATE', () => {
+        const row = s.get!.get(key, now) as { value: Uint8Array } | undefined;
+        const current = row ? Number(utf8.decode(row.value)) : 0;
         if (!Number.isSafeInteger(current)) throw new FinRiskCacheError('E_REDIS_COMMAND', `value at ${key} is not an integer`);
         next = current + 1;
         const ttl = s.ttl!.get(key, now) as { expires_at: number | null } | undefined;
         s.upsert!.run(key, Buffer.from(String(next)), ttl?.expires_at ?? null);
-      }) as ((...args: unknown[]) => void) & { immediate?: () => void };
-      if (run.immediate) run.immediate();
-      else run();
+      });
       return next;
     });
   }
@@ -311,6 +345,21 @@ export class LocalStore implements CacheStore {
   }
 }
 
-function toBuffer(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+/**
+ * Runs `fn` in one transaction: committed when it returns, rolled back when it throws.
+ * (better-sqlite3 had `db.transaction()`; node:sqlite leaves it to SQL.)
+ */
+function transaction(db: DatabaseSync, begin: 'BEGIN' | 'BEGIN IMMEDIATE', fn: () => void): void {
+  db.exec(begin);
+  try {
+    fn();
+    db.exec('COMMIT');
+  } catch (error) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // SQLite rolled back already (e.g. on SQLITE_FULL); the error that says why is `error`
+    }
+    throw error;
+  }
 }
