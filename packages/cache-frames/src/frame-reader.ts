@@ -1,7 +1,8 @@
 import { inflateRawSync } from 'node:zlib';
 import { FinRiskCacheError } from '@finrisk/cache-core';
 import { Table, tableFromIPC, type Column, type Field } from '@uwdata/flechette';
-import { fromArrow, type ColumnTable } from 'arquero';
+import type { ColumnTable } from 'arquero';
+import { toArqueroTable } from './arquero-table.js';
 import { checksum } from './checksum.js';
 import { FrameError } from './errors.js';
 import { checkIpcStream, rowsHeld } from './ipc-check.js';
@@ -248,7 +249,7 @@ export async function readFrame(ctx: FrameContext, name: string, options: GetCac
     }
     const result = await fetchColumns(ctx, name, manifest, missing, meter);
     if (result.kind === 'ok') {
-      const fetched = fromArrow(new Table({ ...result.schema, fields: result.fields }, result.columns) as never) as ColumnTable;
+      const fetched = toArqueroTable(new Table({ ...result.schema, fields: result.fields }, result.columns));
       const table = held ? held.table.assign(fetched) : fetched;
       if (local) {
         const columns = new Set([...(held?.columns ?? []), ...missing.map((c) => c.name)]);
