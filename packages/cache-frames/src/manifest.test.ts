@@ -101,6 +101,18 @@ describe('checkManifest', () => {
     expect(checked).toHaveProperty('problem');
   });
 
+  it('reads only the stored object\'s own fields: a polluted Object.prototype fills none it lacks', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.rawBytes = 5; // what a forged fleet-statistics record once did to every process that read it
+    try {
+      const checked = checkManifest(valid(), 't', limits) as { manifest: FrameManifest };
+      expect(checked).toHaveProperty('manifest');
+      expect(Object.hasOwn(checked.manifest.columns[1]!.chunks[0]!, 'rawBytes')).toBe(false);
+    } finally {
+      delete proto.rawBytes;
+    }
+  });
+
   it('refuses anything that is not an object', () => {
     for (const value of [null, 42, 'manifest', [valid()]]) expect(checkManifest(value, 't', limits)).toHaveProperty('problem');
   });

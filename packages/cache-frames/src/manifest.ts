@@ -90,6 +90,11 @@ export const MANIFEST_LIMITS = Object.freeze({
 
 const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * The own fields of an object read from Redis, in a null-prototype object: a field it lacks reads
+ * as undefined, never as what a polluted `Object.prototype` of this process holds.
+ */
+export const ownFields = (v: Record<string, unknown>): Record<string, unknown> => Object.assign(Object.create(null) as Record<string, unknown>, v);
 /** Lone surrogates cannot be encoded as UTF-8 (Arrow's field names), so no writer stored one. */
 const isWellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 
@@ -105,7 +110,7 @@ const isWellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\u
 export function checkManifest(value: unknown, name: string, limits: ManifestLimits): { manifest: FrameManifest } | { problem: string; tooLarge?: true } {
   const bad = (problem: string) => ({ problem });
   if (!isRecord(value)) return bad(`it is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}, not a manifest`);
-  const m = value;
+  const m = ownFields(value);
   if (m.format !== 'finrisk-frame' || m.formatVersion !== 1) return bad('its format is not finrisk-frame version 1');
   if (m.name !== name) return bad(`it names table ${JSON.stringify(m.name)}`);
   if (typeof m.version !== 'string' || !VERSION_RE.test(m.version)) return bad('its version is not one a writer makes');
@@ -125,9 +130,10 @@ export function checkManifest(value: unknown, name: string, limits: ManifestLimi
   const columns: ManifestColumn[] = [];
   let bytes = 0;
   let raw = 0;
-  for (const [c, column] of m.columns.entries()) {
+  for (const [c, stored] of m.columns.entries()) {
     const at = `column ${c + 1}`;
-    if (!isRecord(column)) return bad(`${at} is not a column`);
+    if (!isRecord(stored)) return bad(`${at} is not a column`);
+    const column = ownFields(stored);
     const columnName = column.name;
     if (typeof columnName !== 'string' || names.has(columnName)) return bad(`${at} has no name, or the name of another column`);
     if (columnName.length > MANIFEST_LIMITS.columnNameLength || !isWellFormed(columnName) || columnName === '__proto__') {
@@ -143,9 +149,10 @@ export function checkManifest(value: unknown, name: string, limits: ManifestLimi
     const chunks: ManifestChunk[] = [];
     let columnBytes = 0;
     let columnRows = 0;
-    for (const [k, chunk] of column.chunks.entries()) {
+    for (const [k, storedChunk] of column.chunks.entries()) {
       const where = `${at} chunk ${k + 1}`;
-      if (!isRecord(chunk)) return bad(`${where} is not a chunk`);
+      if (!isRecord(storedChunk)) return bad(`${where} is not a chunk`);
+      const chunk = ownFields(storedChunk);
       if (!count(chunk.index) || indexes.has(chunk.index)) return bad(`${where} has no index, or the index of another chunk`);
       indexes.add(chunk.index);
       if (!count(chunk.rows)) return bad(`${where} rows ${String(chunk.rows)} is not a count`);
