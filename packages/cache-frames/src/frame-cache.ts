@@ -64,7 +64,10 @@ export class FrameCache {
 
   /**
    * Caches `table` under `name`: all chunks of a new version first, then the manifest. True when
-   * stored; false when the backend failed (the previous table, if any, stays readable).
+   * stored; false when the backend failed (the previous table, if any, stays readable) or the
+   * outcome of the manifest SET stayed unknown after reading it back (nothing is deleted then,
+   * and every chunk involved expires unless the manifest names it; see the README, "How a write
+   * commits").
    * Throws FrameError for a bad name (TABLE_NAME), a non-table (NOT_A_TABLE), a value that does
    * not fit its column type (COLUMN_TYPE) or a table over `maxTableBytes` (TABLE_TOO_LARGE).
    */
@@ -85,7 +88,11 @@ export class FrameCache {
     return stageFrame(this.#ctx, name, table, options);
   }
 
-  /** Reads a cached table (or some of its columns); null when missing, expired, damaged, or the backend failed. */
+  /**
+   * Reads a cached table (or some of its columns); null when missing, expired, damaged, or the
+   * backend failed. The table is the caller's own: nothing done to it (an array from `toArray()`
+   * written into or sorted in place) changes what another call returns, with L1 on too.
+   */
   async getCachedDataFrame(name: string, options: GetCachedDataFrameOptions = {}): Promise<ColumnTable | null> {
     validateTableName(name);
     checkCallOptions(options, `getCachedDataFrame(${JSON.stringify(name)})`);
