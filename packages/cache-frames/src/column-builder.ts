@@ -259,11 +259,12 @@ function fastBatch(name: string, type: DataType, values: ArrayLike<unknown>, ran
 /**
  * Builds an Arrow column from JS values (an array or typed array): the given type, or the
  * narrowest type that keeps every value (strings as plain utf8, never inferred as a dictionary:
- * that is slow to build for many distinct values). Batches hold about `batchBytes` each.
+ * that is slow to build for many distinct values). Batches hold about `batchBytes` each, or
+ * exactly `batchRows` rows when given (the last one fewer).
  * Throws FrameError COLUMN_TYPE for a value that does not fit the type.
  */
-export function buildColumn(name: string, values: ArrayLike<unknown>, type: DataType | undefined, batchBytes: number): BuiltColumn {
-  return finish(buildColumnSteps(name, values, type, batchBytes));
+export function buildColumn(name: string, values: ArrayLike<unknown>, type: DataType | undefined, batchBytes: number, batchRows?: number): BuiltColumn {
+  return finish(buildColumnSteps(name, values, type, batchBytes, batchRows));
 }
 
 /**
@@ -271,10 +272,10 @@ export function buildColumn(name: string, values: ArrayLike<unknown>, type: Data
  * can let the event loop run between batches (a 10,000,000-row column takes seconds to build, and
  * a process that does not look at its sockets that long misses its own deadlines and heartbeats).
  */
-export function* buildColumnSteps(name: string, values: ArrayLike<unknown>, type: DataType | undefined, batchBytes: number): Generator<void, BuiltColumn> {
+export function* buildColumnSteps(name: string, values: ArrayLike<unknown>, type: DataType | undefined, batchBytes: number, batchRows?: number): Generator<void, BuiltColumn> {
   const isTyped = ArrayBuffer.isView(values) && !(values instanceof DataView);
   if (!type && isTyped) {
-    const rows = rowsPerBatch(float64(), values, batchBytes);
+    const rows = batchRows ?? rowsPerBatch(float64(), values, batchBytes);
     return { column: columnFromArray(values as never, undefined, { maxBatchRows: rows }) as Column<unknown>, bigint: values instanceof BigInt64Array || values instanceof BigUint64Array };
   }
   let bigint = false;
@@ -287,7 +288,7 @@ export function* buildColumnSteps(name: string, values: ArrayLike<unknown>, type
       if (typeof values[i] === 'bigint') { bigint = true; break; }
     }
   }
-  const rows = rowsPerBatch(type, values, batchBytes);
+  const rows = batchRows ?? rowsPerBatch(type, values, batchBytes);
   if (type) {
     const batches: Batch<unknown>[] = [];
     let fast = true;

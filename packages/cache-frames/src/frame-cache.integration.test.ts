@@ -96,6 +96,15 @@ describe.each(topologies)('frames on Redis ($name)', (topology) => {
       expect((await frames.getCachedDataFrame('dict2'))!.objects()).toEqual(table.objects());
     });
 
+    it('reads back a dictionary column of several record batches with nulls exactly (arquero 8.0 nulled up to 8 rows after each batch)', async () => {
+      fresh({ chunkBytes: 16 * 1024 });
+      const n = 40_000;
+      const region = Array.from({ length: n }, (_, i) => (i % 13 === 0 ? null : ['north', 'south', 'east'][i % 3]!));
+      expect(await frames.cacheDataFrame('dict-batches', aq.table({ region }), { types: { region: dictionary(utf8()) } })).toBe(true);
+      expect((await frames.getDataFrameInfo('dict-batches'))!.chunks).toBeGreaterThan(1);
+      expect((await frames.getCachedDataFrame('dict-batches'))!.array('region')).toEqual(region);
+    });
+
     it('caches a table written by apache-arrow and reads it back intact', async () => {
       fresh();
       const arrow = new ArrowTable({

@@ -1,39 +1,12 @@
-import { FinRiskCacheError, TypedEmitter, type Cache } from '@finrisk/cache-core';
+import { TypedEmitter, type Cache } from '@finrisk/cache-core';
 import type { ColumnTable } from 'arquero';
 import { FrameError } from './errors.js';
-import { FRAME_KIND, manifestKey, type FrameContext, type FrameErrorEvent, type ResolvedFrameOptions } from './frame-context.js';
+import { FRAME_KIND, manifestKey, type FrameContext, type FrameErrorEvent } from './frame-context.js';
+import { checkCallOptions, resolveFrameOptions, type FrameCacheOptions, type ResolvedFrameOptions } from './frame-options.js';
 import { readFrame, readManifest, type GetCachedDataFrameOptions } from './frame-reader.js';
 import { isArqueroTable, stageFrame, type CacheDataFrameOptions, type StagedFrame } from './frame-writer.js';
 import type { FrameCompression } from './manifest.js';
 import { validateTableName } from './table-name.js';
-
-/** Settings of a {@link FrameCache}. */
-export interface FrameCacheOptions {
-  /** Target size of one stored chunk, in bytes (capped by the cache's `maxValueBytes`). @default 4194304 (4 MiB) */
-  chunkBytes?: number;
-  /** Chunk compression. Measured on a 1M-row table over loopback Redis, `none` was fastest end to end. @default 'none' */
-  compression?: FrameCompression;
-  /**
-   * Largest table, in bytes, both as stored and as Arrow data before compression: bigger writes
-   * throw FrameError TABLE_TOO_LARGE, and a read never inflates more than this (a manifest that
-   * claims more is a miss with an error event). @default 1073741824 (1 GiB)
-   */
-  maxTableBytes?: number;
-  /**
-   * Most chunk bytes in flight at once while a table is written or read, per Redis master (a
-   * cluster of 3 masters has 3 times this in flight): each chunk is its own command. @default 16777216 (16 MiB)
-   */
-  maxBytesInFlight?: number;
-  /**
-   * Deadline of each chunk command, in ms per MiB in flight with it (its own bytes and those
-   * written before it), on top of the cache's `commandTimeoutMs`: with the defaults a 4 MiB chunk
-   * behind 12 MiB gets 250 + 16 × 250 = 4,250 ms. A link slower than 1 MiB per this many ms fails
-   * the table (as a miss, or a write that answers false); a slower link just takes longer. @default 250
-   */
-  transferMsPerMiB?: number;
-  /** How much longer than the manifest chunks live, in seconds, so that a reader never finds the manifest without its chunks. @default 60 */
-  chunkGraceSeconds?: number;
-}
 
 /** What {@link FrameCache.getDataFrameInfo} answers, without transferring the table. */
 export interface DataFrameInfo {
@@ -58,12 +31,6 @@ export interface FrameCacheEvents {
   error: (event: FrameErrorEvent) => void;
 }
 
-function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new FinRiskCacheError('E_INVALID_CONFIG', `${what} must be a positive number, got ${String(value)}`);
-  return value;
-}
-
 /**
  * Arquero tables cached as chunked Arrow IPC on one {@link Cache}. Backend failures never
  * throw (reads are misses, writes answer false); bad input throws {@link FrameError}.
@@ -78,19 +45,7 @@ export class FrameCache {
 
   constructor(cache: Cache, options: FrameCacheOptions = {}) {
     this.cache = cache;
-    const compression = options.compression ?? 'none';
-    if (compression !== 'none' && compression !== 'deflate') {
-      throw new FinRiskCacheError('E_INVALID_CONFIG', `compression must be 'none' or 'deflate', got ${JSON.stringify(compression)}`);
-    }
-    const chunkBytes = Math.min(positive(options.chunkBytes, 4 * 1024 * 1024, 'chunkBytes'), Math.max(1024, cache.config.maxValueBytes - 64));
-    this.options = Object.freeze({
-      chunkBytes,
-      compression,
-      maxTableBytes: positive(options.maxTableBytes, 1024 * 1024 * 1024, 'maxTableBytes'),
-      maxBytesInFlight: positive(options.maxBytesInFlight, 16 * 1024 * 1024, 'maxBytesInFlight'),
-      transferMsPerMiB: positive(options.transferMsPerMiB, 250, 'transferMsPerMiB'),
-      chunkGraceSeconds: options.chunkGraceSeconds === undefined ? 60 : Math.max(0, options.chunkGraceSeconds),
-    });
+    this.options = Object.freeze(resolveFrameOptions(options, cache.config));
     this.#ctx = {
       cache,
       options: this.options,
@@ -109,7 +64,10 @@ export class FrameCache {
 
   /**
    * Caches `table` under `name`: all chunks of a new version first, then the manifest. True when
-   * stored; false when the backend failed (the previous table, if any, stays readable).
+   * stored; false when the backend failed (the previous table, if any, stays readable) or the
+   * outcome of the manifest SET stayed unknown after reading it back (nothing is deleted then,
+   * and every chunk involved expires unless the manifest names it; see the README, "How a write
+   * commits").
    * Throws FrameError for a bad name (TABLE_NAME), a non-table (NOT_A_TABLE), a value that does
    * not fit its column type (COLUMN_TYPE) or a table over `maxTableBytes` (TABLE_TOO_LARGE).
    */
@@ -125,13 +83,19 @@ export class FrameCache {
    */
   async stage(name: string, table: ColumnTable, options: CacheDataFrameOptions = {}): Promise<StagedFrame | null> {
     validateTableName(name);
+    checkCallOptions(options, `cacheDataFrame(${JSON.stringify(name)})`);
     if (!isArqueroTable(table)) throw new FrameError('NOT_A_TABLE', `cacheDataFrame(${JSON.stringify(name)}) needs an arquero table, got ${table === null ? 'null' : typeof table}`);
     return stageFrame(this.#ctx, name, table, options);
   }
 
-  /** Reads a cached table (or some of its columns); null when missing, expired, damaged, or the backend failed. */
+  /**
+   * Reads a cached table (or some of its columns); null when missing, expired, damaged, or the
+   * backend failed. The table is the caller's own: nothing done to it (an array from `toArray()`
+   * written into or sorted in place) changes what another call returns, with L1 on too.
+   */
   async getCachedDataFrame(name: string, options: GetCachedDataFrameOptions = {}): Promise<ColumnTable | null> {
     validateTableName(name);
+    checkCallOptions(options, `getCachedDataFrame(${JSON.stringify(name)})`);
     return readFrame(this.#ctx, name, options);
   }
 

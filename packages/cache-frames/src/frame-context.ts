@@ -1,21 +1,6 @@
 import type { Cache, CacheKey } from '@finrisk/cache-core';
 import type { FrameError } from './errors.js';
-import type { FrameCompression } from './manifest.js';
-
-/** Settings of a frame cache, all resolved. */
-export interface ResolvedFrameOptions {
-  /** Target size of one chunk, in bytes. */
-  chunkBytes: number;
-  compression: FrameCompression;
-  /** Largest table, in bytes, stored and before compression. */
-  maxTableBytes: number;
-  /** Most chunk bytes in flight per Redis master. */
-  maxBytesInFlight: number;
-  /** Deadline of a chunk command, in ms per MiB in flight with it, on top of `commandTimeoutMs`. */
-  transferMsPerMiB: number;
-  /** How much longer than the manifest chunks live, in seconds. */
-  chunkGraceSeconds: number;
-}
+import type { ResolvedFrameOptions } from './frame-options.js';
 
 /** Something a listener should know: a chunk or manifest that could not be used. */
 export interface FrameErrorEvent {

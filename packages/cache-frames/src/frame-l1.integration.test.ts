@@ -1,5 +1,6 @@
 import { createCache, type Cache, type CreateCacheOptions } from '@finrisk/cache-core';
 import { topologies, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
+import { dictionary, utf8 } from '@uwdata/flechette';
 import * as aq from 'arquero';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFrameCache } from './frame-cache.js';
@@ -80,6 +81,55 @@ describe.each(topologies)('frames with the L1 tier on Redis ($name)', (topology)
     expect((await reader.getCachedDataFrame('wide'))?.numRows()).toBe(2000);
     expect((await reader.getCachedDataFrame('wide', { columns: ['score'] }))?.numRows()).toBe(2000);
     expect(mgets()).toBe(before);
+  });
+
+  it('a caller that changes every array it can reach changes nothing for the next reader (issue 22: toArray() was a view of L1)', async () => {
+    prefix = uniquePrefix('framel1');
+    const reader = createFrameCache(await make(64));
+    const writer = createFrameCache(await make(0));
+    const n = 3000;
+    const source = aq.table({
+      id: Int32Array.from({ length: n }, (_, i) => i),
+      score: Float64Array.from({ length: n }, (_, i) => i / 7),
+      label: Array.from({ length: n }, (_, i) => `label-${i % 11}`),
+      region: Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : ['north', 'south'][i % 2]!)),
+      flag: Array.from({ length: n }, (_, i) => i % 3 === 0),
+      day: Array.from({ length: n }, (_, i) => new Date(Date.UTC(2024, 0, 1 + (i % 300)))),
+    });
+    const expected = source.objects();
+    expect(await writer.cacheDataFrame('shared', source, { types: { region: dictionary(utf8()) } })).toBe(true);
+    await reader.cache.syncLocal();
+
+    /** Writes over everything a caller can reach from a table: arrays, batches, caches (arquero freezes its column set). */
+    const vandalize = (table: aq.ColumnTable) => {
+      for (const name of table.columnNames()) {
+        const column = table.column(name) as unknown as Record<string, any>;
+        const scribble = (a: any) => {
+          if (ArrayBuffer.isView(a) && !(a instanceof DataView)) (a as Uint8Array).fill(a instanceof BigInt64Array ? (0n as never) : 7);
+          else if (Array.isArray(a)) { a.reverse(); a.fill('vandal'); }
+        };
+        scribble(table.array(name));
+        scribble(column.toArray?.());
+        for (const batch of column.data ?? []) {
+          scribble(batch.values); scribble(batch.validity); scribble(batch.offsets); scribble(batch.cache);
+          if (batch.dictionary) { scribble(batch.dictionary.cache?.()); for (const b of batch.dictionary.data) scribble(b.values); }
+        }
+        const groups = column.groups?.([name]);
+        if (groups) { scribble(groups.keys); scribble(groups.rows); }
+      }
+    };
+
+    vandalize((await reader.getCachedDataFrame('shared'))!); // the read that fills L1
+    const before = deployment.calls('mget');
+    const hot = (await reader.getCachedDataFrame('shared'))!;
+    expect(deployment.calls('mget')).toBe(before); // from L1
+    expect(hot.objects()).toEqual(expected);
+    vandalize(hot);
+    expect((await reader.getCachedDataFrame('shared', { columns: ['region', 'id'] }))!.objects()).toEqual(source.select('region', 'id').objects());
+    const sorted = (await reader.getCachedDataFrame('shared'))!;
+    (sorted.array('score') as Float64Array).sort().reverse();
+    expect((await reader.getCachedDataFrame('shared'))!.objects()).toEqual(expected);
+    expect(deployment.calls('mget')).toBe(before);
   });
 
   it('keeps no table larger than its per-entry cap: those are read from Redis every time', async () => {

@@ -3,7 +3,8 @@ import { createCache, type Cache } from '@finrisk/cache-core';
 import * as aq from 'arquero';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checksum } from './checksum.js';
-import { createFrameCache, type FrameCacheOptions } from './frame-cache.js';
+import { createFrameCache } from './frame-cache.js';
+import type { FrameCacheOptions } from './frame-options.js';
 import type { FrameErrorEvent } from './frame-context.js';
 import type { FrameManifest } from './manifest.js';
 

@@ -1,7 +1,8 @@
 import { inflateRawSync } from 'node:zlib';
 import { FinRiskCacheError } from '@finrisk/cache-core';
 import { Table, tableFromIPC, type Column, type Field } from '@uwdata/flechette';
-import { fromArrow, type ColumnTable } from 'arquero';
+import type { ColumnTable } from 'arquero';
+import { toArqueroTable } from './arquero-table.js';
 import { checksum } from './checksum.js';
 import { FrameError } from './errors.js';
 import { checkIpcStream, rowsHeld } from './ipc-check.js';
@@ -9,24 +10,39 @@ import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
 import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
 import { ProgressMeter, TransferWindow, type FrameProgressListener } from './transfer.js';
 
-/** A decoded table kept in L1 beside its manifest: the columns read so far, one arquero table. */
+/**
+ * A table kept in L1 beside its manifest: for each column read so far, its Arrow IPC bytes
+ * (checked, inflated), never a decoded table. A decoded table cannot be shared: `toArray()` of a
+ * column is a view of those bytes, arquero writes into a dictionary column's keys, and flechette
+ * caches a dictionary's values in a plain array, so one caller's in-place write or sort changed
+ * what every later reader of the process got. Each read decodes its own table over its own copy
+ * of the bytes instead: a memcpy and a metadata parse per column (measured in bench/run.ts).
+ */
 interface HeldTable {
-  table: ColumnTable;
-  columns: ReadonlySet<string>;
+  columns: ReadonlyMap<string, HeldColumn>;
 }
 
-/**
- * What a decoded table counts against L1: its columns' Arrow bytes (typed arrays hold about
- * that), and for text columns a JS string per row on top (about 40 bytes each in V8).
- */
-function heldBytes(manifest: FrameManifest, columns: ReadonlySet<string>): number {
+interface HeldColumn {
+  /** The column's chunks as Arrow IPC, in order: the first holds the schema. Nobody outside this module sees them. */
+  parts: readonly Uint8Array[];
+  bigint: boolean;
+}
+
+/** What a held table counts against L1: the bytes it holds (what each read copies and decodes). */
+function heldBytes(held: HeldTable): number {
   let bytes = 0;
-  for (const column of manifest.columns) {
-    if (!columns.has(column.name)) continue;
-    const raw = column.chunks.reduce((n, c) => n + (c.rawBytes ?? c.bytes), 0);
-    bytes += raw + (/utf8|dictionary|string/i.test(column.type) ? manifest.rows * 40 : 0);
-  }
+  for (const column of held.columns.values()) for (const part of column.parts) bytes += part.byteLength;
   return bytes;
+}
+
+/** A column of a held table, decoded over a private copy of its bytes. */
+function decodeHeld(name: string, held: HeldColumn): Decoded {
+  const table = tableFromIPC(held.parts.map((p) => p.slice()), { useDate: true, useBigInt: held.bigint });
+  const column = table.children[0];
+  const field = table.schema.fields[0];
+  // Held bytes were checked when they were fetched and never left this module.
+  if (!column || !field || field.name !== name) throw new Error(`the L1 copy of column ${JSON.stringify(name)} does not decode`);
+  return { column, field, schema: table.schema, parts: held.parts };
 }
 
 /** Options of a read. */
@@ -84,12 +100,12 @@ function inflateChunk(stored: Uint8Array, rawBytes: number | undefined, ceiling:
 const CALLER_ERRORS = new Set(['E_CLOSED', 'E_INVALID_KEY', 'E_INVALID_CONFIG']);
 
 type Fetched =
-  | { kind: 'ok'; columns: Column<unknown>[]; fields: Field[]; schema: Table['schema'] }
+  | { kind: 'ok'; decoded: Decoded[] }
   | { kind: 'missing'; key: string }
   | { kind: 'failed'; key: string }
   | { kind: 'corrupt'; key: string; reason: string };
 type Failure = Exclude<Fetched, { kind: 'ok' }>;
-type Decoded = { column: Column<unknown>; field: Field; schema: Table['schema'] };
+type Decoded = { column: Column<unknown>; field: Field; schema: Table['schema']; parts: readonly Uint8Array[] };
 
 /**
  * Fetches the chunks of the selected columns, each chunk its own GET in a window of
@@ -141,7 +157,7 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
       }
       const held = rowsHeld(field.type.typeId, parts);
       if (column.length > held) throw new Error(`it claims ${column.length} rows, more than its ${held / 8} bytes can hold`);
-      return { column, field, schema: table.schema };
+      return { column, field, schema: table.schema, parts };
     } catch (error) {
       return { kind: 'corrupt', key: keyOf(c, 0).key, reason: `column ${JSON.stringify(meta.name)} does not decode: ${(error as Error).message}` };
     }
@@ -203,12 +219,13 @@ async function fetchColumns(ctx: FrameContext, name: string, manifest: FrameMani
   decodeReady();
   if (failure) return failure;
   meter.done();
-  return {
-    kind: 'ok',
-    columns: decoded.map((d) => d.column),
-    fields: decoded.map((d) => d.field),
-    schema: decoded[0]?.schema ?? ({ version: 5, endianness: 0, fields: [], metadata: null } as unknown as Table['schema']),
-  };
+  return { kind: 'ok', decoded };
+}
+
+/** An arquero table of `columns`, in order. */
+function tableOf(columns: readonly Decoded[]): ColumnTable {
+  const schema = columns[0]?.schema ?? ({ version: 5, endianness: 0, fields: [], metadata: null } as unknown as Table['schema']);
+  return toArqueroTable(new Table({ ...schema, fields: columns.map((d) => d.field) }, columns.map((d) => d.column)));
 }
 
 /**
@@ -233,29 +250,28 @@ export async function readFrame(ctx: FrameContext, name: string, options: GetCac
         return found;
       });
     }
-    // With the cache's L1 tier on, the decoded table of this manifest's version is kept beside
-    // the manifest: a hot read (of all columns or some) reads no chunk, and a write of a new
-    // version (by anyone) drops it with the manifest.
+    // With the cache's L1 tier on, this manifest version's columns are kept beside the manifest
+    // (as bytes, see HeldTable): a hot read (of all columns or some) reads no chunk, and a write
+    // of a new version (by anyone) drops them with the manifest.
     const mKey = manifestKey(ctx.cache, name);
     const tag = `table:${manifest.version}`;
     const held = local?.get(mKey, tag) as HeldTable | undefined;
-    const names = selected.map((c) => c.name);
     const missing = held ? selected.filter((c) => !held.columns.has(c.name)) : selected;
     const meter = new ProgressMeter(options.onProgress, 'read', name, manifest.rows, missing.length);
-    if (missing.length === 0 && held) {
-      meter.done();
-      return held.table.select(names);
-    }
-    const result = await fetchColumns(ctx, name, manifest, missing, meter);
-    if (result.kind === 'ok') {
-      const fetched = fromArrow(new Table({ ...result.schema, fields: result.fields }, result.columns) as never) as ColumnTable;
-      const table = held ? held.table.assign(fetched) : fetched;
-      if (local) {
-        const columns = new Set([...(held?.columns ?? []), ...missing.map((c) => c.name)]);
-        local.set(mKey, tag, { table, columns } satisfies HeldTable, heldBytes(manifest, columns));
+    let result: Fetched | undefined;
+    if (missing.length > 0) {
+      result = await fetchColumns(ctx, name, manifest, missing, meter);
+    } else meter.done();
+    if (result === undefined || result.kind === 'ok') {
+      const fetched = new Map((result?.decoded ?? []).map((d, i) => [missing[i]!.name, d]));
+      if (local && fetched.size > 0) {
+        // L1 keeps copies: the caller's table is a view of the fetched bytes, and it is theirs.
+        const columns = new Map(held?.columns ?? []);
+        for (const [c, d] of fetched) columns.set(c, { parts: d.parts.map((p) => p.slice()), bigint: missing.find((m) => m.name === c)!.bigint });
+        const next: HeldTable = { columns };
+        local.set(mKey, tag, next, heldBytes(next));
       }
-      // What L1 holds is shared: callers get their own arquero table over its columns.
-      return local || options.columns ? table.select(names) : table;
+      return tableOf(selected.map((c) => fetched.get(c.name) ?? decodeHeld(c.name, held!.columns.get(c.name)!)));
     }
     // The cache reported the backend's failure (an error event with its cause): a miss.
     if (result.kind === 'failed') return null;

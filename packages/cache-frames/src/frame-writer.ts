@@ -6,10 +6,12 @@ import type { ColumnTable } from 'arquero';
 import { describeType } from './arrow-types.js';
 import { toArrowColumnSteps } from './column-builder.js';
 import { FrameError } from './errors.js';
-import { chunkKey, manifestKey, type FrameContext } from './frame-context.js';
+import { chunkKey, type FrameContext } from './frame-context.js';
 import { MessageType, splitIpcMessages } from './ipc-messages.js';
 import { checksum } from './checksum.js';
-import { checkManifest, type FrameManifest, type ManifestColumn } from './manifest.js';
+import { commitWrite } from './commit.js';
+import type { FrameManifest, ManifestColumn } from './manifest.js';
+import { registerWrite, renewKeys, StagingKeepAlive, unregisterWrite } from './staging.js';
 import { ProgressMeter, TransferWindow, type FrameProgressListener } from './transfer.js';
 
 /** Options of one write. */
@@ -31,7 +33,13 @@ export interface StagedFrame {
   readonly manifest: FrameManifest;
   /** Keys of the stored chunks. */
   readonly chunkKeys: readonly CacheKey[];
-  /** Switches the manifest to this version and removes the previous version's chunks; false when the backend failed. */
+  /**
+   * Switches the manifest to this version and removes the previous version's chunks; false when
+   * the backend failed or the outcome stayed unknown (see the package README, "How a write
+   * commits"). Commit within half of `stagingSeconds`: the chunks of a staged write are not
+   * renewed after `stage()` returns, and a later write of the same name takes chunks left that
+   * long for those of a writer that died (commit then answers false).
+   */
   commit(): Promise<boolean>;
   /** Removes this version's chunks without switching. */
   abort(): Promise<void>;
@@ -105,10 +113,12 @@ function groupBatches(batches: readonly Batch<unknown>[], target: number): Batch
  */
 export async function stageFrame(ctx: FrameContext, name: string, table: ColumnTable, options: CacheDataFrameOptions = {}): Promise<StagedFrame | null> {
   const { cache } = ctx;
-  const { chunkBytes, compression, maxTableBytes, maxBytesInFlight, transferMsPerMiB, chunkGraceSeconds } = ctx.options;
+  const { chunkBytes, compression, maxTableBytes, maxBytesInFlight, transferMsPerMiB, chunkGraceSeconds, stagingSeconds } = ctx.options;
   const ttlMs = cache.ttlMs('dataframe', options.ttl);
-  // Chunks outlive the manifest a little, so that a reader who got the manifest finds its chunks.
-  const chunkTtl = ttlMs === undefined ? null : ttlMs / 1000 + chunkGraceSeconds;
+  // Until the manifest commits, chunks carry the staging TTL (see staging.ts); then the table's
+  // TTL plus the grace, so that a reader who got the manifest finds its chunks (never less than
+  // the staging TTL: a sweeping writer takes a chunk under half of it for one whose writer died).
+  const committedChunkTtl = ttlMs === undefined ? null : Math.max(ttlMs / 1000 + chunkGraceSeconds, stagingSeconds);
   const source = table.isFiltered() || table.isOrdered() ? table.reify() : table;
   const data = source.data() as Record<string, unknown>;
   const columnNames = source.columnNames();
@@ -133,7 +143,7 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
       window.release(bytes.byteLength);
       return;
     }
-    const sent = cache.setMany([{ key, value: bytes }], { ttl: chunkTtl, compress: false, timeoutMs }).then(
+    const sent = cache.setMany([{ key, value: bytes }], { ttl: stagingSeconds, compress: false, timeoutMs }).then(
       (ok) => {
         window.release(bytes.byteLength);
         if (!ok) failed = true;
@@ -158,11 +168,18 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
     await Promise.all(inflight);
     if (thrown) throw thrown.error;
   };
+  let keepAlive: StagingKeepAlive | undefined;
   const cleanUp = async () => {
+    keepAlive?.stop();
     await Promise.all(inflight);
     if (written.length > 0) await cache.deleteMany(written).catch(() => undefined);
+    await unregisterWrite(ctx, name, version);
   };
 
+  // Listed before the first chunk, so that whoever writes this name next can remove the chunks
+  // of this write if its process dies.
+  if (!(await registerWrite(ctx, name, version))) return null;
+  keepAlive = new StagingKeepAlive(ctx, name, written);
   try {
     for (const columnName of columnNames) {
       const built = await slicer.run(toArrowColumnSteps(columnName, data[columnName], options.types?.[columnName], chunkBytes));
@@ -227,7 +244,21 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
     await cleanUp();
     return null;
   }
+  // With nothing in flight, every chunk is renewed (to the TTL it keeps once committed, when the
+  // table has one): an answer within commandTimeoutMs, and proof that none of them is gone.
+  const renew = async () => {
+    const started = performance.now();
+    if (!(await renewKeys(cache, written, committedChunkTtl ?? stagingSeconds, { tolerant: false }))) return false;
+    renewedAt = started;
+    return true;
+  };
+  let renewedAt = 0;
   try {
+    keepAlive.stop();
+    if (!(await renew())) {
+      await cleanUp();
+      return null;
+    }
     meter.done();
   } catch (error) {
     await cleanUp();
@@ -242,24 +273,12 @@ export async function stageFrame(ctx: FrameContext, name: string, table: ColumnT
     manifest,
     chunkKeys: written,
     async commit() {
-      const mKey = manifestKey(cache, name);
-      const previous = await cache.get<unknown>(mKey);
-      manifest.writtenAt = Date.now();
-      const ok = await cache.set(mKey, manifest, { ttl: ttlMs === undefined ? null : ttlMs / 1000 });
-      if (!ok) {
+      // A stage()d write committed late: its chunks are renewed (and checked) again first.
+      if (performance.now() - renewedAt > (stagingSeconds * 1000) / 4 && !(await renew())) {
         await cleanUp();
         return false;
       }
-      // Only a manifest this package could have written names chunks to delete: a forged one
-      // (a version with a control character, chunks that are not objects) made this throw after
-      // the new manifest was stored. Its chunks, if any, expire with their TTL.
-      const checked = previous === null ? undefined : checkManifest(previous, name, { maxChunkBytes: Infinity, maxTableBytes: Infinity });
-      if (checked && 'manifest' in checked && checked.manifest.version !== version) {
-        const before = checked.manifest;
-        const old = before.columns.flatMap((c) => c.chunks.map((k) => chunkKey(cache, name, before.version, k.index)));
-        if (old.length > 0) await cache.deleteMany(old);
-      }
-      return true;
+      return commitWrite(ctx, { name, manifest, chunkKeys: written, ttlMs, cleanUp });
     },
     abort: cleanUp,
   };

@@ -1,10 +1,11 @@
 export { FrameCache, createFrameCache } from './frame-cache.js';
-export type { FrameCacheOptions, DataFrameInfo, FrameCacheEvents } from './frame-cache.js';
+export type { DataFrameInfo, FrameCacheEvents } from './frame-cache.js';
+export type { FrameCacheOptions, ResolvedFrameOptions } from './frame-options.js';
 export { getFrameCache, cacheDataFrame, getCachedDataFrame, getDataFrameInfo, listDataFrames, deleteDataFrame } from './default-frame-cache.js';
 export type { CacheDataFrameOptions, StagedFrame } from './frame-writer.js';
 export type { GetCachedDataFrameOptions } from './frame-reader.js';
 export type { FrameProgress, FrameProgressListener } from './transfer.js';
-export type { FrameErrorEvent, ResolvedFrameOptions } from './frame-context.js';
+export type { FrameErrorEvent } from './frame-context.js';
 export type { FrameManifest, ManifestColumn, ManifestChunk, FrameCompression } from './manifest.js';
 export { FrameError } from './errors.js';
 export type { FrameErrorReason, FrameErrorLocation, FrameErrorOptions } from './errors.js';

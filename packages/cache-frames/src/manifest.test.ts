@@ -66,6 +66,53 @@ describe('checkManifest', () => {
     expect(checked).not.toHaveProperty('manifest');
   });
 
+  it('builds the manifest anew from the checked fields: whatever else the stored object holds is left behind', () => {
+    const stored = forged((m) => {
+      m.evil = { polluted: true };
+      m.columns[0].extra = 'x';
+      m.columns[1].chunks[0].note = [1, 2];
+    });
+    const checked = checkManifest(stored, 't', limits) as { manifest: FrameManifest };
+    expect(checked.manifest).toStrictEqual(valid());
+    expect(checked.manifest).not.toBe(stored);
+    expect(checked.manifest.columns[0]).not.toBe((stored as { columns: unknown[] }).columns[0]);
+  });
+
+  it.each([
+    ['a column named __proto__ (arquero keeps columns in an object keyed by name)', (m: Record<string, any>) => { m.columns[0].name = '__proto__'; }],
+    ['a column name with a lone surrogate', (m: Record<string, any>) => { m.columns[0].name = 'a\ud800'; }],
+    ['a column name of 70,000 characters', (m: Record<string, any>) => { m.columns[0].name = 'n'.repeat(70_000); }],
+    ['rows over 2^32 - 1', (m: Record<string, any>) => {
+      m.rows = 2 ** 33;
+      m.columns[0].chunks[0].rows = 2 ** 33;
+      m.columns[1].chunks[0].rows = 2 ** 33 - 1;
+    }],
+    ['70,000 columns', (m: Record<string, any>) => {
+      m.columns = Array.from({ length: 70_000 }, (_, i) => ({ name: `c${i}`, type: 'int32', nullCount: 0, bigint: false, bytes: 1, chunks: [{ index: i, rows: 3, bytes: 1, checksum: 'crc32:00000000' }] }));
+      m.bytes = 70_000;
+    }],
+    ['1,100,000 chunks', (m: Record<string, any>) => {
+      m.rows = 1_100_000;
+      m.columns = [{ name: 'a', type: 'int32', nullCount: 0, bigint: false, bytes: 1_100_000, chunks: Array.from({ length: 1_100_000 }, (_, i) => ({ index: i, rows: 1, bytes: 1, checksum: 'crc32:00000000' })) }];
+      m.bytes = 1_100_000;
+    }],
+  ])('refuses %s', (_what, edit) => {
+    const checked = checkManifest(forged(edit), 't', limits);
+    expect(checked).toHaveProperty('problem');
+  });
+
+  it('reads only the stored object\'s own fields: a polluted Object.prototype fills none it lacks', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.rawBytes = 5; // what a forged fleet-statistics record once did to every process that read it
+    try {
+      const checked = checkManifest(valid(), 't', limits) as { manifest: FrameManifest };
+      expect(checked).toHaveProperty('manifest');
+      expect(Object.hasOwn(checked.manifest.columns[1]!.chunks[0]!, 'rawBytes')).toBe(false);
+    } finally {
+      delete proto.rawBytes;
+    }
+  });
+
   it('refuses anything that is not an object', () => {
     for (const value of [null, 42, 'manifest', [valid()]]) expect(checkManifest(value, 't', limits)).toHaveProperty('problem');
   });

@@ -5,8 +5,10 @@ import {
   timestamp, utf8, type DataType,
 } from '@uwdata/flechette';
 import { FinRiskCacheError } from '@finrisk/cache-core';
-import { fromArrow, type ColumnTable } from 'arquero';
+import type { ColumnTable } from 'arquero';
 import type { ColumnTypeName } from './arrow-types.js';
+import { toArqueroTable } from './arquero-table.js';
+import { alignBatches } from './batch-alignment.js';
 import { buildColumn, isArqueroDictionary, isArrowColumn, toArrowColumn } from './column-builder.js';
 import { parseCsv, quoteCell, type CsvDialect } from './csv-format.js';
 import { FrameError } from './errors.js';
@@ -73,7 +75,7 @@ export function formatOfPath(path: string): TableFileFormat {
 
 /** An arquero table over Arrow columns, so that types (and the text form of dates) travel with it. */
 function arrowTable(columns: [string, Column<unknown>][]): ColumnTable {
-  return fromArrow(tableFromColumns(Object.fromEntries(columns)) as never) as ColumnTable;
+  return toArqueroTable(tableFromColumns(Object.fromEntries(columns)));
 }
 
 function fromTyped(name: string, values: unknown[], type: DataType | undefined): Column<unknown> {
@@ -180,7 +182,7 @@ async function tableOf(content: SourceContent, format: TableFileFormat, label: s
     }
   });
   try {
-    return fromArrow(decoded as never) as ColumnTable;
+    return toArqueroTable(decoded);
   } catch (error) {
     throw new FrameError('FILE_FORMAT', `${label} is not an Arrow IPC file: ${(error as Error).message}`, { path: label, cause: error });
   }
@@ -416,7 +418,8 @@ export async function writeTableFile(table: ColumnTable, path: string, options: 
     case 'arrow':
     case 'arrow-stream': {
       const data = source.data() as Record<string, unknown>;
-      const columns = source.columnNames().map((name): [string, Column<unknown>] => [name, toArrowColumn(name, data[name], undefined, BATCH_BYTES).column]);
+      const built = source.columnNames().map((name): [string, Column<unknown>] => [name, toArrowColumn(name, data[name], undefined, BATCH_BYTES).column]);
+      const columns = alignBatches(built, BATCH_BYTES);
       const bytes = tableToIPC(tableFromColumns(Object.fromEntries(columns)), { format: format === 'arrow' ? 'file' : 'stream' })!;
       writeFile(path, overwrite, (fd) => {
         writeSync(fd, bytes);

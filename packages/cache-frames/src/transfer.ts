@@ -1,3 +1,5 @@
+import { timerMs } from './frame-options.js';
+
 /** Progress of one table transfer, reported after each chunk and once at the end. */
 export interface FrameProgress {
   /** `write` for cacheDataFrame and stage, `read` for getCachedDataFrame. */
@@ -58,14 +60,14 @@ export class TransferWindow {
   /**
    * Waits for room for `bytes` and takes it; resolves to the deadline of the chunk's command, in
    * ms: `baseMs` plus `msPerMiB` for every MiB in flight with it, since a command on a shared
-   * connection is answered after those written before it.
+   * connection is answered after those written before it; never more than a timer can wait.
    */
   async acquire(bytes: number): Promise<number> {
     while (this.#inFlight > 0 && this.#inFlight + bytes > this.#limitBytes()) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     this.#inFlight += bytes;
-    return Math.ceil(this.#baseMs + (this.#msPerMiB * this.#inFlight) / MIB);
+    return timerMs(this.#baseMs + (this.#msPerMiB * this.#inFlight) / MIB);
   }
 
   /** Gives back the room of a chunk whose command settled. */

@@ -7,8 +7,9 @@ export const deleteDfCommand: CommandDefinition = {
   name: 'delete-df',
   summary: 'delete a cached data frame, corrupt or not (exit 1 when there is none)',
   description:
-    'Deletes the manifest of NAME (reads miss at once), then every chunk of every version under it, with SCAN and UNLINK. ' +
-    'Works on a corrupt table too: that is how one is cleared. Exits 1 when no table named NAME was cached.',
+    'Deletes the manifest of NAME (reads miss at once), then every chunk of every version under it, with SCAN and UNLINK: those ' +
+    'of a write in progress or of a writer that was killed (otherwise left to expire with their staging TTL) and its record of ' +
+    'writes in progress too. Works on a corrupt table too: that is how one is cleared. Exits 1 when no table named NAME was cached.',
   arguments: [{ name: 'NAME', description: 'name of the cached table, e.g. customer_data' }],
   examples: ['finrisk-cache delete-df customer_data'],
   async run(ctx, [name = '']) {
