@@ -57,19 +57,27 @@ export class ReadThrough {
   readonly #keys: MlKeys;
   readonly #lock: DistributedLock;
   readonly #report: (event: MlCacheErrorEvent) => void;
+  readonly #defaultLock: ResolvedLock | null;
   readonly #flights = new SingleFlight<unknown>();
   readonly #refreshing = new SingleFlight<void>();
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(cache: Cache, keys: MlKeys, report: (event: MlCacheErrorEvent) => void) {
+  /** `defaultLock`: the lock of calls that do not set their own (the MlCache's `lock` option). */
+  constructor(cache: Cache, keys: MlKeys, report: (event: MlCacheErrorEvent) => void, defaultLock: ResolvedLock | null) {
     this.#cache = cache;
     this.#keys = keys;
     this.#lock = new DistributedLock(cache);
     this.#report = report;
+    this.#defaultLock = defaultLock;
   }
 
-  /** Returns the cached value, or computes, caches and returns it. A compute that throws is not cached and its error is thrown. */
-  run<T>(slot: ReadThroughSlot<T>, compute: () => T | Promise<T>, lock: ResolvedLock | null): Promise<T> {
+  /**
+   * Returns the cached value, or computes, caches and returns it. A compute that throws is not
+   * cached and its error is thrown. `lockOption` is the call's own `lock`; throws E_INVALID_VALUE
+   * for a bad one.
+   */
+  run<T>(slot: ReadThroughSlot<T>, compute: () => T | Promise<T>, lockOption: boolean | LockOptions | undefined): Promise<T> {
+    const lock = lockOption === undefined ? this.#defaultLock : resolveLock(lockOption);
     const id = `${slot.key.kind}\u0000${slot.key.key}`;
     if (this.#flights.has(id)) this.stats.singleFlightJoins++;
     return this.#flights.run(id, async () => {

@@ -26,6 +26,17 @@ export function checkSchemaFast<T>(schema: Schema<T> | undefined, value: unknown
   return result instanceof Promise ? result.then((r) => outcomeOf(r, what)) : outcomeOf(result, what);
 }
 
+/** Throws the schema's error for a value about to be written; a promise only for an async schema. */
+export function enforceSchema<T>(schema: Schema<T> | undefined, value: T, what: string): void | Promise<void> {
+  const outcome = checkSchemaFast(schema, value, what);
+  if (outcome instanceof Promise) {
+    return outcome.then((o) => {
+      if (!o.ok) throw o.error;
+    });
+  }
+  if (!outcome.ok) throw outcome.error;
+}
+
 function outcomeOf<T>(result: StandardSchemaV1.Result<T>, what: string): SchemaOutcome<T> {
   if (result.issues) return { ok: false, error: schemaError(what, result.issues) };
   return { ok: true, value: result.value };
