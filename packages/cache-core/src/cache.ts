@@ -747,7 +747,7 @@ export class Cache {
    */
   async fleetStats(): Promise<FleetStats | null> {
     const store = await this.connect();
-    if (!(store instanceof RedisStore)) return { services: [], instances: [] };
+    if (!(store instanceof RedisStore)) return { services: [], instances: [], rejected: 0, truncated: false };
     const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
     return outcome.ok ? outcome.value : null;
   }

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { FinRiskCacheError } from './errors.js';
 import { Keyring, type EncryptionOptions } from './encryption.js';
+import { isServiceName } from './fleet-stats.js';
 import { configError, maskUrl, parseSetting, SETTINGS, settingDefault, type HostPort, type SettingName, type SettingSpec } from './settings.js';
 
 export { maskUrl, MAX_TTL_SECONDS } from './settings.js';
@@ -248,7 +249,8 @@ function defaultServiceName(): string {
     if (existsSync(file)) {
       try {
         const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
-        if (typeof name === 'string' && name && !dir.includes('node_modules')) {
+        // A name fleet statistics would refuse (a legacy package name with spaces) is not this service's name.
+        if (isServiceName(name) && !dir.includes('node_modules')) {
           appName = name;
           break;
         }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { FinRiskCacheError } from './errors.js';
+import { isServiceName } from './fleet-stats.js';
 import { validatePrefix } from './keys.js';
 
 /**
@@ -270,6 +271,10 @@ export function parseSetting(spec: SettingSpec, raw: unknown): unknown {
       const text = String(raw);
       if (spec.name === 'host' && (!text.trim() || /\s/.test(text))) throw configError(variable, shown, 'a host name or address');
       if (spec.name === 'keyPrefix') return validatePrefix(text);
+      // Readers of fleet statistics refuse other names (another process's record is untrusted input).
+      if (spec.name === 'serviceName' && !isServiceName(text)) {
+        throw configError(variable, shown, "1-128 characters of letters, digits and @ . _ ~ / + : - (a package.json name fits), not a name every JavaScript object has (constructor, __proto__, ...)");
+      }
       return text;
     }
   }
