@@ -1,3 +1,4 @@
+import { isGenerationToken } from './generations.js';
 import { isPlainObject } from './value-checks.js';
 
 /**
@@ -30,15 +31,27 @@ export interface CachedEntry<T> {
   modelVersion?: string;
 }
 
-/** True when a decoded payload has the shape of a {@link StoredEntry}. */
+/** A field the object holds itself; a value only a prototype holds (a polluted one) makes the entry invalid. */
+const INHERITED = Symbol('inherited');
+function own(raw: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(raw, name)) return raw[name];
+  return raw[name] === undefined ? undefined : INHERITED;
+}
+
+/**
+ * True when a decoded payload has the shape of a {@link StoredEntry}: every field its own (never
+ * a prototype's), a generation only as a token this SDK writes.
+ */
 export function isStoredEntry(raw: unknown): raw is StoredEntry<unknown> {
+  if (!isPlainObject(raw) || !Object.hasOwn(raw, 'value')) return false;
+  const freshUntil = own(raw, 'freshUntil');
+  const generation = own(raw, 'generation');
+  const modelVersion = own(raw, 'modelVersion');
   return (
-    isPlainObject(raw) &&
-    'value' in raw &&
-    typeof raw.cachedAt === 'number' &&
-    (raw.freshUntil === undefined || typeof raw.freshUntil === 'number') &&
-    (raw.generation === undefined || typeof raw.generation === 'string') &&
-    (raw.modelVersion === undefined || typeof raw.modelVersion === 'string')
+    typeof own(raw, 'cachedAt') === 'number' &&
+    (freshUntil === undefined || typeof freshUntil === 'number') &&
+    (generation === undefined || isGenerationToken(generation)) &&
+    (modelVersion === undefined || typeof modelVersion === 'string')
   );
 }
 
