@@ -58,6 +58,8 @@ export function isStoredEntry(raw: unknown): raw is StoredEntry<unknown> {
 /** The model version a prediction names itself (`model_version` or `modelVersion`), if any. */
 export function modelVersionOf(prediction: object): string | undefined {
   const record = prediction as Record<string, unknown>;
-  const version = record.model_version ?? record.modelVersion;
+  // Own fields only: a prediction under a Python-layout key is plain JSON another process wrote.
+  const field = (name: string) => (Object.hasOwn(record, name) ? record[name] : undefined);
+  const version = field('model_version') ?? field('modelVersion');
   return typeof version === 'string' ? version : undefined;
 }
