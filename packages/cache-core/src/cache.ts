@@ -235,7 +235,7 @@ export class Cache {
     const elapsed = performance.now() - sentAt;
     await Promise.all(
       wanted.map(async (ref, j) => {
-        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation);
+        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation, local.maxValueBytes);
         out[j] = decoded.value;
         const pttl = got?.pttls[j] ?? -2;
         if (decoded.hold === undefined || pttl === -2) local.abandonFill(fills[j]!);
