@@ -423,11 +423,11 @@ export class RedisStore implements CacheStore {
    * name now (none while they name none).
    */
   trackingNodes(): TrackingNode[] {
-    if (!this.#sentinel) return [{ id: this.location, options: redisClientOptions(this.#config) }];
+    if (!this.#sentinel) return [{ id: this.location, options: redisClientOptions(this.#config), swappable: true }];
     const master = (this.client as unknown as { getMasterNode(): { host: string; port: number } | undefined }).getMasterNode();
     if (!master) return [];
     const { socket, ...rest } = sentinelNodeClientOptions(this.#config);
-    return [{ id: `${master.host}:${master.port}`, options: { ...rest, socket: { ...socket, host: master.host, port: master.port } as RedisClientOptions['socket'] } }];
+    return [{ id: `${master.host}:${master.port}`, options: { ...rest, socket: { ...socket, host: master.host, port: master.port } as RedisClientOptions['socket'] }, swappable: true }];
   }
 
   /** Calls `listener` when the nodes to track may have changed (a Sentinel failover). */
