@@ -26,6 +26,7 @@ import { L1_MISS, LocalTier } from './l1/local-tier.js';
 import { RemoteTier } from './remote-tier.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { collectStats } from './stats-report.js';
+import { MAX_TIMEOUT_MS } from './stores/deadline.js';
 import { RedisStore, type RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -73,11 +74,14 @@ interface BulkCall {
   throwOnFailure: boolean;
 }
 
-/** A caller's per-call deadline: undefined, or a positive finite number of ms. */
+/** A caller's per-call deadline: undefined, or a positive number of ms a Node timer can hold. */
 function checkTimeout(timeoutMs: number | undefined): number | undefined {
   if (timeoutMs === undefined) return undefined;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new FinRiskCacheError('E_INVALID_CONFIG', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new FinRiskCacheError(
+      'E_INVALID_CONFIG',
+      `timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS} (what a Node timer holds; longer runs out after 1 ms), got ${String(timeoutMs)}`,
+    );
   }
   return timeoutMs;
 }

@@ -28,6 +28,12 @@ export interface CacheKey {
   readonly local?: boolean;
 }
 
+/**
+ * The kinds of key the SDK reads and writes (cache-core, cache-ml, cache-frames): what
+ * `CACHE_L1_KINDS` may name. A kind of your own (`cache.keys.key('mine', ...)`) is held with `*`.
+ */
+export const SDK_KINDS = ['prediction', 'feature', 'model', 'dataframe', 'generation', 'kv', 'session', 'lock'] as const;
+
 /** Longest id accepted as one key part, in UTF-16 code units. */
 export const MAX_ID_LENGTH = 512;
 
