@@ -112,3 +112,36 @@ describe('L1 holds no more than its settings say, and hands out values no caller
     }
   });
 });
+
+const MEASURE = fileURLToPath(new URL('./measure-heap-in-child.ts', import.meta.url));
+
+interface Row {
+  shape: string;
+  values: number;
+  actualPerValue: number;
+  estimatePerValue: number;
+}
+
+// No Redis here: it sits with the other memory tests of L1, which run in processes of their own
+// too, and out of the unit tests, which it would slow down for a minute.
+describe('what L1 counts for a value is what it costs in the heap', () => {
+  // In a process of its own, with a GC it can call (and no bytecode flushing, which would free
+  // the loader's code during a measurement and show as negative growth).
+  it('never undercounts real heap growth by more than 1.5x, and overcounts by at most 2x (object-dense JSON, predictions, feature vectors, nested arrays, long strings, typed arrays, Maps, Sets, Dates)', async () => {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--expose-gc', '--no-flush-bytecode', '--import', 'tsx', MEASURE], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+      proc.on('error', reject);
+      proc.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`the measuring process exited ${code}: ${err}`))));
+    });
+    const rows = stdout.trim().split('\n').map((line) => JSON.parse(line) as Row);
+    expect(rows.length).toBeGreaterThanOrEqual(17);
+    const ratios = rows.map((r) => ({ shape: r.shape, ratio: Number((r.estimatePerValue / r.actualPerValue).toFixed(2)) }));
+    // Every shape listed with its ratio on failure: which one moved is the finding.
+    expect(ratios.filter((r) => !(r.ratio >= 1 / 1.5 && r.ratio <= 2))).toEqual([]);
+  }, 300_000);
+});
+

@@ -1,5 +1,5 @@
 // Measures what values cost in the heap when L1 holds them, against what l1/value-size.ts
-// estimates; run by value-size.test.ts in a process of its own:
+// estimates; run by l1-memory.integration.test.ts in a process of its own:
 //
 //   node --expose-gc --import tsx measure-heap-in-child.ts
 //

@@ -5,7 +5,7 @@
  * heap.
  *
  * The constants are V8's layout on 64-bit Node (no pointer compression), rounded up where
- * measured figures varied: each is at least what `value-size.test.ts` measures as real heap growth
+ * measured figures varied: each is at least what `l1-memory.integration.test.ts` measures as real heap growth
  * (after a GC, in a child process) for object-dense JSON, predictions, feature vectors, nested
  * arrays, long strings, typed arrays, Maps, Sets and Dates. The estimate never undercounts any of
  * them by more than 1.5x (the test's bound); most it overcounts a little (short strings that V8
