@@ -14,7 +14,7 @@ import { parsePythonJson, pythonJsonDumps } from './python-json.js';
  * where decoding its envelope takes ~300 µs); or bytes decoded per hit (values a clone would not
  * keep as they are: Buffers, instances of registered classes). `size` is what the value costs
  * decoded (l1/value-size.ts: typed arrays and Buffers by byteLength, objects by an estimate of
- * their heap), never its stored size: 30 MB of Float64Array deflate to 0.75 MB.
+ * their heap), never its stored size: four 30.5 MB Float64Arrays deflated to 0.75 MB in all.
  */
 export type Hold = { value: unknown; size: number } | { pristine: unknown; size: number } | { bytes: Uint8Array; size: number };
 
