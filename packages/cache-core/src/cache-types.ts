@@ -1,6 +1,7 @@
 import type { CacheOptions } from './config.js';
 import type { CacheErrorCode, FinRiskCacheError } from './errors.js';
 import type { CacheKey } from './keys.js';
+import type { MAX_TIMEOUT_MS } from './stores/deadline.js';
 import type { CacheStore } from './stores/store.js';
 
 /** A key: a string under the generic `kv` kind, or a key built by {@link KeySchema}. */
@@ -27,7 +28,9 @@ export interface SetOptions {
 export interface GetManyOptions {
   /**
    * Deadline of each round trip this call makes, in ms, for a transfer whose size the caller
-   * knows (a table's chunk): each gets at least this long. Misses, as always, after it.
+   * knows (a table's chunk): each gets at least this long. Misses, as always, after it. At most
+   * {@link MAX_TIMEOUT_MS} (2147483647, what a Node timer holds): more is refused with
+   * E_INVALID_CONFIG; clamp a computed deadline to it.
    * @default `commandTimeoutMs` (`CACHE_COMMAND_TIMEOUT_MS`, 250)
    */
   timeoutMs?: number;
@@ -43,7 +46,8 @@ export interface GetManyOptions {
 /** Options of {@link Cache.setMany}: those of every entry, and the deadline of each round trip. */
 export interface SetManyOptions extends SetOptions {
   /**
-   * Deadline of each round trip this call makes, in ms (see {@link GetManyOptions.timeoutMs}).
+   * Deadline of each round trip this call makes, in ms, at most {@link MAX_TIMEOUT_MS} (see
+   * {@link GetManyOptions.timeoutMs}).
    * @default `commandTimeoutMs` plus 1 ms per 64 KiB written
    */
   timeoutMs?: number;

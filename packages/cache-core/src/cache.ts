@@ -26,6 +26,7 @@ import { L1_MISS, LocalTier } from './l1/local-tier.js';
 import { RemoteTier } from './remote-tier.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { collectStats } from './stats-report.js';
+import { MAX_TIMEOUT_MS } from './stores/deadline.js';
 import { RedisStore, type RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -73,11 +74,14 @@ interface BulkCall {
   throwOnFailure: boolean;
 }
 
-/** A caller's per-call deadline: undefined, or a positive finite number of ms. */
+/** A caller's per-call deadline: undefined, or a positive number of ms a Node timer can hold. */
 function checkTimeout(timeoutMs: number | undefined): number | undefined {
   if (timeoutMs === undefined) return undefined;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new FinRiskCacheError('E_INVALID_CONFIG', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new FinRiskCacheError(
+      'E_INVALID_CONFIG',
+      `timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS} (what a Node timer holds; longer runs out after 1 ms), got ${String(timeoutMs)}`,
+    );
   }
   return timeoutMs;
 }
@@ -235,7 +239,7 @@ export class Cache {
     const elapsed = performance.now() - sentAt;
     await Promise.all(
       wanted.map(async (ref, j) => {
-        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation);
+        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation, local.maxValueBytes);
         out[j] = decoded.value;
         const pttl = got?.pttls[j] ?? -2;
         if (decoded.hold === undefined || pttl === -2) local.abandonFill(fills[j]!);
@@ -747,7 +751,7 @@ export class Cache {
    */
   async fleetStats(): Promise<FleetStats | null> {
     const store = await this.connect();
-    if (!(store instanceof RedisStore)) return { services: [], instances: [] };
+    if (!(store instanceof RedisStore)) return { services: [], instances: [], rejected: 0, truncated: false };
     const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
     return outcome.ok ? outcome.value : null;
   }

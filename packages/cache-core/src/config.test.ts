@@ -83,6 +83,15 @@ describe('resolveConfig', () => {
     }
   });
 
+  it('refuses CACHE_L1_KINDS naming a kind the SDK does not have, listing the known kinds', () => {
+    for (const env of [{ CACHE_L1_KINDS: 'predictions' }, { CACHE_L1_KINDS: 'prediction,featurs' }, { CACHE_L1_KINDS: ',' }]) {
+      expect(() => resolveConfig({ envFile: false, env })).toThrow(/CACHE_L1_KINDS=.* is invalid: expected .*prediction, feature, model, dataframe/);
+    }
+    expect(() => resolveConfig({ ...none, l1: { kinds: ['predictions'] } })).toThrow(/CACHE_L1_KINDS=\["predictions"\] is invalid/);
+    expect(resolveConfig({ envFile: false, env: { CACHE_L1_KINDS: 'prediction, generation' } }).l1.kinds).toEqual(['prediction', 'generation']);
+    expect(resolveConfig({ envFile: false, env: { CACHE_L1_KINDS: '*' } }).l1.kinds).toBe('*');
+  });
+
   it('accepts redis:// and rediss:// URLs and turns TLS on for rediss', () => {
     expect(resolveConfig({ ...none, url: 'redis://h:1/2' }).tls).toBeUndefined();
     expect(resolveConfig({ ...none, url: 'rediss://h:1' }).tls).toEqual({});

@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { FinRiskCacheError } from './errors.js';
 import { Keyring, type EncryptionOptions } from './encryption.js';
+import { isServiceName } from './fleet-stats.js';
+import { SDK_KINDS } from './keys.js';
 import { configError, maskUrl, parseSetting, SETTINGS, settingDefault, type HostPort, type SettingName, type SettingSpec } from './settings.js';
 
 export { maskUrl, MAX_TTL_SECONDS } from './settings.js';
@@ -49,7 +51,7 @@ export interface TlsOptions {
 export interface L1Options {
   /** Size of L1 in MiB; 0 turns it off. @default 0 (`CACHE_L1_MAX_MB`) */
   maxMb?: number;
-  /** Kinds held in L1, or `'*'`. @default ['prediction', 'feature', 'model', 'dataframe'] (`CACHE_L1_KINDS`) */
+  /** Kinds held in L1 (the SDK's kinds: a name it does not have is refused), or `'*'` for every kind. @default ['prediction', 'feature', 'model', 'dataframe'] (`CACHE_L1_KINDS`) */
   kinds?: string[] | '*';
   /** Largest entry held, in MiB. @default a quarter of `maxMb` (`CACHE_L1_MAX_ENTRY_MB`) */
   maxEntryMb?: number;
@@ -248,7 +250,8 @@ function defaultServiceName(): string {
     if (existsSync(file)) {
       try {
         const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
-        if (typeof name === 'string' && name && !dir.includes('node_modules')) {
+        // A name fleet statistics would refuse (a legacy package name with spaces) is not this service's name.
+        if (isServiceName(name) && !dir.includes('node_modules')) {
           appName = name;
           break;
         }
@@ -338,6 +341,12 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     ? new Keyring({ keys, ...(activeKeyId ? { activeKeyId } : {}), kinds: get<string[] | '*'>('encryption.kinds') })
     : undefined;
 
+  const l1Kinds = get<string[] | '*'>('l1.kinds');
+  // A typo (`predictions`) would hold nothing of that kind, silently.
+  if (l1Kinds !== '*' && (l1Kinds.length === 0 || l1Kinds.some((kind) => !(SDK_KINDS as readonly string[]).includes(kind)))) {
+    throw configError(specOf('l1.kinds').variable, l1Kinds, `a comma-separated list of the SDK's kinds (${SDK_KINDS.join(', ')}), or * for every kind`);
+  }
+
   const ttl: TtlConfig = {
     prediction: get('ttl.prediction'), feature: get('ttl.feature'), model: get('ttl.model'), dataframe: get('ttl.dataframe'), default: get('ttl.default'),
   };
@@ -355,7 +364,7 @@ export function resolveConfig(options: CacheOptions = {}): CacheConfig {
     statsIntervalSeconds: get('statsIntervalSeconds'),
     l1: {
       maxBytes: get<number>('l1.maxMb') * MIB,
-      kinds: get<string[] | '*'>('l1.kinds'),
+      kinds: l1Kinds,
       maxEntryBytes: (get<number | undefined>('l1.maxEntryMb') ?? get<number>('l1.maxMb') / 4) * MIB,
       maxTtlMs: get<number>('l1.maxTtl') * 1000,
     },

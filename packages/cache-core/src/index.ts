@@ -24,6 +24,7 @@ export type { BackendName, CacheConfig, CacheOptions, ConfigSource, HostPort, Ke
 export { SETTINGS } from './settings.js';
 export type { SettingName, SettingSpec, SettingType } from './settings.js';
 export { FinRiskCacheError, toCacheError } from './errors.js';
+export { MAX_TIMEOUT_MS } from './stores/deadline.js';
 export { TypedEmitter } from './typed-emitter.js';
 export type { EventMap } from './typed-emitter.js';
 export type { EncryptionOptions, Keyring } from './encryption.js';

@@ -19,6 +19,11 @@ describe('keys', () => {
     expect(keys.key('feature', 'a:b').key).not.toBe(keys.key('feature', 'a%3Ab').key);
   });
 
+  it('refuses kinds every JavaScript object has (they would reach Object through counters keyed by kind)', () => {
+    for (const kind of ['constructor', 'prototype']) expect(() => keys.key(kind, 'x')).toThrow(/a name every JavaScript object has/);
+    expect(() => keys.prefixOf('constructor')).toThrow(FinRiskCacheError);
+  });
+
   it('round-trips parts through parse', () => {
     for (const id of ['a:b', '%', '%3A', 'cliënt 客户', '*?[]\\']) {
       expect(keys.parse('feature', keys.key('feature', id).key)).toEqual([id]);

@@ -28,6 +28,12 @@ export interface CacheKey {
   readonly local?: boolean;
 }
 
+/**
+ * The kinds of key the SDK reads and writes (cache-core, cache-ml, cache-frames): what
+ * `CACHE_L1_KINDS` may name. A kind of your own (`cache.keys.key('mine', ...)`) is held with `*`.
+ */
+export const SDK_KINDS = ['prediction', 'feature', 'model', 'dataframe', 'generation', 'kv', 'session', 'lock'] as const;
+
 /** Longest id accepted as one key part, in UTF-16 code units. */
 export const MAX_ID_LENGTH = 512;
 
@@ -72,10 +78,29 @@ function isPlainPart(part: unknown): part is string {
 // Kinds already checked (they come from code, so there are few); bounded in case they do not.
 const checkedKinds = new Set<string>();
 
-/** Checks a kind name: lower-case letters, digits and dashes, starting with a letter. */
+/**
+ * Names that mean something to every JavaScript object. Kinds and services become property names
+ * where their counters are added up (fleet statistics, a dashboard, a metrics adapter): code that
+ * writes `totals[kind] ??= {}` on a plain object would reach `Object` itself through
+ * `constructor`, and `Object.prototype` through `__proto__`. The SDK never names a kind or a
+ * service so, and refuses records that do.
+ */
+export function isReservedName(name: string): boolean {
+  return name === '__proto__' || name === 'prototype' || name in Object.prototype;
+}
+
+/** True for a kind name: lower-case letters, digits and dashes, starting with a letter, at most 32, not a reserved name. */
+export function isKindName(kind: unknown): kind is string {
+  return typeof kind === 'string' && KIND_RE.test(kind) && !isReservedName(kind);
+}
+
+/** Checks a kind name: lower-case letters, digits and dashes, starting with a letter, and not `constructor` or `prototype`. */
 export function validateKind(kind: string): string {
   if (!KIND_RE.test(kind)) {
     throw new FinRiskCacheError('E_INVALID_KEY', `kind ${JSON.stringify(kind)} must match ${KIND_RE.source}`);
+  }
+  if (isReservedName(kind)) {
+    throw new FinRiskCacheError('E_INVALID_KEY', `kind ${JSON.stringify(kind)} is a name every JavaScript object has; choose another`);
   }
   return kind;
 }

@@ -5,6 +5,7 @@ import { describeSettings, resolveConfig } from './config.js';
 import { FinRiskCacheError } from './errors.js';
 import { SETTINGS, type SettingSpec } from './settings.js';
 import { SETTINGS_READMES, withSettingsTable } from './settings-docs.js';
+import { MAX_TIMEOUT_MS } from './stores/deadline.js';
 
 const specs = SETTINGS;
 const none = { envFile: false as const, env: {} };
@@ -29,6 +30,18 @@ describe('the settings table', () => {
       expect(row, spec.variable).toMatchObject({ source: 'environment', name: spec.name });
       expect(row?.value, spec.variable).not.toBeNull();
       if (spec.secret) expect(row?.value, spec.variable).not.toContain(spec.example);
+    }
+  });
+
+  it('holds every duration that becomes a Node timer within what a timer can hold (2^31-1 ms), and refuses more naming the variable', () => {
+    // TTLs go to Redis (PX) and to L1's clock, never to a timer; every other duration arms one.
+    const timers = specs.filter((s) => s.type.kind === 'integer' && (s.type.unit === 'ms' || (s.type.unit === 's' && !s.name.startsWith('ttl.') && s.name !== 'l1.maxTtl')));
+    expect(timers.map((s) => s.name)).toEqual(['commandTimeoutMs', 'connectTimeoutMs', 'scanTimeoutMs', 'closeTimeoutMs', 'breakerCooldownMs', 'statsIntervalSeconds']);
+    for (const spec of timers) {
+      const type = spec.type as { max: number; unit: 'ms' | 's' };
+      expect(type.max * (type.unit === 's' ? 1000 : 1), spec.name).toBeLessThanOrEqual(MAX_TIMEOUT_MS);
+      expect(() => resolveConfig({ envFile: false, env: { [spec.variable]: String(type.max + 1) } }), spec.name).toThrow(`${spec.variable}="${type.max + 1}" is invalid`);
+      expect(() => resolveConfig({ envFile: false, env: { [spec.variable]: String(2 ** 31) } }), spec.name).toThrow(FinRiskCacheError);
     }
   });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { FinRiskCacheError } from './errors.js';
+import { isServiceName } from './fleet-stats.js';
 import { validatePrefix } from './keys.js';
 
 /**
@@ -95,7 +96,7 @@ const TABLE = [
   { name: 'encryption.activeKeyId', variable: 'CACHE_ENCRYPTION_KEY_ID', type: { kind: 'text' }, defaultText: 'the first key listed', description: 'id of the key new values are encrypted with', example: 'k1' },
   { name: 'encryption.kinds', variable: 'CACHE_ENCRYPT_KINDS', type: { kind: 'list' }, default: '*', description: 'kinds to encrypt, e.g. `prediction,feature`, or `*` for every kind', example: 'prediction,feature' },
   { name: 'l1.maxMb', variable: 'CACHE_L1_MAX_MB', type: { kind: 'integer', min: 0, max: 1_048_576, unit: 'MiB' }, default: 0, description: 'size of the in-process L1 tier that Redis keeps coherent (CLIENT TRACKING); 0 turns it off. Needs Redis 6 or later; off on the embedded store and in the CLI', example: '256' },
-  { name: 'l1.kinds', variable: 'CACHE_L1_KINDS', type: { kind: 'list' }, default: 'prediction,feature,model,dataframe', description: 'kinds held in L1 (a model\'s generation token goes with `prediction`), or `*` for every kind', example: 'prediction,model' },
+  { name: 'l1.kinds', variable: 'CACHE_L1_KINDS', type: { kind: 'list' }, default: 'prediction,feature,model,dataframe', description: 'kinds held in L1, of the SDK\'s: `prediction`, `feature`, `model`, `dataframe`, `generation`, `kv`, `session`, `lock` (a model\'s generation token goes with `prediction`; another name is refused), or `*` for every kind, your own too', example: 'prediction,model' },
   { name: 'l1.maxEntryMb', variable: 'CACHE_L1_MAX_ENTRY_MB', type: { kind: 'integer', min: 1, max: 1_048_576, unit: 'MiB' }, defaultText: 'a quarter of `CACHE_L1_MAX_MB`', description: 'largest entry L1 holds (a decoded table with its manifest counts as one); larger values are read from Redis every time', example: '16' },
   { name: 'l1.maxTtl', variable: 'CACHE_L1_MAX_TTL', type: { kind: 'integer', min: 1, max: MAX_TTL_SECONDS, unit: 's' }, default: 60, description: "longest an entry stays in L1 (a safety net beside Redis's invalidations); never longer than the key's TTL in Redis", example: '300' },
   { name: 'serviceName', variable: 'CACHE_SERVICE_NAME', type: { kind: 'text' }, defaultText: 'the `name` in the running app\'s package.json, else `unknown`', description: 'the service this process belongs to, as fleet statistics name it', example: 'scoring-service' },
@@ -270,6 +271,10 @@ export function parseSetting(spec: SettingSpec, raw: unknown): unknown {
       const text = String(raw);
       if (spec.name === 'host' && (!text.trim() || /\s/.test(text))) throw configError(variable, shown, 'a host name or address');
       if (spec.name === 'keyPrefix') return validatePrefix(text);
+      // Readers of fleet statistics refuse other names (another process's record is untrusted input).
+      if (spec.name === 'serviceName' && !isServiceName(text)) {
+        throw configError(variable, shown, "1-128 characters of letters, digits and @ . _ ~ / + : - (a package.json name fits), not a name every JavaScript object has (constructor, __proto__, ...)");
+      }
       return text;
     }
   }

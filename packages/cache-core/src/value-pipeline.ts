@@ -4,16 +4,19 @@ import type { CacheConfig } from './config.js';
 import { FinRiskCacheError, toCacheError } from './errors.js';
 import type { CacheKey } from './keys.js';
 import type { KindStatsRegistry } from './kind-stats.js';
-import { freezeAndMeasure } from './l1/deep-freeze.js';
+import { deepFreeze } from './l1/deep-freeze.js';
+import { jsonValueBytes, valueBytes } from './l1/value-size.js';
 import { parsePythonJson, pythonJsonDumps } from './python-json.js';
 
 /**
- * What L1 may hold of a value: the frozen value itself (with its JSON size); a private copy that
- * every hit clones (typed arrays, Maps, Dates: structuredClone copies a 2 x 16 KB Float64Array
- * model in ~40 µs where decoding its envelope takes ~300 µs); or bytes decoded per hit (values
- * a clone would not keep as they are: Buffers, instances of registered classes).
+ * What L1 may hold of a value: the frozen value itself; a private copy that every hit clones
+ * (typed arrays, Maps, Dates: structuredClone copies a 2 x 16 KB Float64Array model in ~40 µs
+ * where decoding its envelope takes ~300 µs); or bytes decoded per hit (values a clone would not
+ * keep as they are: Buffers, instances of registered classes). `size` is what the value costs
+ * decoded (l1/value-size.ts: typed arrays and Buffers by byteLength, objects by an estimate of
+ * their heap), never its stored size: four 30.5 MB Float64Arrays deflated to 0.75 MB in all.
  */
-export type Hold = { value: unknown; jsonBytes: number } | { pristine: unknown; size: number } | { bytes: Uint8Array };
+export type Hold = { value: unknown; size: number } | { pristine: unknown; size: number } | { bytes: Uint8Array; size: number };
 
 /**
  * Values on their way to and from the store: encode (the envelope, or plain JSON for keys shared
@@ -82,12 +85,15 @@ export class ValuePipeline {
   }
 
   /**
-   * {@link ValuePipeline.decode} for a read that may fill L1: also says what L1 may hold. A value
-   * of JSON shape is frozen and shared (the caller gets the frozen value too, so what a caller
-   * and L1 hold is one object nobody can change); anything else (Maps, Dates, typed arrays,
-   * bytes) is held as an uncompressed envelope and decoded afresh on every hit.
+   * {@link ValuePipeline.decode} for a read that may fill L1: also says what L1 may hold, when
+   * the value costs no more than `maxBytes` decoded (measured first: a value over it is neither
+   * frozen nor copied, and the caller gets it as a read without L1 would). A value of JSON shape
+   * is frozen and shared (the caller gets the frozen value too, so what a caller and L1 hold is
+   * one object nobody can change); a value structuredClone keeps exactly (Maps, Dates, typed
+   * arrays) is copied once and cloned per hit; anything else (Buffers, registered classes) is
+   * held as an uncompressed envelope and decoded afresh on every hit.
    */
-  decodeToHold<T>(ref: CacheKey, payload: Uint8Array | null, operation: string): Promise<{ value: T | null; hold: Hold | undefined }> | { value: T | null; hold: Hold | undefined } {
+  decodeToHold<T>(ref: CacheKey, payload: Uint8Array | null, operation: string, maxBytes: number): Promise<{ value: T | null; hold: Hold | undefined }> | { value: T | null; hold: Hold | undefined } {
     if (payload === null) {
       this.#stats.read(ref, false);
       return { value: null, hold: undefined };
@@ -96,9 +102,8 @@ export class ValuePipeline {
     try {
       if (ref.format === 'json') {
         const value = parsePythonJson(Buffer.from(payload).toString('utf8')) as T;
-        const jsonBytes = freezeAndMeasure(value);
         this.#stats.read(ref, true);
-        return { value, hold: { value, jsonBytes } };
+        return { value, hold: holdShared(value, maxBytes) };
       }
       plain = this.#unseal(ref, payload);
     } catch (error) {
@@ -109,10 +114,13 @@ export class ValuePipeline {
       if (value === null) return { value, hold: undefined };
       const header = readHeader(plain);
       try {
-        if (header?.codec === Codec.json) return { value, hold: { value, jsonBytes: freezeAndMeasure(value) } };
-        if (isCloneExact(value)) return { value, hold: { pristine: structuredClone(value), size: plain.byteLength } };
+        if (header?.codec === Codec.json) return { value, hold: holdShared(value, maxBytes) };
+        const size = valueBytes(value, maxBytes);
+        if (size > maxBytes) return { value, hold: undefined };
+        if (isCloneExact(value)) return { value, hold: { pristine: structuredClone(value), size } };
         // Held uncompressed, so that a hit decodes on the calling thread without a promise.
-        return { value, hold: { bytes: header?.compression === Compression.none ? plain : serializeValue(value) } };
+        const bytes = header?.compression === Compression.none ? plain : serializeValue(value);
+        return { value, hold: bytes.byteLength > maxBytes ? undefined : { bytes, size: Math.max(size, bytes.byteLength) } };
       } catch {
         // A value L1 cannot prepare (one too deep to serialize again) is read from Redis every time.
         return { value, hold: undefined };
@@ -156,6 +164,14 @@ export class ValuePipeline {
     this.#report({ error: err, operation, kind: ref.kind, key: ref.key });
     return null;
   }
+}
+
+/** A decoded JSON value to share: frozen once measured within `maxBytes`, left as it is otherwise. */
+function holdShared(value: unknown, maxBytes: number): Hold | undefined {
+  const size = jsonValueBytes(value, maxBytes);
+  if (size > maxBytes) return undefined;
+  deepFreeze(value);
+  return { value, size };
 }
 
 const CLONE_EXACT = new Set<object | null>([

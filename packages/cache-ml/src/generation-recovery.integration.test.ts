@@ -66,6 +66,38 @@ describe.each(topologies)('generation token recovery on Redis ($name)', (topolog
   });
 });
 
+describe('generation tokens are untrusted input', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  // What this SDK writes: 16 characters of base64url. Anything else under a token key was written
+  // by someone else; before, a 64 KiB string was copied into every prediction written after it,
+  // and an object made every prediction write fail for good.
+  it.each([
+    ['64 KiB of text', 'x'.repeat(64 * 1024)],
+    ['text outside base64url', 'a token with spaces!'],
+    ['an object', { token: 'abc' }],
+    ['a number', 42],
+  ])('a forged token (%s) is replaced by the next write, never written into predictions', async (_what, forged) => {
+    const prefix = uniquePrefix('forged');
+    const writer = createMlCache(redis.cache({ keyPrefix: prefix }));
+    const reader = createMlCache(redis.cache({ keyPrefix: prefix }));
+    const probe = redis.cache({ keyPrefix: prefix });
+    const tokenKey = writer.keys.generation('credit');
+    expect(await probe.set(tokenKey, forged, { ttl: null })).toBe(true);
+    expect(await reader.getCachedPrediction('F1', 'credit')).toBeNull();
+    expect(await writer.cacheModelPrediction('F1', 'credit', { s: 1 })).toBe(true);
+    expect(await probe.get(tokenKey)).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(await reader.getCachedPrediction('F1', 'credit')).toEqual({ s: 1 });
+    expect(Buffer.byteLength(redis.cli('GET', writer.keys.prediction('F1', 'credit').key))).toBeLessThan(200);
+  });
+});
+
 describe('generation token recovery under maxmemory eviction (allkeys-random)', () => {
   let redis: TestRedis;
   beforeAll(async () => {

@@ -8,6 +8,18 @@ export function newGenerationToken(): string {
 }
 
 /**
+ * What {@link newGenerationToken} makes (16 base64url characters), with room for a longer one
+ * from a later release. Anything else under a token key was written by someone else: it is never
+ * used as a token (it was copied into every prediction written under it: 64 KiB each).
+ */
+const TOKEN_RE = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** True for a value that may be a generation token this SDK wrote. */
+export function isGenerationToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN_RE.test(value);
+}
+
+/**
  * Generation tokens of model types (`finrisk` layout). Every prediction is written with the token
  * of its model type, and a read fetches the token and the prediction in one MGET: a prediction
  * written under another token is a miss. Invalidating a model's predictions is one SET of a new
@@ -33,12 +45,16 @@ export class GenerationTracker {
    * create it, rather than write under the token it remembers.
    */
   observe(modelType: string, token: unknown): string | null {
-    if (typeof token !== 'string') {
+    const seen = this.#seen.get(modelType);
+    // Every read passes here: the token seen last needs no check, and its entry is refreshed in place.
+    if (seen !== undefined && seen.token === token) {
+      seen.at = Date.now();
+      return token;
+    }
+    if (!isGenerationToken(token)) {
       this.#seen.delete(modelType);
       return null;
     }
-    const seen = this.#seen.get(modelType);
-    // Every read passes here: refresh the entry in place rather than allocate one per read.
     if (seen) {
       seen.token = token;
       seen.at = Date.now();
@@ -54,18 +70,26 @@ export class GenerationTracker {
 
   /**
    * The token to write a prediction under: the one seen in the last `refreshMs`, else read
-   * (and created when the model type has none yet). Null when the backend failed.
+   * (and created when the model type has none yet, or replaced when what the key holds is not a
+   * token: predictions under such a value were never readable). Null when the backend failed.
    */
   async current(modelType: string): Promise<string | null> {
     const recent = this.recent(modelType);
     if (recent !== undefined) return recent;
     const key = this.#keys.generation(modelType);
-    const stored = await this.#cache.get<string>(key);
-    if (typeof stored === 'string') return this.observe(modelType, stored);
+    const stored = await this.#cache.get<unknown>(key);
+    if (isGenerationToken(stored)) return this.observe(modelType, stored);
     const fresh = newGenerationToken();
     // Two writers may both find no token: the first one wins and the other adopts it.
     if (await this.#cache.setIfAbsent(key, fresh, { ttl: null })) return this.observe(modelType, fresh);
-    return this.observe(modelType, await this.#cache.get<string>(key));
+    const winner = await this.#cache.get<unknown>(key);
+    if (isGenerationToken(winner)) return this.observe(modelType, winner);
+    // The key holds something else (forged, or undecodable): without a replacement no prediction
+    // of the model could ever be written readable again.
+    if (winner !== null || (await this.#cache.exists(key))) {
+      if (await this.#cache.set(key, fresh, { ttl: null })) return this.observe(modelType, fresh);
+    }
+    return this.observe(modelType, null);
   }
 
   /** Forgets the token remembered for a model type: the next write reads (or creates) it. */

@@ -1,5 +1,6 @@
 import { FinRiskCacheError, type Cache, type CacheKey, type SetManyEntry } from '@finrisk/cache-core';
 import { invalidConfig } from './errors.js';
+import { isGenerationToken } from './generations.js';
 import type { MlCacheErrorEvent, WriteOptions } from './options.js';
 import { checkSchemaFast, settleAll, type Schema, type SchemaOutcome } from './schema.js';
 import { checkGrace, isPlainObject } from './value-checks.js';
@@ -34,22 +35,36 @@ export interface CachedEntry<T> {
   modelVersion?: string;
 }
 
-/** True when a decoded payload has the shape of a {@link StoredEntry}. */
+/** A field the object holds itself; a value only a prototype holds (a polluted one) makes the entry invalid. */
+const INHERITED = Symbol('inherited');
+function own(raw: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(raw, name)) return raw[name];
+  return raw[name] === undefined ? undefined : INHERITED;
+}
+
+/**
+ * True when a decoded payload has the shape of a {@link StoredEntry}: every field its own (never
+ * a prototype's), a generation only as a token this SDK writes.
+ */
 export function isStoredEntry(raw: unknown): raw is StoredEntry<unknown> {
+  if (!isPlainObject(raw) || !Object.hasOwn(raw, 'value')) return false;
+  const freshUntil = own(raw, 'freshUntil');
+  const generation = own(raw, 'generation');
+  const modelVersion = own(raw, 'modelVersion');
   return (
-    isPlainObject(raw) &&
-    'value' in raw &&
-    typeof raw.cachedAt === 'number' &&
-    (raw.freshUntil === undefined || typeof raw.freshUntil === 'number') &&
-    (raw.generation === undefined || typeof raw.generation === 'string') &&
-    (raw.modelVersion === undefined || typeof raw.modelVersion === 'string')
+    typeof own(raw, 'cachedAt') === 'number' &&
+    (freshUntil === undefined || typeof freshUntil === 'number') &&
+    (generation === undefined || isGenerationToken(generation)) &&
+    (modelVersion === undefined || typeof modelVersion === 'string')
   );
 }
 
 /** The model version a prediction names itself (`model_version` or `modelVersion`), if any. */
 export function modelVersionOf(prediction: object): string | undefined {
   const record = prediction as Record<string, unknown>;
-  const version = record.model_version ?? record.modelVersion;
+  // Own fields only: a prediction under a Python-layout key is plain JSON another process wrote.
+  const field = (name: string) => (Object.hasOwn(record, name) ? record[name] : undefined);
+  const version = field('model_version') ?? field('modelVersion');
   return typeof version === 'string' ? version : undefined;
 }
 

@@ -437,7 +437,7 @@ describe('no secret appears', () => {
 
 describe('under a least-privilege ACL user', () => {
   // The commands a read-only dashboard needs, and the UNLINK its clears add (README, SECURITY.md).
-  const READ_ONLY = ['+ping', '+info', '+dbsize', '+scan', '+get', '+mget', '+pttl', '+zrangebyscore'];
+  const READ_ONLY = ['+ping', '+info', '+dbsize', '+scan', '+get', '+getrange', '+mget', '+pttl', '+zrangebyscore'];
   it('the read-only dashboard needs PING, INFO, DBSIZE, SCAN, GET, MGET, PTTL and ZRANGEBYSCORE: nothing is denied', async () => {
     // node-redis sends CLIENT SETINFO to Redis 7.2 and later (and ignores a refusal); older servers do not know the command.
     const [major, minor] = /redis_version:(\d+)\.(\d+)/.exec(server.cli('INFO', 'server'))!.slice(1).map(Number) as [number, number];

@@ -9,6 +9,17 @@ export interface TrackingNode {
   readonly id: string;
   /** How to connect to it (auth, TLS, address). */
   readonly options: RedisClientOptions;
+  /**
+   * True where SWAPDB can swap the tracked database for another (a server, a Sentinel master;
+   * a cluster has only database 0 and refuses SWAPDB): the connection then watches for it.
+   */
+  readonly swappable?: boolean;
+}
+
+/** SWAPDB calls the server counted (INFO commandstats; the line is absent before the first). */
+function swapdbCalls(info: string): number {
+  const match = /^cmdstat_swapdb:calls=(\d+)/m.exec(info);
+  return match ? Number(match[1]) : 0;
 }
 
 /** What the tracker tells the local tier. */
@@ -47,6 +58,8 @@ class TrackingConnection {
   #closed = false;
   /** True once this connection's failure was reported: one error event per outage, not one per retry. */
   #reported = false;
+  /** SWAPDB calls the server had counted at the last look (swappable nodes only). */
+  #swaps = 0;
 
   constructor(node: TrackingNode, tracker: InvalidationTracker) {
     this.node = node;
@@ -84,6 +97,8 @@ class TrackingConnection {
       await this.#bounded(async () => {
         await this.#client.sendCommand(['CLIENT', 'TRACKING', 'OFF']);
         await this.#client.sendCommand(['CLIENT', 'TRACKING', 'ON', 'BCAST', ...prefixes]);
+        // The count every later look compares with: L1 starts empty, so a swap before it is moot.
+        if (this.node.swappable) this.#swaps = swapdbCalls(String(await this.#client.sendCommand(['INFO', 'commandstats'])));
       }, 'CLIENT TRACKING ON BCAST');
       if (this.#closed) return;
       this.#tracking = true;
@@ -104,7 +119,7 @@ class TrackingConnection {
       new FinRiskCacheError(
         err.code,
         `L1 is not serving: the invalidation tracking connection to Redis at ${this.node.id} failed (${err.message}); ` +
-          'L1 needs Redis 6 or later, RESP3 (HELLO) and CLIENT TRACKING, and serves again once tracking is back',
+          'L1 needs Redis 6 or later, RESP3 (HELLO), CLIENT TRACKING and INFO (to notice a SWAPDB), and serves again once tracking is back',
         { cause: err },
       ),
     );
@@ -116,14 +131,28 @@ class TrackingConnection {
     if (was && !this.#closed) this.#tracker.changed(reason);
   }
 
-  /** A PING under the deadline: the pushes before its reply have all arrived. False when it failed. */
+  /**
+   * A command under the deadline: the pushes before its reply have all arrived. False when it
+   * failed. On a node where SWAPDB can swap the database, the command is `INFO commandstats`,
+   * and a SWAPDB counted since the last look empties L1: Redis sends tracking clients no
+   * invalidation for it (checked on 7.0: no push, no keyspace event), so without this L1 would
+   * serve the other database's values until CACHE_L1_MAX_TTL. Elsewhere it is a PING.
+   */
   async heartbeat(): Promise<boolean> {
     if (!this.#tracking) return true; // reconnecting: node-redis retries, #enable will report
+    const command = this.node.swappable ? 'INFO commandstats' : 'PING';
     try {
-      await this.#bounded(() => this.#client.sendCommand(['PING']), 'PING');
+      const reply = await this.#bounded(() => this.#client.sendCommand(this.node.swappable ? ['INFO', 'commandstats'] : ['PING']), command);
+      if (this.node.swappable && this.#tracking) {
+        const swaps = swapdbCalls(String(reply));
+        if (swaps !== this.#swaps) {
+          this.#swaps = swaps;
+          this.#tracker.listener.invalidateAll();
+        }
+      }
       return true;
     } catch (error) {
-      this.#lost(mapRedisError(error, this.node.id, 'PING'));
+      this.#lost(mapRedisError(error, this.node.id, command));
       return false;
     }
   }

@@ -251,6 +251,33 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     );
   });
 
+  if (topology.name !== 'cluster') {
+    // Redis sends tracking clients no invalidation for SWAPDB (7.0: no push, no keyspace event);
+    // a cluster has only database 0 and refuses it.
+    it('empties L1 on a SWAPDB from another connection: syncLocal() sees it at once, the heartbeat within a few seconds', async () => {
+      fresh();
+      const cache = await reader({ keyLayout: 'finrisk-python' });
+      const key: CacheKey = { kind: 'feature', key: `features:${prefix}-SWAP`, format: 'json' };
+      const master = () => deployment.masters()[0]!;
+      // Database 1 first: a write to a key of that name there is heard too (invalidations name keys, not databases).
+      master().cli('-n', '1', 'SET', key.key, '{"db": 1}');
+      master().cli('-n', '0', 'SET', key.key, '{"db": 0}');
+      await cache.syncLocal();
+      expect(await cache.get(key)).toEqual({ db: 0 });
+      expect(await cache.get(key)).toEqual({ db: 0 }); // from L1
+      const hits = l1Hits(cache, 'feature');
+      expect(hits).toBeGreaterThan(0);
+      master().cli('SWAPDB', '0', '1');
+      await cache.syncLocal();
+      expect(await cache.get(key)).toEqual({ db: 1 });
+      expect(await cache.get(key)).toEqual({ db: 1 }); // L1 serves again, the new database's value
+      expect(l1Hits(cache, 'feature')).toBe(hits + 1);
+      // Without syncLocal: the next heartbeat notices (nothing else could tell the process).
+      master().cli('SWAPDB', '0', '1');
+      await eventually('L1 dropped the swapped value', async () => (await cache.get<{ db: number }>(key))?.db === 0);
+    });
+  }
+
   if (topology.name === 'single') {
     it('property, with redis-cli as the writer', async () => {
       fresh();

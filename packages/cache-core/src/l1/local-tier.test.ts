@@ -18,7 +18,7 @@ function tier(overrides: Partial<typeof config> = {}) {
 
 function fill(local: LocalTier, k: string, value: unknown) {
   const f = local.startFill(key(k).key);
-  local.finishFill(f, 'feature', { value: deepFreeze(value), jsonBytes: 10 }, undefined);
+  local.finishFill(f, 'feature', { value: deepFreeze(value), size: 30 }, undefined);
 }
 
 describe('LocalTier', () => {
@@ -35,7 +35,7 @@ describe('LocalTier', () => {
     const { local } = tier();
     const f = local.startFill(key('a').key);
     local.invalidate(key('a').key); // a write by someone, heard while the read was in flight
-    local.finishFill(f, 'feature', { value: { v: 'old' }, jsonBytes: 10 }, undefined);
+    local.finishFill(f, 'feature', { value: { v: 'old' }, size: 30 }, undefined);
     expect(local.read(key('a'), noDecode)).toBe(L1_MISS);
     // A read that starts after the invalidation fills as usual.
     fill(local, 'a', { v: 'new' });
@@ -48,10 +48,10 @@ describe('LocalTier', () => {
     const during = local.startFill(key('b').key);
     local.suspend();
     expect(local.read(key('a'), noDecode)).toBe(L1_MISS);
-    local.finishFill(during, 'feature', { value: { v: 2 }, jsonBytes: 10 }, undefined);
+    local.finishFill(during, 'feature', { value: { v: 2 }, size: 30 }, undefined);
     const beforeResume = local.startFill(key('c').key);
     local.resume();
-    local.finishFill(beforeResume, 'feature', { value: { v: 3 }, jsonBytes: 10 }, undefined);
+    local.finishFill(beforeResume, 'feature', { value: { v: 3 }, size: 30 }, undefined);
     expect(local.read(key('b'), noDecode)).toBe(L1_MISS);
     expect(local.read(key('c'), noDecode)).toBe(L1_MISS);
     fill(local, 'c', { v: 3 });
@@ -63,7 +63,7 @@ describe('LocalTier', () => {
     fill(local, 'a', { v: 1 });
     const f = local.startFill(key('b').key);
     local.invalidateAll();
-    local.finishFill(f, 'feature', { value: { v: 2 }, jsonBytes: 10 }, undefined);
+    local.finishFill(f, 'feature', { value: { v: 2 }, size: 30 }, undefined);
     expect(local.read(key('a'), noDecode)).toBe(L1_MISS);
     expect(local.read(key('b'), noDecode)).toBe(L1_MISS);
     expect(local.isServing).toBe(true);
@@ -72,7 +72,7 @@ describe('LocalTier', () => {
   it('holds nothing over the per-entry cap, nothing of a kind it does not hold, nothing outside its prefixes', () => {
     const { local } = tier({ maxEntryBytes: 1000 });
     const f = local.startFill(key('big').key);
-    local.finishFill(f, 'feature', { bytes: new Uint8Array(2000) }, undefined);
+    local.finishFill(f, 'feature', { bytes: new Uint8Array(2000), size: 2000 }, undefined);
     expect(local.read(key('big'), noDecode)).toBe(L1_MISS);
     expect(local.covers({ kind: 'kv', key: 'fin:kv:x' })).toBe(false);
     expect(local.covers({ kind: 'feature', key: 'other:feature:x' })).toBe(false);
@@ -89,7 +89,7 @@ describe('LocalTier', () => {
     const { local, stats } = tier({ maxBytes: 10_000, maxEntryBytes: 10_000 });
     for (let i = 0; i < 50; i++) {
       const f = local.startFill(key(`k${i}`).key);
-      local.finishFill(f, 'feature', { bytes: new Uint8Array(500) }, undefined);
+      local.finishFill(f, 'feature', { bytes: new Uint8Array(500), size: 500 }, undefined);
       expect(local.bytes).toBeLessThanOrEqual(10_000);
     }
     expect(stats.of('feature').l1Evictions).toBeGreaterThan(0);
@@ -102,7 +102,7 @@ describe('LocalTier', () => {
   it('decodes held bytes on every hit, so callers get their own copy', () => {
     const { local } = tier();
     const f = local.startFill(key('m').key);
-    local.finishFill(f, 'feature', { bytes: new Uint8Array([1, 2, 3]) }, undefined);
+    local.finishFill(f, 'feature', { bytes: new Uint8Array([1, 2, 3]), size: 3 }, undefined);
     const decode = (bytes: Uint8Array) => new Map([['n', bytes.length]]);
     const one = local.read(key('m'), decode);
     const two = local.read(key('m'), decode);

@@ -28,12 +28,6 @@ export interface Fill {
   readonly version: number;
 }
 
-/**
- * Estimated heap bytes of a value held as a frozen object, per byte of its JSON: V8 keeps small
- * objects, their property tables and short strings at about 2-3x the text (measured for
- * predictions and 50-field feature vectors in bench/l1.ts); 3 keeps the cap honest.
- */
-const OBJECT_BYTES_PER_JSON_BYTE = 3;
 /** Per-entry bookkeeping of lru-cache and of the entry itself. */
 const ENTRY_OVERHEAD = 160;
 
@@ -93,6 +87,15 @@ export class LocalTier {
     return this.#bytes;
   }
 
+  /**
+   * The largest value a fill may hold, in bytes as {@link Hold} counts them (the per-entry cap
+   * less the entry's own bookkeeping): a reader measures against it before it freezes or copies
+   * a value, so that a value over the cap costs no copy and is not changed.
+   */
+  get maxValueBytes(): number {
+    return this.#maxEntryBytes - ENTRY_OVERHEAD;
+  }
+
   /** True when reads of `ref` go through L1: its kind is held, and it is not marked to bypass it. */
   covers(ref: CacheKey): boolean {
     if (ref.local === false || (this.#kinds !== '*' && !this.#kinds.has(ref.kind))) return false;
@@ -132,7 +135,8 @@ export class LocalTier {
   /**
    * Ends a read started with {@link LocalTier.startFill}: keeps its value when nothing
    * invalidated the key since (and L1 is still in the same epoch), for at most `ttlMs`.
-   * `held` is the frozen value (sized by its JSON), or the bytes to decode per hit.
+   * `held` is the frozen value, the private copy cloned per hit, or the bytes decoded per hit,
+   * each with what it costs once decoded ({@link Hold}); one over the per-entry cap is not kept.
    */
   finishFill(fill: Fill, kind: string, held: Hold, ttlMs: number | undefined): void {
     const pending = this.#pending.get(fill.key);
@@ -140,14 +144,14 @@ export class LocalTier {
     if (!this.#serving || fill.epoch !== this.#epoch || (pending?.version ?? -1) !== fill.version) return;
     // A key about to expire is not worth holding; -1 (no expiry) means only the L1 lifetime.
     if (ttlMs !== undefined && ttlMs < 1) return;
+    const size = held.size + ENTRY_OVERHEAD;
+    if (!(size <= this.#maxEntryBytes)) return;
     const entry: Entry =
       'bytes' in held
-        ? { kind, how: 'decode', value: undefined, bytes: held.bytes, size: held.bytes.byteLength + ENTRY_OVERHEAD }
+        ? { kind, how: 'decode', value: undefined, bytes: held.bytes, size }
         : 'pristine' in held
-          ? { kind, how: 'clone', value: held.pristine, bytes: undefined, size: held.size + ENTRY_OVERHEAD }
-          : { kind, how: 'shared', value: held.value, bytes: undefined, size: held.jsonBytes * OBJECT_BYTES_PER_JSON_BYTE + ENTRY_OVERHEAD };
-    const { size } = entry;
-    if (size > this.#maxEntryBytes) return;
+          ? { kind, how: 'clone', value: held.pristine, bytes: undefined, size }
+          : { kind, how: 'shared', value: held.value, bytes: undefined, size };
     this.#lru.set(fill.key, entry, { size, ttl: ttlMs === undefined ? this.#config.maxTtlMs : Math.min(ttlMs, this.#config.maxTtlMs) });
     if (this.#lru.has(fill.key)) {
       this.#bytes += size;

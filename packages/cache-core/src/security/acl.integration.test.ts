@@ -20,7 +20,7 @@ export const MINIMAL_ACL = [
   'resetkeys', '~finrisk:*', 'resetchannels', '-@all',
   '+get', '+mget', '+getex', '+set', '+exists', '+del', '+unlink', '+pexpire', '+pttl', '+incr',
   '+eval', '+scan', '+ping', '+info', '+dbsize', '+memory|usage',
-  '+zadd', '+zremrangebyscore', '+zrangebyscore',
+  '+zadd', '+zremrangebyscore', '+zrangebyscore', '+getrange',
 ];
 
 /** What the L1 tier needs beside {@link MINIMAL_ACL}: RESP3 (HELLO) and tracking for its invalidation connections. */
@@ -155,6 +155,9 @@ describe('a least-privilege ACL user', () => {
       const stats = await cache.stats();
       expect(stats.status).toBe('healthy');
       expect(stats.serverVersion).toMatch(/^\d/);
+      // Fleet statistics: published with SET and ZADD, read through the index and GETRANGE.
+      expect(await cache.publishStats()).toBe(true);
+      expect((await cache.fleetStats())!.instances).toHaveLength(1);
     } finally {
       await cache.close();
     }

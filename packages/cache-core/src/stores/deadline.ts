@@ -1,3 +1,12 @@
+/**
+ * The longest deadline a per-call `timeoutMs` may ask for, in ms: 2147483647 (2^31-1, about 24.8
+ * days), the most a Node timer holds. Node runs a timer set for longer after 1 ms (with a
+ * TimeoutOverflowWarning), so a deadline meant to be generous would end the call at once.
+ * Options above it are refused (E_INVALID_CONFIG); a deadline computed from a rate and a size
+ * (cache-frames' `transferMsPerMiB` times the bytes in flight) should be clamped to it.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** How often the stall monitor ticks, in ms. */
 const TICK_MS = 10;
 /** A tick later than this (beyond its period) counts as a stall of the whole lateness. */
@@ -56,10 +65,12 @@ function armStallMonitor(): number {
  * held a stall is extended by that stall (up to 4 times): the deadline measures how long the
  * server or the network took, not how long this process did not look. Clearing the returned timer
  * before it fires cancels the call; after an extension `fn` may still run, so it must be a no-op
- * once the work settled (settling a promise twice is).
+ * once the work settled (settling a promise twice is). A `limitMs` over {@link MAX_TIMEOUT_MS}
+ * is armed as that.
  */
 export function afterDeadline(fn: () => void, limitMs: number): NodeJS.Timeout {
-  return armDeadline(fn, limitMs, armStallMonitor(), 0);
+  // Never armed past what a timer holds: Node would fire a longer one after 1 ms.
+  return armDeadline(fn, limitMs > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : limitMs, armStallMonitor(), 0);
 }
 
 function armDeadline(fn: () => void, limitMs: number, stalledAtStart: number, extensions: number): NodeJS.Timeout {
@@ -68,7 +79,7 @@ function armDeadline(fn: () => void, limitMs: number, stalledAtStart: number, ex
       // A stall still in progress shows at the next tick: take the monitor's latest count.
       const stalled = stalledMs - stalledAtStart;
       if (stalled > 0 && extensions < MAX_EXTENSIONS) {
-        armDeadline(fn, stalled, stalledMs, extensions + 1).unref();
+        armDeadline(fn, Math.min(stalled, MAX_TIMEOUT_MS), stalledMs, extensions + 1).unref();
         return;
       }
       fn();

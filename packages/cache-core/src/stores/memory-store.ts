@@ -1,4 +1,5 @@
 import { FinRiskCacheError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from './deadline.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 interface MemoryEntry {
@@ -9,7 +10,7 @@ interface MemoryEntry {
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
-  /** How often expired entries are swept, in ms. @default 60000 */
+  /** How often expired entries are swept, in ms, 1 to 2147483647 (what a Node timer holds; E_INVALID_CONFIG otherwise). @default 60000 */
   sweepIntervalMs?: number;
 }
 
@@ -30,7 +31,11 @@ export class MemoryStore implements CacheStore {
   readonly #sweepIntervalMs: number;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    const sweep = options.sweepIntervalMs ?? 60_000;
+    if (typeof sweep !== 'number' || !(sweep >= 1 && sweep <= MAX_TIMEOUT_MS)) {
+      throw new FinRiskCacheError('E_INVALID_CONFIG', `sweepIntervalMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (what a Node timer holds), got ${String(sweep)}`);
+    }
+    this.#sweepIntervalMs = sweep;
   }
 
   async connect(): Promise<void> {

@@ -423,11 +423,11 @@ export class RedisStore implements CacheStore {
    * name now (none while they name none).
    */
   trackingNodes(): TrackingNode[] {
-    if (!this.#sentinel) return [{ id: this.location, options: redisClientOptions(this.#config) }];
+    if (!this.#sentinel) return [{ id: this.location, options: redisClientOptions(this.#config), swappable: true }];
     const master = (this.client as unknown as { getMasterNode(): { host: string; port: number } | undefined }).getMasterNode();
     if (!master) return [];
     const { socket, ...rest } = sentinelNodeClientOptions(this.#config);
-    return [{ id: `${master.host}:${master.port}`, options: { ...rest, socket: { ...socket, host: master.host, port: master.port } as RedisClientOptions['socket'] } }];
+    return [{ id: `${master.host}:${master.port}`, options: { ...rest, socket: { ...socket, host: master.host, port: master.port } as RedisClientOptions['socket'] }, swappable: true }];
   }
 
   /** Calls `listener` when the nodes to track may have changed (a Sentinel failover). */
@@ -471,9 +471,33 @@ export class RedisStore implements CacheStore {
     });
   }
 
-  /** The members of the sorted set `index` scored at least `minScore` (ZRANGEBYSCORE). */
-  indexMembers(index: string, minScore: number): Promise<string[]> {
-    return this.run('ZRANGE', () => this.client.zRangeByScore(index, minScore, '+inf') as Promise<string[]>);
+  /** The members of the sorted set `index` scored at least `minScore`, lowest scores first, at most `limit` (ZRANGEBYSCORE ... LIMIT). */
+  indexMembers(index: string, minScore: number, limit: number): Promise<string[]> {
+    return this.run('ZRANGEBYSCORE', () => this.client.zRangeByScore(index, minScore, '+inf', { LIMIT: { offset: 0, count: limit } }) as Promise<string[]>);
+  }
+
+  /**
+   * The first `maxBytes + 1` bytes of each key's value (one GETRANGE per key, written together):
+   * a value longer than `maxBytes` comes back cut, so that a caller can tell it is too large
+   * without ever holding it. null for a missing key (GETRANGE answers an empty string), undefined
+   * for a key that holds no string (WRONGTYPE): what another process wrote, not a failure.
+   */
+  getManyBounded(keys: readonly string[], maxBytes: number): Promise<(Uint8Array | null | undefined)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    const end = String(maxBytes);
+    return this.run('GETRANGE', () =>
+      Promise.all(
+        keys.map((key) =>
+          this.send<Buffer>(['GETRANGE', key, '0', end], key, true).then(
+            (value) => (value.byteLength > 0 ? value : null),
+            (error: unknown) => {
+              if (error instanceof ErrorReply && error.message.startsWith('WRONGTYPE')) return undefined;
+              throw error;
+            },
+          ),
+        ),
+      ),
+    );
   }
 
   /** MGET of `keys` without a deadline of its own (the caller's run has one). */
