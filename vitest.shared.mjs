@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -24,6 +25,8 @@ export default defineConfig({
           // Runs after the unit project when both are selected (they differ in maxWorkers).
           sequence: { groupOrder: 1 },
           include: ['src/**/*.integration.test.ts', 'test/**/*.integration.test.ts'],
+          // Prints once per run which server answered (FINRISK_REDIS_SERVER picks another).
+          globalSetup: [fileURLToPath(new URL('./packages/test-utils/src/report-server.ts', import.meta.url))],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           // Each file starts its own redis-server; two cores do not need more parallelism.

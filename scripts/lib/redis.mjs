@@ -35,14 +35,20 @@ function answersPing(port) {
   });
 }
 
-/** Starts redis-server (REDIS_SERVER_BIN or the one on the PATH) and waits until it answers PING. */
+/**
+ * The server binary, as @finrisk/test-utils picks it: FINRISK_REDIS_SERVER, else the former
+ * REDIS_SERVER_BIN, else redis-server on the PATH.
+ */
+export const redisServerBin = () => process.env.FINRISK_REDIS_SERVER || process.env.REDIS_SERVER_BIN || 'redis-server';
+
+/** Starts the server (see redisServerBin) and waits until it answers PING. */
 export async function startRedis() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'finrisk-redis-'));
-  const child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const child = spawn(redisServerBin(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: 'ignore',
   });
-  const failed = new Promise((_, reject) => child.once('error', (e) => reject(new Error(`redis-server did not start (${e.message}); install it or set REDIS_SERVER_BIN`))));
+  const failed = new Promise((_, reject) => child.once('error', (e) => reject(new Error(`redis-server did not start (${e.message}); install it or set FINRISK_REDIS_SERVER to its path`))));
   failed.catch(() => {});
   for (let i = 0; i < 100; i++) {
     if (await Promise.race([answersPing(port), failed])) break;

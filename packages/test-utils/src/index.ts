@@ -1,4 +1,9 @@
 export { startRedisServer, freePort, RedisServerMissingError } from './redis-server.ts';
+export { redisServerBin, redisCliBin, runCli, SERVER_VARIABLE, LEGACY_SERVER_VARIABLE, CLI_VARIABLE } from './redis-binaries.ts';
+export { parseServerIdentity, describeServer, isAtLeast } from './server-identity.ts';
+export type { ServerIdentity } from './server-identity.ts';
+export { ACL_ROLES, aclGroups, aclRules, aclSetUser, aclRecipesMarkdown, withAclRecipes } from './acl-recipes.ts';
+export type { AclGroup, AclRole, AclRoleName, AclRuleOptions, ServerRequirement } from './acl-recipes.ts';
 export type { RedisServer, RedisServerOptions } from './redis-server.ts';
 export { uniquePrefix } from './prefix.ts';
 export { measure, measureSync, report } from './bench.ts';

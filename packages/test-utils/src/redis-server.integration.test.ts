@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { redisServerBin } from './redis-binaries.ts';
 import { RedisServerMissingError, startRedisServer } from './redis-server.ts';
 
 describe('startRedisServer', () => {
@@ -18,16 +20,28 @@ describe('startRedisServer', () => {
     expect(() => server.cli('PING')).toThrow(/failed/);
   });
 
-  it('says clearly when redis-server is not installed', async () => {
-    const previous = process.env.REDIS_SERVER_BIN;
-    process.env.REDIS_SERVER_BIN = '/nonexistent/redis-server';
+  it('says which server it is, as the binary FINRISK_REDIS_SERVER names does', async () => {
+    // `redis-server --version` prints `Redis server v=7.0.15 ...`, `valkey-server --version` `Valkey server v=8.0.1 ...`.
+    const banner = spawnSync(redisServerBin(), ['--version'], { encoding: 'utf8' }).stdout;
+    const [, name, version] = /^(\w+) server v=(\S+)/.exec(banner) ?? [];
+    const server = await startRedisServer();
+    try {
+      expect(server.identity()).toMatchObject({ name: name?.toLowerCase(), version });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('says clearly when the server binary is not installed', async () => {
+    const previous = process.env.FINRISK_REDIS_SERVER;
+    process.env.FINRISK_REDIS_SERVER = '/nonexistent/redis-server';
     try {
       const error = await startRedisServer().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RedisServerMissingError);
-      expect((error as Error).message).toMatch(/\/nonexistent\/redis-server was not found.*apt-get install redis-server/);
+      expect((error as Error).message).toMatch(/\/nonexistent\/redis-server was not found.*apt-get install redis-server.*FINRISK_REDIS_SERVER/);
     } finally {
-      if (previous === undefined) delete process.env.REDIS_SERVER_BIN;
-      else process.env.REDIS_SERVER_BIN = previous;
+      if (previous === undefined) delete process.env.FINRISK_REDIS_SERVER;
+      else process.env.FINRISK_REDIS_SERVER = previous;
     }
   });
 });

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVER_VARIABLE, redisServerBin, runCli } from './redis-binaries.ts';
+import { parseServerIdentity, type ServerIdentity } from './server-identity.ts';
 
 /** Options for {@link startRedisServer}. */
 export interface RedisServerOptions {
@@ -29,8 +31,10 @@ export interface RedisServer {
   /** Working directory of the server (its `dir`), removed on {@link RedisServer.stop}. */
   readonly dir: string;
   readonly pid: number | undefined;
-  /** Runs `redis-cli` against this server and returns its trimmed stdout. */
+  /** Runs `redis-cli` (the client of the same build: see `redisCliBin`) against this server and returns its trimmed stdout. */
   cli(...args: string[]): string;
+  /** Which server this is (name and version from INFO server), asked once and remembered. */
+  identity(): ServerIdentity;
   /** Sends a signal to the process (SIGSTOP to freeze it, SIGCONT to thaw it). */
   signal(signal: NodeJS.Signals): void;
   /** Kills the process and waits for it to exit; the port stays reserved for {@link RedisServer.restart}. */
@@ -40,9 +44,6 @@ export interface RedisServer {
   /** Stops the process and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
-
-/** The redis-server binary: `REDIS_SERVER_BIN`, read at each start, or `redis-server` on the PATH. */
-const redisServerBin = () => process.env.REDIS_SERVER_BIN ?? 'redis-server';
 
 /** Thrown when `redis-server` is not installed, so that a missing binary reads as such and not as a hang. */
 export class RedisServerMissingError extends Error {
@@ -55,7 +56,7 @@ function assertRedisInstalled(): void {
   if (probe.error || probe.status !== 0) {
     throw new RedisServerMissingError(
       `${bin} was not found or did not run (${probe.error?.message ?? `exit ${probe.status}`}). ` +
-        'Install it (Debian: apt-get install redis-server) or set REDIS_SERVER_BIN to its path.',
+        `Install it (Debian: apt-get install redis-server) or set ${SERVER_VARIABLE} to the path of a redis-server or valkey-server.`,
     );
   }
 }
@@ -168,6 +169,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   await launch(options.port !== undefined);
 
+  let identity: ServerIdentity | undefined;
   const server: RedisServer = {
     host: '127.0.0.1',
     get port() {
@@ -182,11 +184,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     cli(...args: string[]) {
       const auth = options.password ? ['--no-auth-warning', '-a', options.password] : [];
-      const result = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], {
-        encoding: 'utf8',
-      });
-      if (result.status !== 0) throw new Error(`redis-cli ${args.join(' ')} failed: ${result.stderr}`);
-      return result.stdout.trim();
+      return runCli(['-h', '127.0.0.1', '-p', String(port), ...auth, ...args]);
+    },
+    identity() {
+      identity ??= parseServerIdentity(server.cli('INFO', 'server'));
+      return identity;
     },
     signal(signal) {
       child?.kill(signal);

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from './redis-binaries.ts';
 import { startRedisServer, type RedisServer } from './redis-server.ts';
 
 /** A Redis Cluster of real redis-server processes on loopback ports. */
@@ -33,9 +33,7 @@ export interface RedisClusterOptions {
 
 function cliAt(port: number, args: string[], password?: string): string {
   const auth = password ? ['--no-auth-warning', '-a', password] : [];
-  const result = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`redis-cli -p ${port} ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
-  return result.stdout.trim();
+  return runCli(['-h', '127.0.0.1', '-p', String(port), ...auth, ...args]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,10 +62,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       );
     }
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], {
-      encoding: 'utf8',
-    });
-    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+    runCli(['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
   } catch (error) {
     await Promise.all(nodes.map((n) => n.stop()));
     throw error;
