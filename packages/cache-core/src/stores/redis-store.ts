@@ -581,6 +581,20 @@ export function createRedisClient(config: CacheConfig, signal?: AbortSignal): Re
   return createClient(options);
 }
 
+/**
+ * The server's own name and version. Valkey answers `redis_version:7.2.4` (the Redis it forked
+ * from, kept for clients that gate features on it) and its real version in `valkey_version`, so it
+ * reads as `valkey 8.0.1`, the way the embedded engines name themselves (`sqlite 3.46.1`); Redis
+ * stays a bare version, as before.
+ */
+function serverVersion(fields: Map<string, string>): string {
+  const valkey = fields.get('valkey_version');
+  if (valkey !== undefined) return `valkey ${valkey}`;
+  const redis = fields.get('redis_version') ?? 'unknown';
+  const name = fields.get('server_name');
+  return name !== undefined && name !== 'redis' ? `${name} ${redis}` : redis;
+}
+
 function toBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
@@ -594,7 +608,7 @@ export function parseInfo(text: string, keys: number): StoreInfo {
   }
   const num = (name: string) => Number(fields.get(name) ?? 0) || 0;
   return {
-    version: fields.get('redis_version') ?? 'unknown',
+    version: serverVersion(fields),
     connectedClients: num('connected_clients'),
     usedMemoryBytes: num('used_memory'),
     totalCommandsProcessed: num('total_commands_processed'),

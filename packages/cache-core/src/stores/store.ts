@@ -29,7 +29,10 @@ export interface StoreCallOptions {
 
 /** What a store knows about the server (or file, or process) behind it. */
 export interface StoreInfo {
-  /** Server version, or the embedded engine's. */
+  /**
+   * Server version: a bare version for Redis (`7.0.15`), name and version for any other server or
+   * engine (`valkey 8.0.1`, `sqlite 3.46.1`, `node 22.23.5`).
+   */
   version: string;
   connectedClients: number;
   usedMemoryBytes: number;
