@@ -25,6 +25,8 @@ export interface CommandOption {
 export interface CommandDefinition {
   /** The word typed after `finrisk-cache`, e.g. `get-pred`. */
   name: string;
+  /** Other words that run the same command, shown in its help. @default none */
+  aliases?: readonly string[];
   /** One line for the command list. */
   summary: string;
   /** Longer help for `finrisk-cache help NAME`. @default summary */

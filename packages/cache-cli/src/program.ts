@@ -47,6 +47,7 @@ export function buildProgram(io: CliIo, commands: readonly CommandDefinition[], 
 
   for (const definition of commands) {
     const command = program.command(definition.name).summary(definition.summary).description(definition.description ?? definition.summary);
+    if (definition.aliases?.length) command.aliases(definition.aliases);
     for (const arg of definition.arguments ?? []) {
       command.argument(arg.optional ? `[${arg.name}]` : `<${arg.name}>`, arg.description);
     }
