@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { CacheConfig } from './config.js';
-import { isKindName, isReservedName } from './keys.js';
+import { isKindName, isServiceName } from './keys.js';
 import { parseJsonWithoutProtoKeys } from './proto-key-guard.js';
 import { emptyKindStats, hitRate, type CacheStats, type KindStats } from './stats.js';
 import type { RedisStore } from './stores/redis-store.js';
@@ -97,18 +97,8 @@ const READ_BATCH = 32;
 
 const STATS_KIND = 'stats';
 
-/**
- * Service names: what a package.json `name` holds (`scoring-service`, `@finrisk/scoring`) and
- * a little more (`+`, `:`), at most 128 characters, and no reserved name ({@link isReservedName}).
- */
-const SERVICE_NAME_RE = /^[A-Za-z0-9@._~/+:-]{1,128}$/;
 /** Instance ids as {@link newInstanceId} makes them: `host:pid:6 hex digits`. */
 const INSTANCE_RE = /^[A-Za-z0-9._-]{1,200}:\d{1,10}:[0-9a-f]{6}$/;
-
-/** True for a service name fleet statistics accept (`CACHE_SERVICE_NAME` is checked against it). */
-export function isServiceName(name: unknown): name is string {
-  return typeof name === 'string' && SERVICE_NAME_RE.test(name) && !isReservedName(name);
-}
 
 /** A new instance id: host, pid and a random part (two processes of one pid namespace never clash). */
 export function newInstanceId(): string {
