@@ -23,7 +23,7 @@ import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
 import { InvalidationTracker } from './l1/invalidation-tracker.js';
 import { L1_MISS, LocalTier } from './l1/local-tier.js';
-import { RemoteTier } from './remote-tier.js';
+import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { collectStats } from './stats-report.js';
 import { MAX_TIMEOUT_MS } from './stores/deadline.js';
@@ -124,8 +124,8 @@ const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${
  * misses, writes answer false, and listeners hear about it. Invalid input always throws.
  *
  * This class is the API front; each job behind it has a file of its own, in the order a value
- * travels: the remote tier (remote-tier.ts: breaker, failures, operation stats and events) in
- * front of the store that {@link Backend} resolved (backend.ts: choice and fallback), and the
+ * travels: the operation policy (operation-policy.ts: breaker, failures, operation stats and
+ * events) in front of the store that {@link Backend} resolved (backend.ts: choice and fallback), and the
  * value pipeline (value-pipeline.ts: encode, encrypt, decode, hits and misses). Health
  * (health.ts) and per-kind counters (kind-stats.ts) are shared by them.
  */
@@ -139,7 +139,7 @@ export class Cache {
   readonly #stats = new KindStatsRegistry();
   readonly #health: Health;
   readonly #backend: Backend;
-  readonly #remote: RemoteTier;
+  readonly #policy: OperationPolicy;
   readonly #values: ValuePipeline;
   /** The in-process tier, when CACHE_L1_MAX_MB is set; it serves only while Redis tracks for it. */
   readonly #local: LocalTier | undefined;
@@ -158,7 +158,7 @@ export class Cache {
     this.#health = new Health(this.#events, () => this.#backend.store?.backend ?? this.config.backend);
     this.#local = this.config.l1.maxBytes > 0 ? new LocalTier(this.config.l1, this.config.keyPrefix, this.#stats, this.config.keyLayout === 'finrisk-python') : undefined;
     this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
-    this.#remote = new RemoteTier(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
+    this.#policy = new OperationPolicy(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);
   }
 
@@ -208,7 +208,7 @@ export class Cache {
       }
       return (await this.#fetchLocal<T>([ref], 'get'))[0]!;
     }
-    const payload = await this.#remote.run('get', ref.kind, ref.key, null, (s) => s.get(ref.key));
+    const payload = await this.#policy.run('get', ref.kind, ref.key, null, (s) => s.get(ref.key));
     return this.#values.decode<T>(ref, payload, 'get');
   }
 
@@ -256,7 +256,7 @@ export class Cache {
   async getAndTouch<T = unknown>(key: KeyInput, options: SetOptions = {}): Promise<T | null> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
-    const payload = await this.#remote.run('getAndTouch', ref.kind, ref.key, null, (s) =>
+    const payload = await this.#policy.run('getAndTouch', ref.kind, ref.key, null, (s) =>
       ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs),
     );
     // It changed the key's TTL, which bounds how long L1 may hold it: it is read from Redis next time.
@@ -345,8 +345,8 @@ export class Cache {
    * `throwOnFailure` that failure thrown, reported all the same.
    */
   async #read<T>(operation: string, kind: string, throwOnFailure: boolean, fn: (store: CacheStore) => Promise<T>): Promise<T | null> {
-    if (!throwOnFailure) return this.#remote.run<T | null>(operation, kind, undefined, null, fn);
-    const outcome = await this.#remote.attempt(operation, kind, undefined, fn);
+    if (!throwOnFailure) return this.#policy.run<T | null>(operation, kind, undefined, null, fn);
+    const outcome = await this.#policy.attempt(operation, kind, undefined, fn);
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
@@ -354,7 +354,7 @@ export class Cache {
   /** True when the key exists; false when it does not or the backend failed. */
   async exists(key: KeyInput): Promise<boolean> {
     const ref = this.#ref(key);
-    return this.#remote.run('exists', ref.kind, ref.key, false, (s) => s.exists(ref.key));
+    return this.#policy.run('exists', ref.kind, ref.key, false, (s) => s.exists(ref.key));
   }
 
   /**
@@ -369,13 +369,13 @@ export class Cache {
   /** Like {@link Cache.ttl}, in milliseconds. */
   async pttl(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    return this.#remote.run<number | null>('ttl', ref.kind, ref.key, null, (s) => s.ttl(ref.key));
+    return this.#policy.run<number | null>('ttl', ref.kind, ref.key, null, (s) => s.ttl(ref.key));
   }
 
   /** Reads a counter written by {@link Cache.incr}; 0 when it does not exist, null when the backend failed. */
   async getCounter(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    return this.#remote.run<number | null>('getCounter', ref.kind, ref.key, null, async (s) => {
+    return this.#policy.run<number | null>('getCounter', ref.kind, ref.key, null, async (s) => {
       const raw = await s.get(ref.key);
       return raw === null ? 0 : Number(Buffer.from(raw).toString('utf8'));
     });
@@ -392,7 +392,7 @@ export class Cache {
     const bytes = payload;
     this.#local?.invalidate(ref.key);
     // A plain SET always answers true from every store; false comes from the fallback.
-    const ok = await this.#remote.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs }));
+    const ok = await this.#policy.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs }));
     // Again once written: a read that filled L1 meanwhile may have read the old value.
     this.#local?.invalidate(ref.key);
     const stats = this.#stats.of(ref.kind);
@@ -425,7 +425,7 @@ export class Cache {
     let ok = true;
     const started = await inWindow(Math.ceil(prepared.length / SET_MANY_CHUNK), BULK_WINDOW, async (c) => {
       const part = prepared.length <= SET_MANY_CHUNK ? prepared : prepared.slice(c * SET_MANY_CHUNK, (c + 1) * SET_MANY_CHUNK);
-      const stored = await this.#remote.run('setMany', operationKind(part.map((p) => p.ref)), undefined, false, async (s) => {
+      const stored = await this.#policy.run('setMany', operationKind(part.map((p) => p.ref)), undefined, false, async (s) => {
         await (timeoutMs === undefined ? s.setMany(part) : s.setMany(part, { timeoutMs }));
         return true;
       });
@@ -446,7 +446,7 @@ export class Cache {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
     const payload = await this.#values.encode(ref, value);
-    const stored = await this.#remote.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
+    const stored = await this.#policy.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
     if (stored) this.#local?.invalidate(ref.key);
     return stored;
   }
@@ -455,7 +455,7 @@ export class Cache {
   async deleteIfEquals(key: KeyInput, value: unknown): Promise<boolean> {
     const ref = this.#ref(key);
     const payload = await this.#values.encode(ref, value);
-    const deleted = await this.#remote.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
+    const deleted = await this.#policy.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
     this.#local?.invalidate(ref.key);
     return deleted;
   }
@@ -464,7 +464,7 @@ export class Cache {
   async expire(key: KeyInput, ttl: number): Promise<boolean> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, ttl);
-    const set = await this.#remote.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
+    const set = await this.#policy.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
     // L1 holds an entry no longer than its TTL, which just changed.
     this.#local?.invalidate(ref.key);
     return set;
@@ -473,7 +473,7 @@ export class Cache {
   /** Adds 1 to a counter (that never expires) and returns the new value; null when the backend failed. */
   async incr(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    const value = await this.#remote.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
+    const value = await this.#policy.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
     this.#local?.invalidate(ref.key);
     return value;
   }
@@ -482,7 +482,7 @@ export class Cache {
   async delete(key: KeyInput): Promise<boolean> {
     const ref = this.#ref(key);
     this.#local?.invalidate(ref.key);
-    const existed = await this.#remote.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
+    const existed = await this.#policy.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
     this.#local?.invalidate(ref.key);
     return existed;
   }
@@ -495,7 +495,7 @@ export class Cache {
     const refs = keys.map((k) => this.#ref(k));
     if (refs.length === 0) return { count: 0, complete: true };
     this.#invalidate(refs);
-    const outcome = await this.#remote.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key)));
+    const outcome = await this.#policy.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key)));
     this.#invalidate(refs);
     return outcome.ok ? { count: outcome.value, complete: true } : { count: 0, complete: false, error: outcome.error };
   }
@@ -533,7 +533,7 @@ export class Cache {
   ): Promise<BulkResult> {
     const p = this.#prefix(prefix);
     let count = 0;
-    const outcome = await this.#remote.attempt(operation, p.kind, p.prefix, async (s) => {
+    const outcome = await this.#policy.attempt(operation, p.kind, p.prefix, async (s) => {
       for await (const page of s.scan(p.prefix, SCAN_BATCH)) count += await step(s, match ? page.filter(match) : page);
     });
     return outcome.ok ? { count, complete: true } : { count, complete: false, error: outcome.error };
@@ -660,7 +660,7 @@ export class Cache {
 
   /** State of the circuit breaker in front of Redis: `open` while calls are kept away from a failing server. */
   get circuitState(): 'closed' | 'open' | 'half-open' {
-    return this.#remote.breaker.state;
+    return this.#policy.breaker.state;
   }
 
   /** The store in use, once resolved (the first operation resolves it). */
@@ -733,7 +733,7 @@ export class Cache {
    */
   async publishStats(): Promise<boolean> {
     const store = this.#backend.store;
-    if (!(store instanceof RedisStore) || this.#remote.breaker.state === 'open') return false;
+    if (!(store instanceof RedisStore) || this.#policy.breaker.state === 'open') return false;
     try {
       await publishStats(store, this.config, this.#instance, this.#startedAt, this.processStats());
       return true;
@@ -752,7 +752,7 @@ export class Cache {
   async fleetStats(): Promise<FleetStats | null> {
     const store = await this.connect();
     if (!(store instanceof RedisStore)) return { services: [], instances: [], rejected: 0, truncated: false };
-    const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
+    const outcome = await this.#policy.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
     return outcome.ok ? outcome.value : null;
   }
 

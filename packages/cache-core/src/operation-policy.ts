@@ -22,7 +22,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: FinRiskCac
  * and the per-kind operation counts, latency and `operation` events. The deadlines of each
  * command are the store's (see RedisStore.run).
  */
-export class RemoteTier {
+export class OperationPolicy {
   readonly #config: CacheConfig;
   readonly #backend: Backend;
   readonly #health: Health;
@@ -72,7 +72,7 @@ export class RemoteTier {
     }
   }
 
-  /** {@link RemoteTier.run} that says what happened: the value, or the error that was reported. */
+  /** {@link OperationPolicy.run} that says what happened: the value, or the error that was reported. */
   async attempt<T>(operation: string, kind: string, key: string | undefined, fn: (store: CacheStore) => Promise<T>): Promise<Outcome<T>> {
     const start = performance.now();
     let ok = false;
