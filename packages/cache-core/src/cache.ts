@@ -542,19 +542,13 @@ export class Cache {
   /**
    * Full keys that start with `prefix`, in batches. A backend failure ends the iteration early
    * and is reported as an error event (or thrown in strict mode); use {@link Cache.countByPrefix}
-   * or {@link Cache.deleteByPrefix} to learn whether a walk was complete.
+   * or {@link Cache.deleteByPrefix} to learn whether a walk was complete. The walk is one
+   * operation like any other: counted, in `operation` events, behind the circuit breaker, and a
+   * connection failure degrades the cache. Each SCAN page has the scan deadline (`scanTimeoutMs`).
    */
   async *scan(prefix: string | KeyPrefix, batchSize = SCAN_BATCH): AsyncIterable<string[]> {
     const p = this.#prefix(prefix);
-    const store = this.#backend.store ?? (await this.#backend.connect());
-    try {
-      for await (const keys of store.scan(p.prefix, batchSize)) yield keys;
-    } catch (error) {
-      const err = toCacheError(error, 'E_INTERNAL', 'scan failed');
-      this.#stats.of(p.kind).errors++;
-      this.#report({ error: err, operation: 'scan', kind: p.kind, key: p.prefix });
-      if (this.config.strict) throw err;
-    }
+    yield* this.#policy.stream('scan', p.kind, p.prefix, (s) => s.scan(p.prefix, batchSize));
   }
 
   #prefix(prefix: string | KeyPrefix): KeyPrefix {

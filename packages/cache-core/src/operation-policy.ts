@@ -95,6 +95,37 @@ export class OperationPolicy {
     }
   }
 
+  /**
+   * {@link OperationPolicy.run} for an operation that yields pages (a scan): the breaker, the
+   * failure handling and the counts of one operation over the whole walk. A failure ends the
+   * iteration early (thrown in strict mode); a caller that stops early ends it as a success.
+   */
+  async *stream<T>(operation: string, kind: string, key: string | undefined, fn: (store: CacheStore) => AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    const start = performance.now();
+    let failed = false;
+    let breaker: CircuitBreaker | undefined;
+    let used: CacheStore | undefined;
+    try {
+      const store = (used = this.#backend.store ?? (await this.#backend.connect()));
+      if (store.backend === 'redis') {
+        if (!this.breaker.allow()) {
+          failed = true;
+          this.#refused(store);
+          return;
+        }
+        breaker = this.breaker;
+      }
+      yield* fn(store);
+    } catch (error) {
+      failed = true;
+      this.#failed(error, operation, kind, key, used, breaker);
+    } finally {
+      // Also when the caller stopped early (the iterator's return): every page it asked for came.
+      if (!failed && used) this.#succeeded(used, breaker);
+      this.#timed(operation, kind, start, !failed);
+    }
+  }
+
   /** A call the open circuit keeps away from Redis, without a round trip; thrown in strict mode. */
   #refused(store: CacheStore): FinRiskCacheError {
     const error = new FinRiskCacheError(
