@@ -27,7 +27,8 @@ import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { collectStats } from './stats-report.js';
 import { MAX_TIMEOUT_MS } from './stores/deadline.js';
-import { RedisStore, type RedisClient } from './stores/redis-store.js';
+import { capabilitiesOf } from './stores/capabilities.js';
+import type { RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { ValuePipeline, type Hold } from './value-pipeline.js';
@@ -164,13 +165,15 @@ export class Cache {
 
   /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
   #storeResolved(store: CacheStore): void {
-    if (store instanceof RedisStore && this.config.statsPublish && !this.#publisher) {
+    const capabilities = capabilitiesOf(store);
+    if (capabilities.fleet && this.config.statsPublish && !this.#publisher) {
       this.#publisher = setInterval(() => void this.publishStats(), this.config.statsIntervalSeconds * 1000);
       this.#publisher.unref();
     }
     const local = this.#local;
     if (!local || this.#tracker) return;
-    if (!(store instanceof RedisStore)) {
+    const tracking = capabilities.tracking;
+    if (!tracking) {
       this.#logger.warn(
         `finrisk-cache: CACHE_L1_MAX_MB is set, but L1 is off: only Redis can keep it coherent across processes, and the store is the ${store.backend} store at ${store.location}.`,
       );
@@ -178,7 +181,7 @@ export class Cache {
     }
     const tracker = (this.#tracker = new InvalidationTracker({
       prefixes: local.prefixes,
-      nodes: () => store.trackingNodes(),
+      nodes: () => tracking.trackingNodes(),
       listener: {
         invalidate: (key) => local.invalidate(key),
         invalidateAll: () => local.invalidateAll(),
@@ -189,7 +192,7 @@ export class Cache {
       heartbeatMs: L1_HEARTBEAT_MS,
       onError: (error) => this.#report({ error, operation: 'l1' }),
     }));
-    store.onTopologyChange(() => tracker.refresh());
+    tracking.onTopologyChange(() => tracker.refresh());
     tracker.start();
   }
 
@@ -229,7 +232,7 @@ export class Cache {
     const sentAt = performance.now();
     let got: { values: (Uint8Array | null)[]; pttls: number[] } | null;
     try {
-      got = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
+      got = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => capabilitiesOf(s).tracking!.getManyWithTtl(wanted.map((r) => r.key)));
     } catch (error) {
       // Strict mode throws the backend's failure: the fills it started end here, holding nothing.
       for (const fill of fills) local.abandonFill(fill);
@@ -668,8 +671,8 @@ export class Cache {
    * has work in flight.
    */
   get masterCount(): number {
-    const masters = (this.#backend.store as { masterCount?: number } | undefined)?.masterCount;
-    return masters !== undefined && masters > 0 ? masters : 1;
+    const masters = capabilitiesOf(this.#backend.store).masterCount();
+    return masters > 0 ? masters : 1;
   }
 
   /** True when `auto` fell back to the local store because Redis was not reachable. */
@@ -695,7 +698,7 @@ export class Cache {
   /** The node-redis client when the backend is Redis, for advanced use; null otherwise. */
   async getRedisClient(): Promise<RedisClient | null> {
     const store = await this.connect();
-    return store instanceof RedisStore ? store.client : null;
+    return capabilitiesOf(store).connection?.client ?? null;
   }
 
   /** Whether the configured backend answers, where it is (never the password) and how fast. */
@@ -707,7 +710,7 @@ export class Cache {
       return { ok: true, backend, address: store.location, latencyMs };
     } catch (error) {
       // "The client is offline" says less than the connection error that made it so.
-      const err = (store instanceof RedisStore ? store.lastError : undefined) ?? toCacheError(error, 'E_INTERNAL', 'ping failed');
+      const err = capabilitiesOf(store).connection?.lastError ?? toCacheError(error, 'E_INTERNAL', 'ping failed');
       return { ok: false, backend, address: store.location, error: err.message, code: err.code };
     }
   }
@@ -726,10 +729,10 @@ export class Cache {
    * written; false on another store than Redis, with the circuit open, or when Redis failed.
    */
   async publishStats(): Promise<boolean> {
-    const store = this.#backend.store;
-    if (!(store instanceof RedisStore) || this.#policy.breaker.state === 'open') return false;
+    const fleet = capabilitiesOf(this.#backend.store).fleet;
+    if (!fleet || this.#policy.breaker.state === 'open') return false;
     try {
-      await publishStats(store, this.config, this.#instance, this.#startedAt, this.processStats());
+      await publishStats(fleet, this.config, this.#instance, this.#startedAt, this.processStats());
       return true;
     } catch {
       // The cache reports Redis's failures through its own calls; a missed publication is not one.
@@ -744,9 +747,9 @@ export class Cache {
    * when Redis failed (an `error` event).
    */
   async fleetStats(): Promise<FleetStats | null> {
-    const store = await this.connect();
-    if (!(store instanceof RedisStore)) return { services: [], instances: [], rejected: 0, truncated: false };
-    const outcome = await this.#policy.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
+    const fleet = capabilitiesOf(await this.connect()).fleet;
+    if (!fleet) return { services: [], instances: [], rejected: 0, truncated: false };
+    const outcome = await this.#policy.attempt('fleetStats', 'stats', undefined, () => readFleetStats(fleet, this.config));
     return outcome.ok ? outcome.value : null;
   }
 

@@ -4,7 +4,7 @@ import type { CacheConfig } from './config.js';
 import { isKindName, isServiceName } from './keys.js';
 import { parseJsonWithoutProtoKeys } from './proto-key-guard.js';
 import { emptyKindStats, hitRate, type CacheStats, type KindStats } from './stats.js';
-import type { RedisStore } from './stores/redis-store.js';
+import type { FleetStatsStore } from './stores/capabilities.js';
 
 /**
  * Fleet statistics: every SDK process publishes its per-kind counters to Redis, under
@@ -129,7 +129,7 @@ export function statsIndexKey(config: CacheConfig): string {
 const MAX_LIFETIME_MS = 3 * 3600 * 1000;
 
 /** Writes one process's record (plain JSON, TTL of three intervals) and its entry in the index. Store errors are the caller's. */
-export async function publishStats(store: RedisStore, config: CacheConfig, instance: string, startedAt: number, process: CacheStats['process']): Promise<void> {
+export async function publishStats(store: FleetStatsStore, config: CacheConfig, instance: string, startedAt: number, process: CacheStats['process']): Promise<void> {
   const now = Date.now();
   const record: PublishedStats = {
     format: 'finrisk-stats', formatVersion: 1, service: config.serviceName, instance, host: hostname(), pid: globalThis.process.pid,
@@ -267,7 +267,7 @@ class FleetTotals {
  * record is checked and rebuilt ({@link parseStatsRecord}); those that fail are counted in
  * `rejected`, never added.
  */
-export async function readFleetStats(store: RedisStore, config: CacheConfig): Promise<FleetStats> {
+export async function readFleetStats(store: FleetStatsStore, config: CacheConfig): Promise<FleetStats> {
   const cap = FLEET_LIMITS.instancesPerRead;
   const listed = await store.indexMembers(statsIndexKey(config), Date.now() - MAX_LIFETIME_MS, cap + 1);
   const truncated = listed.length > cap;

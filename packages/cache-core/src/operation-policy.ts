@@ -5,7 +5,7 @@ import type { CacheConfig } from './config.js';
 import { FinRiskCacheError, toCacheError, type CacheErrorCode } from './errors.js';
 import type { Health } from './health.js';
 import type { KindStatsRegistry } from './kind-stats.js';
-import { RedisStore } from './stores/redis-store.js';
+import { capabilitiesOf } from './stores/capabilities.js';
 import type { CacheStore } from './stores/store.js';
 import type { TypedEmitter } from './typed-emitter.js';
 
@@ -138,7 +138,9 @@ export class OperationPolicy {
 
   #succeeded(store: CacheStore, breaker: CircuitBreaker | undefined): void {
     breaker?.success();
-    if (this.#health.isRecovering && (!(store instanceof RedisStore) || store.isReady)) this.#health.recover();
+    if (!this.#health.isRecovering) return;
+    const connection = capabilitiesOf(store).connection;
+    if (!connection || connection.isReady) this.#health.recover();
   }
 
   /**
@@ -149,7 +151,8 @@ export class OperationPolicy {
   #failed(error: unknown, operation: string, kind: string, key: string | undefined, used: CacheStore | undefined, breaker: CircuitBreaker | undefined): FinRiskCacheError {
     let err = toCacheError(error, 'E_INTERNAL', `${operation} failed`);
     // "The client is offline" says less than the connection error that made it so (WRONGPASS, a bad certificate).
-    if (err.code === 'E_REDIS_UNAVAILABLE' && used instanceof RedisStore && !used.isReady && used.lastError) err = used.lastError;
+    const connection = err.code === 'E_REDIS_UNAVAILABLE' ? capabilitiesOf(used).connection : undefined;
+    if (connection && !connection.isReady && connection.lastError) err = connection.lastError;
     if (CALLER_ERRORS.has(err.code)) throw err;
     this.#stats.of(kind).errors++;
     this.#report({ error: err, operation, kind, ...(key === undefined ? {} : { key }) });

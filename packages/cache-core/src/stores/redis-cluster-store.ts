@@ -76,7 +76,7 @@ export class RedisClusterStore extends RedisStore {
   }
 
   /** The number of masters serving slots (0 before the slot map is known). */
-  get masterCount(): number {
+  override get masterCount(): number {
     return this.#cluster.masters.length;
   }
 

@@ -12,6 +12,7 @@ import type { CacheConfig } from '../config.js';
 import { describeRedisAddress } from '../config.js';
 import { FinRiskCacheError } from '../errors.js';
 import { escapeGlob } from '../keys.js';
+import { STORE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
 import { reconnectDelay } from './reconnect.js';
 import { mapRedisError } from './redis-errors.js';
@@ -108,6 +109,8 @@ export class RedisStore implements CacheStore {
   readonly #config: CacheConfig;
   /** Aborted by close: destroys every socket of this store and stops its reconnection. */
   readonly #teardown: AbortController;
+  /** What the cache may use beyond the store contract: the connection's state, L1 tracking, fleet statistics. */
+  readonly [STORE_CAPABILITIES]: StoreCapabilities = { connection: this, tracking: this, fleet: this, masterCount: () => this.masterCount };
 
   /**
    * @param client a client to use instead of one built from `config` (its sockets are ended by
@@ -157,6 +160,11 @@ export class RedisStore implements CacheStore {
   /** True while the connection is up and authenticated. */
   get isReady(): boolean {
     return this.client.isReady;
+  }
+
+  /** How many servers the keys are spread over: one. */
+  get masterCount(): number {
+    return 1;
   }
 
   /** The last connection error, while the connection is down. */
