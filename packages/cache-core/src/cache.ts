@@ -17,7 +17,7 @@ import type {
 } from './cache-types.js';
 import { resolveConfig, type CacheConfig, type TtlConfig } from './config.js';
 import { FinRiskCacheError, toCacheError } from './errors.js';
-import { newInstanceId, publishStats, readFleetStats, type FleetStats } from './fleet-stats.js';
+import { readFleetStats, type FleetStats } from './fleet-stats.js';
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
@@ -25,6 +25,7 @@ import { InvalidationTracker } from './l1/invalidation-tracker.js';
 import { L1_MISS, LocalTier } from './l1/local-tier.js';
 import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { collectStats } from './stats-report.js';
 import { MAX_TIMEOUT_MS } from './stores/deadline.js';
 import { capabilitiesOf } from './stores/capabilities.js';
@@ -146,10 +147,7 @@ export class Cache {
   readonly #local: LocalTier | undefined;
   #tracker: InvalidationTracker | undefined;
   readonly #decodeHeld = (bytes: Uint8Array) => this.#values.decodeHeld(bytes);
-  /** This process's name in fleet statistics, and when its counters started. */
-  readonly #instance = newInstanceId();
-  readonly #startedAt = Date.now();
-  #publisher: NodeJS.Timeout | undefined;
+  readonly #publisher: StatsPublisher;
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -161,15 +159,17 @@ export class Cache {
     this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
     this.#policy = new OperationPolicy(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);
+    this.#publisher = new StatsPublisher(this.config, {
+      fleet: () => capabilitiesOf(this.#backend.store).fleet,
+      isCircuitOpen: () => this.#policy.breaker.state === 'open',
+      processStats: () => this.processStats(),
+    });
   }
 
   /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
   #storeResolved(store: CacheStore): void {
     const capabilities = capabilitiesOf(store);
-    if (capabilities.fleet && this.config.statsPublish && !this.#publisher) {
-      this.#publisher = setInterval(() => void this.publishStats(), this.config.statsIntervalSeconds * 1000);
-      this.#publisher.unref();
-    }
+    if (capabilities.fleet) this.#publisher.start();
     const local = this.#local;
     if (!local || this.#tracker) return;
     const tracking = capabilities.tracking;
@@ -728,16 +728,8 @@ export class Cache {
    * `CACHE_STATS_INTERVAL` seconds and when it closes, unless `CACHE_STATS_PUBLISH=off`). True when
    * written; false on another store than Redis, with the circuit open, or when Redis failed.
    */
-  async publishStats(): Promise<boolean> {
-    const fleet = capabilitiesOf(this.#backend.store).fleet;
-    if (!fleet || this.#policy.breaker.state === 'open') return false;
-    try {
-      await publishStats(fleet, this.config, this.#instance, this.#startedAt, this.processStats());
-      return true;
-    } catch {
-      // The cache reports Redis's failures through its own calls; a missed publication is not one.
-      return false;
-    }
+  publishStats(): Promise<boolean> {
+    return this.#publisher.publish();
   }
 
   /**
@@ -760,12 +752,7 @@ export class Cache {
 
   /** Closes the connection or file, within the store's close deadline. The cache cannot be used afterwards. Safe to call twice. */
   async close(): Promise<void> {
-    if (this.#publisher) {
-      clearInterval(this.#publisher);
-      this.#publisher = undefined;
-      // The last figures stay visible to the fleet view for three intervals (bounded by the command deadline).
-      await this.publishStats();
-    }
+    await this.#publisher.close();
     this.#tracker?.close();
     await this.#backend.close();
   }
