@@ -1,4 +1,5 @@
 import { Backend } from './backend.js';
+import { BULK_WINDOW, Bulk, checkTimeout, GET_MANY_CHUNK, inWindow, type BulkCall, type PreparedEntry } from './bulk.js';
 import type {
   CacheErrorEvent,
   CacheEvents,
@@ -27,7 +28,6 @@ import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { collectStats } from './stats-report.js';
-import { MAX_TIMEOUT_MS } from './stores/deadline.js';
 import { capabilitiesOf } from './stores/capabilities.js';
 import type { RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
@@ -51,55 +51,6 @@ export type {
   SetManyOptions,
   SetOptions,
 } from './cache-types.js';
-
-/**
- * Keys per store call of a large getMany. Measured on 10,000 keys: one 10,000-key MGET 5.8 ms,
- * ten 1,000-key MGETs written at once 3.8 ms (500-2,000 about the same); decoding each chunk as
- * it arrives overlaps with Redis answering the next.
- */
-const GET_MANY_CHUNK = 1000;
-
-/**
- * Store calls of one getMany or setMany in flight at once. Each call's deadline starts when it is
- * written, so calls written behind many others would wait out their deadline in the queue (a
- * 1,000,000-key batch as 1,000 MGETs at once); a bounded window keeps every call's wait to a few
- * calls' worth, and still overlaps decoding with Redis answering.
- */
-const BULK_WINDOW = 8;
-
-/** Entries per store call of a large setMany: a pipeline of 1,000 SETs. */
-const SET_MANY_CHUNK = 1000;
-
-/** How one getMany reads: its deadline per store call, and whether a failure throws. */
-interface BulkCall {
-  timeoutMs: number | undefined;
-  throwOnFailure: boolean;
-}
-
-/** A caller's per-call deadline: undefined, or a positive number of ms a Node timer can hold. */
-function checkTimeout(timeoutMs: number | undefined): number | undefined {
-  if (timeoutMs === undefined) return undefined;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    throw new FinRiskCacheError(
-      'E_INVALID_CONFIG',
-      `timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS} (what a Node timer holds; longer runs out after 1 ms), got ${String(timeoutMs)}`,
-    );
-  }
-  return timeoutMs;
-}
-
-/**
- * Runs `task(0..count-1)` with at most `window` running at once, in order of start. Stops starting
- * new tasks once `stop()` says so; resolves, once every started task settled, to how many started.
- */
-async function inWindow(count: number, window: number, task: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count && !stop()) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
-  return next;
-}
 
 /** Keys per SCAN page and per UNLINK of a prefix delete. */
 const SCAN_BATCH = 1000;
@@ -143,6 +94,7 @@ export class Cache {
   readonly #backend: Backend;
   readonly #policy: OperationPolicy;
   readonly #values: ValuePipeline;
+  readonly #bulk: Bulk;
   /** The in-process tier, when CACHE_L1_MAX_MB is set; it serves only while Redis tracks for it. */
   readonly #local: LocalTier | undefined;
   #tracker: InvalidationTracker | undefined;
@@ -159,6 +111,7 @@ export class Cache {
     this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
     this.#policy = new OperationPolicy(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);
+    this.#bulk = new Bulk(this.#policy, this.#values, this.#stats);
     this.#publisher = new StatsPublisher(this.config, {
       fleet: () => capabilitiesOf(this.#backend.store).fleet,
       isCircuitOpen: () => this.#policy.breaker.state === 'open',
@@ -224,7 +177,7 @@ export class Cache {
     const out = new Array<T | null>(wanted.length);
     if (!local.isServing) {
       // Tracking is not established: read as if there were no L1, and keep nothing.
-      const payloads = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => s.getMany(wanted.map((r) => r.key)));
+      const payloads = await this.#bulk.read(operation, operationKind(wanted), throwOnFailure, (s) => s.getMany(wanted.map((r) => r.key)));
       await Promise.all(wanted.map(async (ref, j) => (out[j] = await this.#values.decode<T>(ref, payloads?.[j] ?? null, operation))));
       return out;
     }
@@ -232,7 +185,7 @@ export class Cache {
     const sentAt = performance.now();
     let got: { values: (Uint8Array | null)[]; pttls: number[] } | null;
     try {
-      got = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => capabilitiesOf(s).tracking!.getManyWithTtl(wanted.map((r) => r.key)));
+      got = await this.#bulk.read(operation, operationKind(wanted), throwOnFailure, (s) => capabilitiesOf(s).tracking!.getManyWithTtl(wanted.map((r) => r.key)));
     } catch (error) {
       // Strict mode throws the backend's failure: the fills it started end here, holding nothing.
       for (const fill of fills) local.abandonFill(fill);
@@ -277,18 +230,7 @@ export class Cache {
     const refs = keys.map((k) => this.#ref(k));
     const call = { timeoutMs: checkTimeout(options.timeoutMs), throwOnFailure: options.throwOnFailure === true };
     if (this.#local !== undefined) return this.#getManyLocal<T>(refs, call);
-    const out = new Array<T | null>(refs.length);
-    if (refs.length <= GET_MANY_CHUNK) {
-      if (refs.length > 0) await this.#getChunk(refs, 0, out, call);
-      return out;
-    }
-    // A large batch goes as several MGETs, a few in flight at once, and each chunk is decoded as
-    // soon as it arrives, while Redis still answers the next ones.
-    await inWindow(Math.ceil(refs.length / GET_MANY_CHUNK), BULK_WINDOW, (c) => {
-      const start = c * GET_MANY_CHUNK;
-      return this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out, call);
-    });
-    return out;
+    return this.#bulk.getMany<T>(refs, call);
   }
 
   /**
@@ -323,35 +265,10 @@ export class Cache {
     for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
       const indexes = others.slice(start, start + GET_MANY_CHUNK);
       const chunk = new Array<T | null>(indexes.length);
-      parts.push(() => this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
+      parts.push(() => this.#bulk.getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
     }
     await inWindow(parts.length, BULK_WINDOW, (i) => parts[i]!());
     return out;
-  }
-
-  /** Reads `refs` with one store call and decodes them into `out` from index `offset`. */
-  async #getChunk<T>(refs: CacheKey[], offset: number, out: (T | null)[], call: BulkCall): Promise<void> {
-    const keys = refs.map((r) => r.key);
-    const { timeoutMs } = call;
-    const payloads = await this.#read('getMany', operationKind(refs), call.throwOnFailure, (s) => (timeoutMs === undefined ? s.getMany(keys) : s.getMany(keys, { timeoutMs })));
-    let pending: Promise<unknown>[] | undefined;
-    for (let i = 0; i < refs.length; i++) {
-      const value = this.#values.decode<T>(refs[i]!, payloads?.[i] ?? null, 'getMany');
-      if (value instanceof Promise) (pending ??= []).push(value.then((v) => (out[offset + i] = v)));
-      else out[offset + i] = value;
-    }
-    if (pending) await Promise.all(pending);
-  }
-
-  /**
-   * A store read: null when the backend failed (reported as an error event), or with
-   * `throwOnFailure` that failure thrown, reported all the same.
-   */
-  async #read<T>(operation: string, kind: string, throwOnFailure: boolean, fn: (store: CacheStore) => Promise<T>): Promise<T | null> {
-    if (!throwOnFailure) return this.#policy.run<T | null>(operation, kind, undefined, null, fn);
-    const outcome = await this.#policy.attempt(operation, kind, undefined, fn);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
   }
 
   /** True when the key exists; false when it does not or the backend failed. */
@@ -413,7 +330,7 @@ export class Cache {
   async setMany(entries: readonly SetManyEntry[], options: SetManyOptions = {}): Promise<boolean> {
     if (entries.length === 0) return true;
     const timeoutMs = checkTimeout(options.timeoutMs);
-    const prepared: { ref: CacheKey; key: string; value: Uint8Array; ttlMs: number | undefined }[] = [];
+    const prepared: PreparedEntry[] = [];
     let pending: Promise<unknown>[] | undefined;
     for (const e of entries) {
       const ref = this.#ref(e.key);
@@ -425,21 +342,7 @@ export class Cache {
     }
     if (pending) await Promise.all(pending);
     this.#invalidate(prepared);
-    let ok = true;
-    const started = await inWindow(Math.ceil(prepared.length / SET_MANY_CHUNK), BULK_WINDOW, async (c) => {
-      const part = prepared.length <= SET_MANY_CHUNK ? prepared : prepared.slice(c * SET_MANY_CHUNK, (c + 1) * SET_MANY_CHUNK);
-      const stored = await this.#policy.run('setMany', operationKind(part.map((p) => p.ref)), undefined, false, async (s) => {
-        await (timeoutMs === undefined ? s.setMany(part) : s.setMany(part, { timeoutMs }));
-        return true;
-      });
-      if (!stored) ok = false;
-      for (const p of part) {
-        if (stored) this.#stats.of(p.ref.kind).writes++;
-        else this.#stats.of(p.ref.kind).writeFailures++;
-      }
-    }, () => !ok);
-    // The pipelines never sent after a failure are failed writes too.
-    for (let i = started * SET_MANY_CHUNK; i < prepared.length; i++) this.#stats.of(prepared[i]!.ref.kind).writeFailures++;
+    const ok = await this.#bulk.setMany(prepared, timeoutMs);
     this.#invalidate(prepared);
     return ok;
   }
