@@ -1,5 +1,5 @@
 import { Backend } from './backend.js';
-import { BULK_WINDOW, Bulk, checkTimeout, GET_MANY_CHUNK, inWindow, type BulkCall, type PreparedEntry } from './bulk.js';
+import { Bulk, checkTimeout, type PreparedEntry } from './bulk.js';
 import type {
   CacheErrorEvent,
   CacheEvents,
@@ -22,8 +22,6 @@ import { readFleetStats, type FleetStats } from './fleet-stats.js';
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
-import { InvalidationTracker } from './l1/invalidation-tracker.js';
-import { L1_MISS, LocalTier } from './l1/local-tier.js';
 import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { StatsPublisher } from './stats-publisher.js';
@@ -31,8 +29,9 @@ import { collectStats } from './stats-report.js';
 import { capabilitiesOf } from './stores/capabilities.js';
 import type { RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
+import { TieredStore } from './tiered-store.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { ValuePipeline, type Hold } from './value-pipeline.js';
+import { ValuePipeline } from './value-pipeline.js';
 
 export type {
   CacheErrorEvent,
@@ -63,13 +62,6 @@ const KIND_TTL: Record<string, keyof TtlConfig> = {
   dataframe: 'dataframe',
 };
 
-/**
- * How often each L1 tracking connection proves it is alive (a PING under the command deadline):
- * a connection that went silent (a frozen server, a dead path) stops L1 within about this plus
- * the deadline, even though no error reached the socket.
- */
-const L1_HEARTBEAT_MS = 1000;
-
 const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${message}\n`) };
 
 /**
@@ -95,10 +87,8 @@ export class Cache {
   readonly #policy: OperationPolicy;
   readonly #values: ValuePipeline;
   readonly #bulk: Bulk;
-  /** The in-process tier, when CACHE_L1_MAX_MB is set; it serves only while Redis tracks for it. */
-  readonly #local: LocalTier | undefined;
-  #tracker: InvalidationTracker | undefined;
-  readonly #decodeHeld = (bytes: Uint8Array) => this.#values.decodeHeld(bytes);
+  /** L1 in front of the store: its fills, and the rule for writes. */
+  readonly #tiers: TieredStore;
   readonly #publisher: StatsPublisher;
 
   constructor(options: CreateCacheOptions = {}) {
@@ -107,11 +97,11 @@ export class Cache {
     this.#logger = options.logger ?? defaultLogger;
     const report = (event: CacheErrorEvent) => this.#report(event);
     this.#health = new Health(this.#events, () => this.#backend.store?.backend ?? this.config.backend);
-    this.#local = this.config.l1.maxBytes > 0 ? new LocalTier(this.config.l1, this.config.keyPrefix, this.#stats, this.config.keyLayout === 'finrisk-python') : undefined;
     this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
     this.#policy = new OperationPolicy(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);
     this.#bulk = new Bulk(this.#policy, this.#values, this.#stats);
+    this.#tiers = new TieredStore({ config: this.config, stats: this.#stats, policy: this.#policy, values: this.#values, bulk: this.#bulk, logger: this.#logger, report });
     this.#publisher = new StatsPublisher(this.config, {
       fleet: () => capabilitiesOf(this.#backend.store).fleet,
       isCircuitOpen: () => this.#policy.breaker.state === 'open',
@@ -121,88 +111,22 @@ export class Cache {
 
   /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
   #storeResolved(store: CacheStore): void {
-    const capabilities = capabilitiesOf(store);
-    if (capabilities.fleet) this.#publisher.start();
-    const local = this.#local;
-    if (!local || this.#tracker) return;
-    const tracking = capabilities.tracking;
-    if (!tracking) {
-      this.#logger.warn(
-        `finrisk-cache: CACHE_L1_MAX_MB is set, but L1 is off: only Redis can keep it coherent across processes, and the store is the ${store.backend} store at ${store.location}.`,
-      );
-      return;
-    }
-    const tracker = (this.#tracker = new InvalidationTracker({
-      prefixes: local.prefixes,
-      nodes: () => tracking.trackingNodes(),
-      listener: {
-        invalidate: (key) => local.invalidate(key),
-        invalidateAll: () => local.invalidateAll(),
-        up: () => local.resume(),
-        down: () => local.suspend(),
-      },
-      deadlineMs: Math.max(this.config.commandTimeoutMs, 1000),
-      heartbeatMs: L1_HEARTBEAT_MS,
-      onError: (error) => this.#report({ error, operation: 'l1' }),
-    }));
-    tracking.onTopologyChange(() => tracker.refresh());
-    tracker.start();
+    if (capabilitiesOf(store).fleet) this.#publisher.start();
+    this.#tiers.start(store);
   }
 
   // ---------------------------------------------------------------- reads
 
   /** Reads a value; null when missing, expired, undecodable, or the backend failed. */
-  async get<T = unknown>(key: KeyInput): Promise<T | null> {
-    const ref = this.#ref(key);
-    const local = this.#local;
-    if (local?.covers(ref)) {
-      // An L1 hit answers without a round trip, a promise of its own or an array: the hot path.
-      const held = local.read(ref, this.#decodeHeld);
-      if (held !== L1_MISS) {
-        this.#stats.read(ref, true);
-        return held as T;
-      }
-      return (await this.#fetchLocal<T>([ref], 'get'))[0]!;
-    }
-    const payload = await this.#policy.run('get', ref.kind, ref.key, null, (s) => s.get(ref.key));
-    return this.#values.decode<T>(ref, payload, 'get');
-  }
-
-  /**
-   * Reads keys that L1 covers but does not hold, from Redis with their TTLs (one round trip), and
-   * keeps each in L1 unless an invalidation of its key arrived while it was in flight.
-   */
-  async #fetchLocal<T>(wanted: readonly CacheKey[], operation: string, throwOnFailure = false): Promise<(T | null)[]> {
-    const local = this.#local!;
-    const out = new Array<T | null>(wanted.length);
-    if (!local.isServing) {
-      // Tracking is not established: read as if there were no L1, and keep nothing.
-      const payloads = await this.#bulk.read(operation, operationKind(wanted), throwOnFailure, (s) => s.getMany(wanted.map((r) => r.key)));
-      await Promise.all(wanted.map(async (ref, j) => (out[j] = await this.#values.decode<T>(ref, payloads?.[j] ?? null, operation))));
-      return out;
-    }
-    const fills = wanted.map((ref) => local.startFill(ref.key));
-    const sentAt = performance.now();
-    let got: { values: (Uint8Array | null)[]; pttls: number[] } | null;
+  get<T = unknown>(key: KeyInput): Promise<T | null> {
+    // Not async: an L1 hit costs one promise, the tiered store's. An invalid key still rejects.
+    let ref: CacheKey;
     try {
-      got = await this.#bulk.read(operation, operationKind(wanted), throwOnFailure, (s) => capabilitiesOf(s).tracking!.getManyWithTtl(wanted.map((r) => r.key)));
+      ref = this.#ref(key);
     } catch (error) {
-      // Strict mode throws the backend's failure: the fills it started end here, holding nothing.
-      for (const fill of fills) local.abandonFill(fill);
-      throw error;
+      return Promise.reject(error);
     }
-    // A TTL read now counts from when the request left: the entry expires no later than the key.
-    const elapsed = performance.now() - sentAt;
-    await Promise.all(
-      wanted.map(async (ref, j) => {
-        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation, local.maxValueBytes);
-        out[j] = decoded.value;
-        const pttl = got?.pttls[j] ?? -2;
-        if (decoded.hold === undefined || pttl === -2) local.abandonFill(fills[j]!);
-        else local.finishFill(fills[j]!, ref.kind, decoded.hold, pttl === -1 ? undefined : Math.floor(pttl - elapsed));
-      }),
-    );
-    return out;
+    return this.#tiers.get<T>(ref);
   }
 
   /**
@@ -212,11 +136,10 @@ export class Cache {
   async getAndTouch<T = unknown>(key: KeyInput, options: SetOptions = {}): Promise<T | null> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
-    const payload = await this.#policy.run('getAndTouch', ref.kind, ref.key, null, (s) =>
-      ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs),
+    // It changes the key's TTL, which bounds how long L1 may hold it: a write for L1.
+    const payload = await this.#tiers.write(ref.key, () =>
+      this.#policy.run('getAndTouch', ref.kind, ref.key, null, (s) => (ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs))),
     );
-    // It changed the key's TTL, which bounds how long L1 may hold it: it is read from Redis next time.
-    this.#local?.invalidate(ref.key);
     return this.#values.decode<T>(ref, payload, 'getAndTouch');
   }
 
@@ -229,46 +152,7 @@ export class Cache {
   async getMany<T = unknown>(keys: readonly KeyInput[], options: GetManyOptions = {}): Promise<(T | null)[]> {
     const refs = keys.map((k) => this.#ref(k));
     const call = { timeoutMs: checkTimeout(options.timeoutMs), throwOnFailure: options.throwOnFailure === true };
-    if (this.#local !== undefined) return this.#getManyLocal<T>(refs, call);
-    return this.#bulk.getMany<T>(refs, call);
-  }
-
-  /**
-   * getMany when L1 covers some keys: hits first (a batch that L1 answers whole makes no round
-   * trip), then the misses through L1 and the keys it does not cover as usual, 1,000 per call.
-   */
-  async #getManyLocal<T>(refs: CacheKey[], call: BulkCall): Promise<(T | null)[]> {
-    const local = this.#local!;
-    const out = new Array<T | null>(refs.length);
-    let missed: number[] | undefined;
-    let others: number[] | undefined;
-    for (let i = 0; i < refs.length; i++) {
-      const ref = refs[i]!;
-      if (!local.covers(ref)) {
-        (others ??= []).push(i);
-        continue;
-      }
-      const held = local.read(ref, this.#decodeHeld);
-      if (held === L1_MISS) (missed ??= []).push(i);
-      else {
-        this.#stats.read(ref, true);
-        out[i] = held as T;
-      }
-    }
-    if (missed === undefined && others === undefined) return out;
-    // The same window of 1,000-key calls as without L1.
-    const parts: (() => Promise<void>)[] = [];
-    for (let start = 0; missed && start < missed.length; start += GET_MANY_CHUNK) {
-      const indexes = missed.slice(start, start + GET_MANY_CHUNK);
-      parts.push(() => this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany', call.throwOnFailure).then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
-    }
-    for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
-      const indexes = others.slice(start, start + GET_MANY_CHUNK);
-      const chunk = new Array<T | null>(indexes.length);
-      parts.push(() => this.#bulk.getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
-    }
-    await inWindow(parts.length, BULK_WINDOW, (i) => parts[i]!());
-    return out;
+    return this.#tiers.getMany<T>(refs, call);
   }
 
   /** True when the key exists; false when it does not or the backend failed. */
@@ -310,11 +194,8 @@ export class Cache {
     let payload = this.#values.encode(ref, value, options.compress);
     if (payload instanceof Promise) payload = await payload;
     const bytes = payload;
-    this.#local?.invalidate(ref.key);
     // A plain SET always answers true from every store; false comes from the fallback.
-    const ok = await this.#policy.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs }));
-    // Again once written: a read that filled L1 meanwhile may have read the old value.
-    this.#local?.invalidate(ref.key);
+    const ok = await this.#tiers.write(ref.key, () => this.#policy.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs })));
     const stats = this.#stats.of(ref.kind);
     if (ok) stats.writes++;
     else stats.writeFailures++;
@@ -341,10 +222,7 @@ export class Cache {
       prepared.push(entry);
     }
     if (pending) await Promise.all(pending);
-    this.#invalidate(prepared);
-    const ok = await this.#bulk.setMany(prepared, timeoutMs);
-    this.#invalidate(prepared);
-    return ok;
+    return this.#tiers.write(prepared, () => this.#bulk.setMany(prepared, timeoutMs));
   }
 
   /** Writes only when the key does not exist (a lock, a first writer wins); false when it existed or the backend failed. */
@@ -352,45 +230,38 @@ export class Cache {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
     const payload = await this.#values.encode(ref, value);
-    const stored = await this.#policy.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
-    if (stored) this.#local?.invalidate(ref.key);
-    return stored;
+    return this.#tiers.write(
+      ref.key,
+      () => this.#policy.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true })),
+      (stored) => stored,
+    );
   }
 
   /** Deletes a key only if it still holds `value` (releasing a lock you own). */
   async deleteIfEquals(key: KeyInput, value: unknown): Promise<boolean> {
     const ref = this.#ref(key);
     const payload = await this.#values.encode(ref, value);
-    const deleted = await this.#policy.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
-    this.#local?.invalidate(ref.key);
-    return deleted;
+    return this.#tiers.write(ref.key, () => this.#policy.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload)));
   }
 
   /** Sets a key's time to live (seconds); false when the key does not exist or the backend failed. */
   async expire(key: KeyInput, ttl: number): Promise<boolean> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, ttl);
-    const set = await this.#policy.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
-    // L1 holds an entry no longer than its TTL, which just changed.
-    this.#local?.invalidate(ref.key);
-    return set;
+    // L1 holds an entry no longer than its TTL, which this changes: a write for L1.
+    return this.#tiers.write(ref.key, () => this.#policy.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!)));
   }
 
   /** Adds 1 to a counter (that never expires) and returns the new value; null when the backend failed. */
   async incr(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    const value = await this.#policy.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
-    this.#local?.invalidate(ref.key);
-    return value;
+    return this.#tiers.write(ref.key, () => this.#policy.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key)));
   }
 
   /** Deletes a key; true when it existed. */
   async delete(key: KeyInput): Promise<boolean> {
     const ref = this.#ref(key);
-    this.#local?.invalidate(ref.key);
-    const existed = await this.#policy.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
-    this.#local?.invalidate(ref.key);
-    return existed;
+    return this.#tiers.write(ref.key, () => this.#policy.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0));
   }
 
   /**
@@ -400,9 +271,7 @@ export class Cache {
   async deleteMany(keys: readonly KeyInput[]): Promise<BulkResult> {
     const refs = keys.map((k) => this.#ref(k));
     if (refs.length === 0) return { count: 0, complete: true };
-    this.#invalidate(refs);
-    const outcome = await this.#policy.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key)));
-    this.#invalidate(refs);
+    const outcome = await this.#tiers.write(refs, () => this.#policy.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key))));
     return outcome.ok ? { count: outcome.value, complete: true } : { count: 0, complete: false, error: outcome.error };
   }
 
@@ -418,10 +287,7 @@ export class Cache {
   async deleteByPrefix(prefix: string | KeyPrefix, options: PrefixOptions = {}): Promise<BulkResult> {
     const result = await this.#walk('deleteByPrefix', prefix, options.match, async (s, keys) => {
       if (keys.length === 0) return 0;
-      for (const key of keys) this.#local?.invalidate(key);
-      const deleted = await s.delete(keys);
-      for (const key of keys) this.#local?.invalidate(key);
-      return deleted;
+      return this.#tiers.write(keys.map((key) => ({ key })), () => s.delete(keys));
     });
     return result;
   }
@@ -495,12 +361,6 @@ export class Cache {
     this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);
   }
 
-  /** Drops keys this process is about to change (or just changed) from L1. */
-  #invalidate(refs: readonly { key: string }[]): void {
-    const local = this.#local;
-    if (local) for (const ref of refs) local.invalidate(ref.key);
-  }
-
   /**
    * The value L1 holds for `key` now, without a round trip, a promise or an array; undefined
    * when L1 does not hold it (or is off, or not serving): then read it with {@link Cache.get}.
@@ -509,12 +369,7 @@ export class Cache {
    * A stored `undefined` reads as not held.
    */
   peekLocal<T = unknown>(key: CacheKey): T | undefined {
-    const local = this.#local;
-    if (local === undefined || !local.covers(key)) return undefined;
-    const held = local.read(key, this.#decodeHeld, false);
-    if (held === L1_MISS) return undefined;
-    this.#stats.read(key, true);
-    return held as T;
+    return this.#tiers.peek<T>(key);
   }
 
   /**
@@ -524,8 +379,8 @@ export class Cache {
    * when L1 is serving and every node answered, false when L1 is off or not serving (reads then
    * go to Redis anyway).
    */
-  async syncLocal(): Promise<boolean> {
-    return (await this.#tracker?.sync()) ?? false;
+  syncLocal(): Promise<boolean> {
+    return this.#tiers.sync();
   }
 
   /**
@@ -533,12 +388,7 @@ export class Cache {
    * keeps a decoded table beside its manifest); undefined when L1 is off.
    */
   get localAttachments(): LocalAttachments | undefined {
-    const local = this.#local;
-    if (!local) return undefined;
-    return {
-      get: (key, tag) => local.attachment(key.key, tag),
-      set: (key, tag, value, bytes) => local.attach(key.key, tag, value, bytes),
-    };
+    return this.#tiers.attachments;
   }
 
   /** Builds the full key for a key input; generic string keys live under the `kv` kind. */
@@ -621,8 +471,8 @@ export class Cache {
   /** This process's own counters per kind (no round trip); reads of bookkeeping keys are not counted. */
   processStats(): CacheStats['process'] {
     const stats = this.#stats.snapshot();
-    const local = this.#local;
-    if (local) stats.l1 = { serving: local.isServing, bytes: local.bytes, maxBytes: this.config.l1.maxBytes };
+    const l1 = this.#tiers.l1Stats;
+    if (l1) stats.l1 = l1;
     return stats;
   }
 
@@ -656,7 +506,7 @@ export class Cache {
   /** Closes the connection or file, within the store's close deadline. The cache cannot be used afterwards. Safe to call twice. */
   async close(): Promise<void> {
     await this.#publisher.close();
-    this.#tracker?.close();
+    this.#tiers.close();
     await this.#backend.close();
   }
 }
