@@ -1,4 +1,5 @@
 import { Backend } from './backend.js';
+import { Bulk, checkTimeout, type PreparedEntry } from './bulk.js';
 import type {
   CacheErrorEvent,
   CacheEvents,
@@ -17,20 +18,20 @@ import type {
 } from './cache-types.js';
 import { resolveConfig, type CacheConfig, type TtlConfig } from './config.js';
 import { FinRiskCacheError, toCacheError } from './errors.js';
-import { newInstanceId, publishStats, readFleetStats, type FleetStats } from './fleet-stats.js';
+import { readFleetStats, type FleetStats } from './fleet-stats.js';
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
-import { InvalidationTracker } from './l1/invalidation-tracker.js';
-import { L1_MISS, LocalTier } from './l1/local-tier.js';
-import { RemoteTier } from './remote-tier.js';
+import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { collectStats } from './stats-report.js';
-import { MAX_TIMEOUT_MS } from './stores/deadline.js';
-import { RedisStore, type RedisClient } from './stores/redis-store.js';
+import { capabilitiesOf } from './stores/capabilities.js';
+import type { RedisClient } from './stores/redis-store.js';
 import type { CacheStore } from './stores/store.js';
+import { TieredStore } from './tiered-store.js';
 import { TypedEmitter } from './typed-emitter.js';
-import { ValuePipeline, type Hold } from './value-pipeline.js';
+import { ValuePipeline } from './value-pipeline.js';
 
 export type {
   CacheErrorEvent,
@@ -50,55 +51,6 @@ export type {
   SetOptions,
 } from './cache-types.js';
 
-/**
- * Keys per store call of a large getMany. Measured on 10,000 keys: one 10,000-key MGET 5.8 ms,
- * ten 1,000-key MGETs written at once 3.8 ms (500-2,000 about the same); decoding each chunk as
- * it arrives overlaps with Redis answering the next.
- */
-const GET_MANY_CHUNK = 1000;
-
-/**
- * Store calls of one getMany or setMany in flight at once. Each call's deadline starts when it is
- * written, so calls written behind many others would wait out their deadline in the queue (a
- * 1,000,000-key batch as 1,000 MGETs at once); a bounded window keeps every call's wait to a few
- * calls' worth, and still overlaps decoding with Redis answering.
- */
-const BULK_WINDOW = 8;
-
-/** Entries per store call of a large setMany: a pipeline of 1,000 SETs. */
-const SET_MANY_CHUNK = 1000;
-
-/** How one getMany reads: its deadline per store call, and whether a failure throws. */
-interface BulkCall {
-  timeoutMs: number | undefined;
-  throwOnFailure: boolean;
-}
-
-/** A caller's per-call deadline: undefined, or a positive number of ms a Node timer can hold. */
-function checkTimeout(timeoutMs: number | undefined): number | undefined {
-  if (timeoutMs === undefined) return undefined;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    throw new FinRiskCacheError(
-      'E_INVALID_CONFIG',
-      `timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS} (what a Node timer holds; longer runs out after 1 ms), got ${String(timeoutMs)}`,
-    );
-  }
-  return timeoutMs;
-}
-
-/**
- * Runs `task(0..count-1)` with at most `window` running at once, in order of start. Stops starting
- * new tasks once `stop()` says so; resolves, once every started task settled, to how many started.
- */
-async function inWindow(count: number, window: number, task: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count && !stop()) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
-  return next;
-}
-
 /** Keys per SCAN page and per UNLINK of a prefix delete. */
 const SCAN_BATCH = 1000;
 
@@ -110,13 +62,6 @@ const KIND_TTL: Record<string, keyof TtlConfig> = {
   dataframe: 'dataframe',
 };
 
-/**
- * How often each L1 tracking connection proves it is alive (a PING under the command deadline):
- * a connection that went silent (a frozen server, a dead path) stops L1 within about this plus
- * the deadline, even though no error reached the socket.
- */
-const L1_HEARTBEAT_MS = 1000;
-
 const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${message}\n`) };
 
 /**
@@ -124,8 +69,8 @@ const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${
  * misses, writes answer false, and listeners hear about it. Invalid input always throws.
  *
  * This class is the API front; each job behind it has a file of its own, in the order a value
- * travels: the remote tier (remote-tier.ts: breaker, failures, operation stats and events) in
- * front of the store that {@link Backend} resolved (backend.ts: choice and fallback), and the
+ * travels: the operation policy (operation-policy.ts: breaker, failures, operation stats and
+ * events) in front of the store that {@link Backend} resolved (backend.ts: choice and fallback), and the
  * value pipeline (value-pipeline.ts: encode, encrypt, decode, hits and misses). Health
  * (health.ts) and per-kind counters (kind-stats.ts) are shared by them.
  */
@@ -139,16 +84,12 @@ export class Cache {
   readonly #stats = new KindStatsRegistry();
   readonly #health: Health;
   readonly #backend: Backend;
-  readonly #remote: RemoteTier;
+  readonly #policy: OperationPolicy;
   readonly #values: ValuePipeline;
-  /** The in-process tier, when CACHE_L1_MAX_MB is set; it serves only while Redis tracks for it. */
-  readonly #local: LocalTier | undefined;
-  #tracker: InvalidationTracker | undefined;
-  readonly #decodeHeld = (bytes: Uint8Array) => this.#values.decodeHeld(bytes);
-  /** This process's name in fleet statistics, and when its counters started. */
-  readonly #instance = newInstanceId();
-  readonly #startedAt = Date.now();
-  #publisher: NodeJS.Timeout | undefined;
+  readonly #bulk: Bulk;
+  /** L1 in front of the store: its fills, and the rule for writes. */
+  readonly #tiers: TieredStore;
+  readonly #publisher: StatsPublisher;
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -156,97 +97,36 @@ export class Cache {
     this.#logger = options.logger ?? defaultLogger;
     const report = (event: CacheErrorEvent) => this.#report(event);
     this.#health = new Health(this.#events, () => this.#backend.store?.backend ?? this.config.backend);
-    this.#local = this.config.l1.maxBytes > 0 ? new LocalTier(this.config.l1, this.config.keyPrefix, this.#stats, this.config.keyLayout === 'finrisk-python') : undefined;
     this.#backend = new Backend(this.config, this.#health, this.#logger, options.store, (store) => this.#storeResolved(store));
-    this.#remote = new RemoteTier(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
+    this.#policy = new OperationPolicy(this.config, this.#backend, this.#health, this.#stats, this.#events, report);
     this.#values = new ValuePipeline(this.config, this.#stats, report);
+    this.#bulk = new Bulk(this.#policy, this.#values, this.#stats);
+    this.#tiers = new TieredStore({ config: this.config, stats: this.#stats, policy: this.#policy, values: this.#values, bulk: this.#bulk, logger: this.#logger, report });
+    this.#publisher = new StatsPublisher(this.config, {
+      fleet: () => capabilitiesOf(this.#backend.store).fleet,
+      isCircuitOpen: () => this.#policy.breaker.state === 'open',
+      processStats: () => this.processStats(),
+    });
   }
 
   /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
   #storeResolved(store: CacheStore): void {
-    if (store instanceof RedisStore && this.config.statsPublish && !this.#publisher) {
-      this.#publisher = setInterval(() => void this.publishStats(), this.config.statsIntervalSeconds * 1000);
-      this.#publisher.unref();
-    }
-    const local = this.#local;
-    if (!local || this.#tracker) return;
-    if (!(store instanceof RedisStore)) {
-      this.#logger.warn(
-        `finrisk-cache: CACHE_L1_MAX_MB is set, but L1 is off: only Redis can keep it coherent across processes, and the store is the ${store.backend} store at ${store.location}.`,
-      );
-      return;
-    }
-    const tracker = (this.#tracker = new InvalidationTracker({
-      prefixes: local.prefixes,
-      nodes: () => store.trackingNodes(),
-      listener: {
-        invalidate: (key) => local.invalidate(key),
-        invalidateAll: () => local.invalidateAll(),
-        up: () => local.resume(),
-        down: () => local.suspend(),
-      },
-      deadlineMs: Math.max(this.config.commandTimeoutMs, 1000),
-      heartbeatMs: L1_HEARTBEAT_MS,
-      onError: (error) => this.#report({ error, operation: 'l1' }),
-    }));
-    store.onTopologyChange(() => tracker.refresh());
-    tracker.start();
+    if (capabilitiesOf(store).fleet) this.#publisher.start();
+    this.#tiers.start(store);
   }
 
   // ---------------------------------------------------------------- reads
 
   /** Reads a value; null when missing, expired, undecodable, or the backend failed. */
-  async get<T = unknown>(key: KeyInput): Promise<T | null> {
-    const ref = this.#ref(key);
-    const local = this.#local;
-    if (local?.covers(ref)) {
-      // An L1 hit answers without a round trip, a promise of its own or an array: the hot path.
-      const held = local.read(ref, this.#decodeHeld);
-      if (held !== L1_MISS) {
-        this.#stats.read(ref, true);
-        return held as T;
-      }
-      return (await this.#fetchLocal<T>([ref], 'get'))[0]!;
-    }
-    const payload = await this.#remote.run('get', ref.kind, ref.key, null, (s) => s.get(ref.key));
-    return this.#values.decode<T>(ref, payload, 'get');
-  }
-
-  /**
-   * Reads keys that L1 covers but does not hold, from Redis with their TTLs (one round trip), and
-   * keeps each in L1 unless an invalidation of its key arrived while it was in flight.
-   */
-  async #fetchLocal<T>(wanted: readonly CacheKey[], operation: string, throwOnFailure = false): Promise<(T | null)[]> {
-    const local = this.#local!;
-    const out = new Array<T | null>(wanted.length);
-    if (!local.isServing) {
-      // Tracking is not established: read as if there were no L1, and keep nothing.
-      const payloads = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => s.getMany(wanted.map((r) => r.key)));
-      await Promise.all(wanted.map(async (ref, j) => (out[j] = await this.#values.decode<T>(ref, payloads?.[j] ?? null, operation))));
-      return out;
-    }
-    const fills = wanted.map((ref) => local.startFill(ref.key));
-    const sentAt = performance.now();
-    let got: { values: (Uint8Array | null)[]; pttls: number[] } | null;
+  get<T = unknown>(key: KeyInput): Promise<T | null> {
+    // Not async: an L1 hit costs one promise, the tiered store's. An invalid key still rejects.
+    let ref: CacheKey;
     try {
-      got = await this.#read(operation, operationKind(wanted), throwOnFailure, (s) => (s as RedisStore).getManyWithTtl(wanted.map((r) => r.key)));
+      ref = this.#ref(key);
     } catch (error) {
-      // Strict mode throws the backend's failure: the fills it started end here, holding nothing.
-      for (const fill of fills) local.abandonFill(fill);
-      throw error;
+      return Promise.reject(error);
     }
-    // A TTL read now counts from when the request left: the entry expires no later than the key.
-    const elapsed = performance.now() - sentAt;
-    await Promise.all(
-      wanted.map(async (ref, j) => {
-        const decoded = await this.#values.decodeToHold<T>(ref, got?.values[j] ?? null, operation, local.maxValueBytes);
-        out[j] = decoded.value;
-        const pttl = got?.pttls[j] ?? -2;
-        if (decoded.hold === undefined || pttl === -2) local.abandonFill(fills[j]!);
-        else local.finishFill(fills[j]!, ref.kind, decoded.hold, pttl === -1 ? undefined : Math.floor(pttl - elapsed));
-      }),
-    );
-    return out;
+    return this.#tiers.get<T>(ref);
   }
 
   /**
@@ -256,11 +136,10 @@ export class Cache {
   async getAndTouch<T = unknown>(key: KeyInput, options: SetOptions = {}): Promise<T | null> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
-    const payload = await this.#remote.run('getAndTouch', ref.kind, ref.key, null, (s) =>
-      ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs),
+    // It changes the key's TTL, which bounds how long L1 may hold it: a write for L1.
+    const payload = await this.#tiers.write(ref.key, () =>
+      this.#policy.run('getAndTouch', ref.kind, ref.key, null, (s) => (ttlMs === undefined ? s.get(ref.key) : s.getAndTouch(ref.key, ttlMs))),
     );
-    // It changed the key's TTL, which bounds how long L1 may hold it: it is read from Redis next time.
-    this.#local?.invalidate(ref.key);
     return this.#values.decode<T>(ref, payload, 'getAndTouch');
   }
 
@@ -273,88 +152,13 @@ export class Cache {
   async getMany<T = unknown>(keys: readonly KeyInput[], options: GetManyOptions = {}): Promise<(T | null)[]> {
     const refs = keys.map((k) => this.#ref(k));
     const call = { timeoutMs: checkTimeout(options.timeoutMs), throwOnFailure: options.throwOnFailure === true };
-    if (this.#local !== undefined) return this.#getManyLocal<T>(refs, call);
-    const out = new Array<T | null>(refs.length);
-    if (refs.length <= GET_MANY_CHUNK) {
-      if (refs.length > 0) await this.#getChunk(refs, 0, out, call);
-      return out;
-    }
-    // A large batch goes as several MGETs, a few in flight at once, and each chunk is decoded as
-    // soon as it arrives, while Redis still answers the next ones.
-    await inWindow(Math.ceil(refs.length / GET_MANY_CHUNK), BULK_WINDOW, (c) => {
-      const start = c * GET_MANY_CHUNK;
-      return this.#getChunk(refs.slice(start, start + GET_MANY_CHUNK), start, out, call);
-    });
-    return out;
-  }
-
-  /**
-   * getMany when L1 covers some keys: hits first (a batch that L1 answers whole makes no round
-   * trip), then the misses through L1 and the keys it does not cover as usual, 1,000 per call.
-   */
-  async #getManyLocal<T>(refs: CacheKey[], call: BulkCall): Promise<(T | null)[]> {
-    const local = this.#local!;
-    const out = new Array<T | null>(refs.length);
-    let missed: number[] | undefined;
-    let others: number[] | undefined;
-    for (let i = 0; i < refs.length; i++) {
-      const ref = refs[i]!;
-      if (!local.covers(ref)) {
-        (others ??= []).push(i);
-        continue;
-      }
-      const held = local.read(ref, this.#decodeHeld);
-      if (held === L1_MISS) (missed ??= []).push(i);
-      else {
-        this.#stats.read(ref, true);
-        out[i] = held as T;
-      }
-    }
-    if (missed === undefined && others === undefined) return out;
-    // The same window of 1,000-key calls as without L1.
-    const parts: (() => Promise<void>)[] = [];
-    for (let start = 0; missed && start < missed.length; start += GET_MANY_CHUNK) {
-      const indexes = missed.slice(start, start + GET_MANY_CHUNK);
-      parts.push(() => this.#fetchLocal<T>(indexes.map((i) => refs[i]!), 'getMany', call.throwOnFailure).then((values) => indexes.forEach((i, j) => (out[i] = values[j]!))));
-    }
-    for (let start = 0; others && start < others.length; start += GET_MANY_CHUNK) {
-      const indexes = others.slice(start, start + GET_MANY_CHUNK);
-      const chunk = new Array<T | null>(indexes.length);
-      parts.push(() => this.#getChunk(indexes.map((i) => refs[i]!), 0, chunk, call).then(() => indexes.forEach((i, j) => (out[i] = chunk[j]!))));
-    }
-    await inWindow(parts.length, BULK_WINDOW, (i) => parts[i]!());
-    return out;
-  }
-
-  /** Reads `refs` with one store call and decodes them into `out` from index `offset`. */
-  async #getChunk<T>(refs: CacheKey[], offset: number, out: (T | null)[], call: BulkCall): Promise<void> {
-    const keys = refs.map((r) => r.key);
-    const { timeoutMs } = call;
-    const payloads = await this.#read('getMany', operationKind(refs), call.throwOnFailure, (s) => (timeoutMs === undefined ? s.getMany(keys) : s.getMany(keys, { timeoutMs })));
-    let pending: Promise<unknown>[] | undefined;
-    for (let i = 0; i < refs.length; i++) {
-      const value = this.#values.decode<T>(refs[i]!, payloads?.[i] ?? null, 'getMany');
-      if (value instanceof Promise) (pending ??= []).push(value.then((v) => (out[offset + i] = v)));
-      else out[offset + i] = value;
-    }
-    if (pending) await Promise.all(pending);
-  }
-
-  /**
-   * A store read: null when the backend failed (reported as an error event), or with
-   * `throwOnFailure` that failure thrown, reported all the same.
-   */
-  async #read<T>(operation: string, kind: string, throwOnFailure: boolean, fn: (store: CacheStore) => Promise<T>): Promise<T | null> {
-    if (!throwOnFailure) return this.#remote.run<T | null>(operation, kind, undefined, null, fn);
-    const outcome = await this.#remote.attempt(operation, kind, undefined, fn);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
+    return this.#tiers.getMany<T>(refs, call);
   }
 
   /** True when the key exists; false when it does not or the backend failed. */
   async exists(key: KeyInput): Promise<boolean> {
     const ref = this.#ref(key);
-    return this.#remote.run('exists', ref.kind, ref.key, false, (s) => s.exists(ref.key));
+    return this.#policy.run('exists', ref.kind, ref.key, false, (s) => s.exists(ref.key));
   }
 
   /**
@@ -369,13 +173,13 @@ export class Cache {
   /** Like {@link Cache.ttl}, in milliseconds. */
   async pttl(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    return this.#remote.run<number | null>('ttl', ref.kind, ref.key, null, (s) => s.ttl(ref.key));
+    return this.#policy.run<number | null>('ttl', ref.kind, ref.key, null, (s) => s.ttl(ref.key));
   }
 
   /** Reads a counter written by {@link Cache.incr}; 0 when it does not exist, null when the backend failed. */
   async getCounter(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    return this.#remote.run<number | null>('getCounter', ref.kind, ref.key, null, async (s) => {
+    return this.#policy.run<number | null>('getCounter', ref.kind, ref.key, null, async (s) => {
       const raw = await s.get(ref.key);
       return raw === null ? 0 : Number(Buffer.from(raw).toString('utf8'));
     });
@@ -390,11 +194,8 @@ export class Cache {
     let payload = this.#values.encode(ref, value, options.compress);
     if (payload instanceof Promise) payload = await payload;
     const bytes = payload;
-    this.#local?.invalidate(ref.key);
     // A plain SET always answers true from every store; false comes from the fallback.
-    const ok = await this.#remote.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs }));
-    // Again once written: a read that filled L1 meanwhile may have read the old value.
-    this.#local?.invalidate(ref.key);
+    const ok = await this.#tiers.write(ref.key, () => this.#policy.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs })));
     const stats = this.#stats.of(ref.kind);
     if (ok) stats.writes++;
     else stats.writeFailures++;
@@ -410,7 +211,7 @@ export class Cache {
   async setMany(entries: readonly SetManyEntry[], options: SetManyOptions = {}): Promise<boolean> {
     if (entries.length === 0) return true;
     const timeoutMs = checkTimeout(options.timeoutMs);
-    const prepared: { ref: CacheKey; key: string; value: Uint8Array; ttlMs: number | undefined }[] = [];
+    const prepared: PreparedEntry[] = [];
     let pending: Promise<unknown>[] | undefined;
     for (const e of entries) {
       const ref = this.#ref(e.key);
@@ -421,24 +222,7 @@ export class Cache {
       prepared.push(entry);
     }
     if (pending) await Promise.all(pending);
-    this.#invalidate(prepared);
-    let ok = true;
-    const started = await inWindow(Math.ceil(prepared.length / SET_MANY_CHUNK), BULK_WINDOW, async (c) => {
-      const part = prepared.length <= SET_MANY_CHUNK ? prepared : prepared.slice(c * SET_MANY_CHUNK, (c + 1) * SET_MANY_CHUNK);
-      const stored = await this.#remote.run('setMany', operationKind(part.map((p) => p.ref)), undefined, false, async (s) => {
-        await (timeoutMs === undefined ? s.setMany(part) : s.setMany(part, { timeoutMs }));
-        return true;
-      });
-      if (!stored) ok = false;
-      for (const p of part) {
-        if (stored) this.#stats.of(p.ref.kind).writes++;
-        else this.#stats.of(p.ref.kind).writeFailures++;
-      }
-    }, () => !ok);
-    // The pipelines never sent after a failure are failed writes too.
-    for (let i = started * SET_MANY_CHUNK; i < prepared.length; i++) this.#stats.of(prepared[i]!.ref.kind).writeFailures++;
-    this.#invalidate(prepared);
-    return ok;
+    return this.#tiers.write(prepared, () => this.#bulk.setMany(prepared, timeoutMs));
   }
 
   /** Writes only when the key does not exist (a lock, a first writer wins); false when it existed or the backend failed. */
@@ -446,45 +230,38 @@ export class Cache {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, options.ttl);
     const payload = await this.#values.encode(ref, value);
-    const stored = await this.#remote.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true }));
-    if (stored) this.#local?.invalidate(ref.key);
-    return stored;
+    return this.#tiers.write(
+      ref.key,
+      () => this.#policy.run('setIfAbsent', ref.kind, ref.key, false, (s) => s.set(ref.key, payload, { ttlMs, ifAbsent: true })),
+      (stored) => stored,
+    );
   }
 
   /** Deletes a key only if it still holds `value` (releasing a lock you own). */
   async deleteIfEquals(key: KeyInput, value: unknown): Promise<boolean> {
     const ref = this.#ref(key);
     const payload = await this.#values.encode(ref, value);
-    const deleted = await this.#remote.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload));
-    this.#local?.invalidate(ref.key);
-    return deleted;
+    return this.#tiers.write(ref.key, () => this.#policy.run('deleteIfEquals', ref.kind, ref.key, false, (s) => s.deleteIfEquals(ref.key, payload)));
   }
 
   /** Sets a key's time to live (seconds); false when the key does not exist or the backend failed. */
   async expire(key: KeyInput, ttl: number): Promise<boolean> {
     const ref = this.#ref(key);
     const ttlMs = this.ttlMs(ref.kind, ttl);
-    const set = await this.#remote.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!));
-    // L1 holds an entry no longer than its TTL, which just changed.
-    this.#local?.invalidate(ref.key);
-    return set;
+    // L1 holds an entry no longer than its TTL, which this changes: a write for L1.
+    return this.#tiers.write(ref.key, () => this.#policy.run('expire', ref.kind, ref.key, false, (s) => s.expire(ref.key, ttlMs!)));
   }
 
   /** Adds 1 to a counter (that never expires) and returns the new value; null when the backend failed. */
   async incr(key: KeyInput): Promise<number | null> {
     const ref = this.#ref(key);
-    const value = await this.#remote.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key));
-    this.#local?.invalidate(ref.key);
-    return value;
+    return this.#tiers.write(ref.key, () => this.#policy.run<number | null>('incr', ref.kind, ref.key, null, (s) => s.incr(ref.key)));
   }
 
   /** Deletes a key; true when it existed. */
   async delete(key: KeyInput): Promise<boolean> {
     const ref = this.#ref(key);
-    this.#local?.invalidate(ref.key);
-    const existed = await this.#remote.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0);
-    this.#local?.invalidate(ref.key);
-    return existed;
+    return this.#tiers.write(ref.key, () => this.#policy.run('delete', ref.kind, ref.key, false, async (s) => (await s.delete([ref.key])) > 0));
   }
 
   /**
@@ -494,9 +271,7 @@ export class Cache {
   async deleteMany(keys: readonly KeyInput[]): Promise<BulkResult> {
     const refs = keys.map((k) => this.#ref(k));
     if (refs.length === 0) return { count: 0, complete: true };
-    this.#invalidate(refs);
-    const outcome = await this.#remote.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key)));
-    this.#invalidate(refs);
+    const outcome = await this.#tiers.write(refs, () => this.#policy.attempt('deleteMany', operationKind(refs), undefined, (s) => s.delete(refs.map((r) => r.key))));
     return outcome.ok ? { count: outcome.value, complete: true } : { count: 0, complete: false, error: outcome.error };
   }
 
@@ -512,10 +287,7 @@ export class Cache {
   async deleteByPrefix(prefix: string | KeyPrefix, options: PrefixOptions = {}): Promise<BulkResult> {
     const result = await this.#walk('deleteByPrefix', prefix, options.match, async (s, keys) => {
       if (keys.length === 0) return 0;
-      for (const key of keys) this.#local?.invalidate(key);
-      const deleted = await s.delete(keys);
-      for (const key of keys) this.#local?.invalidate(key);
-      return deleted;
+      return this.#tiers.write(keys.map((key) => ({ key })), () => s.delete(keys));
     });
     return result;
   }
@@ -533,7 +305,7 @@ export class Cache {
   ): Promise<BulkResult> {
     const p = this.#prefix(prefix);
     let count = 0;
-    const outcome = await this.#remote.attempt(operation, p.kind, p.prefix, async (s) => {
+    const outcome = await this.#policy.attempt(operation, p.kind, p.prefix, async (s) => {
       for await (const page of s.scan(p.prefix, SCAN_BATCH)) count += await step(s, match ? page.filter(match) : page);
     });
     return outcome.ok ? { count, complete: true } : { count, complete: false, error: outcome.error };
@@ -542,19 +314,13 @@ export class Cache {
   /**
    * Full keys that start with `prefix`, in batches. A backend failure ends the iteration early
    * and is reported as an error event (or thrown in strict mode); use {@link Cache.countByPrefix}
-   * or {@link Cache.deleteByPrefix} to learn whether a walk was complete.
+   * or {@link Cache.deleteByPrefix} to learn whether a walk was complete. The walk is one
+   * operation like any other: counted, in `operation` events, behind the circuit breaker, and a
+   * connection failure degrades the cache. Each SCAN page has the scan deadline (`scanTimeoutMs`).
    */
   async *scan(prefix: string | KeyPrefix, batchSize = SCAN_BATCH): AsyncIterable<string[]> {
     const p = this.#prefix(prefix);
-    const store = this.#backend.store ?? (await this.#backend.connect());
-    try {
-      for await (const keys of store.scan(p.prefix, batchSize)) yield keys;
-    } catch (error) {
-      const err = toCacheError(error, 'E_INTERNAL', 'scan failed');
-      this.#stats.of(p.kind).errors++;
-      this.#report({ error: err, operation: 'scan', kind: p.kind, key: p.prefix });
-      if (this.config.strict) throw err;
-    }
+    yield* this.#policy.stream('scan', p.kind, p.prefix, (s) => s.scan(p.prefix, batchSize));
   }
 
   #prefix(prefix: string | KeyPrefix): KeyPrefix {
@@ -595,12 +361,6 @@ export class Cache {
     this.#logger.error?.(`finrisk-cache: ${event.operation} ${event.key ?? event.kind ?? ''} failed: ${event.error.message}`);
   }
 
-  /** Drops keys this process is about to change (or just changed) from L1. */
-  #invalidate(refs: readonly { key: string }[]): void {
-    const local = this.#local;
-    if (local) for (const ref of refs) local.invalidate(ref.key);
-  }
-
   /**
    * The value L1 holds for `key` now, without a round trip, a promise or an array; undefined
    * when L1 does not hold it (or is off, or not serving): then read it with {@link Cache.get}.
@@ -609,12 +369,7 @@ export class Cache {
    * A stored `undefined` reads as not held.
    */
   peekLocal<T = unknown>(key: CacheKey): T | undefined {
-    const local = this.#local;
-    if (local === undefined || !local.covers(key)) return undefined;
-    const held = local.read(key, this.#decodeHeld, false);
-    if (held === L1_MISS) return undefined;
-    this.#stats.read(key, true);
-    return held as T;
+    return this.#tiers.peek<T>(key);
   }
 
   /**
@@ -624,8 +379,8 @@ export class Cache {
    * when L1 is serving and every node answered, false when L1 is off or not serving (reads then
    * go to Redis anyway).
    */
-  async syncLocal(): Promise<boolean> {
-    return (await this.#tracker?.sync()) ?? false;
+  syncLocal(): Promise<boolean> {
+    return this.#tiers.sync();
   }
 
   /**
@@ -633,12 +388,7 @@ export class Cache {
    * keeps a decoded table beside its manifest); undefined when L1 is off.
    */
   get localAttachments(): LocalAttachments | undefined {
-    const local = this.#local;
-    if (!local) return undefined;
-    return {
-      get: (key, tag) => local.attachment(key.key, tag),
-      set: (key, tag, value, bytes) => local.attach(key.key, tag, value, bytes),
-    };
+    return this.#tiers.attachments;
   }
 
   /** Builds the full key for a key input; generic string keys live under the `kv` kind. */
@@ -660,7 +410,7 @@ export class Cache {
 
   /** State of the circuit breaker in front of Redis: `open` while calls are kept away from a failing server. */
   get circuitState(): 'closed' | 'open' | 'half-open' {
-    return this.#remote.breaker.state;
+    return this.#policy.breaker.state;
   }
 
   /** The store in use, once resolved (the first operation resolves it). */
@@ -674,8 +424,8 @@ export class Cache {
    * has work in flight.
    */
   get masterCount(): number {
-    const masters = (this.#backend.store as { masterCount?: number } | undefined)?.masterCount;
-    return masters !== undefined && masters > 0 ? masters : 1;
+    const masters = capabilitiesOf(this.#backend.store).masterCount();
+    return masters > 0 ? masters : 1;
   }
 
   /** True when `auto` fell back to the local store because Redis was not reachable. */
@@ -701,7 +451,7 @@ export class Cache {
   /** The node-redis client when the backend is Redis, for advanced use; null otherwise. */
   async getRedisClient(): Promise<RedisClient | null> {
     const store = await this.connect();
-    return store instanceof RedisStore ? store.client : null;
+    return capabilitiesOf(store).connection?.client ?? null;
   }
 
   /** Whether the configured backend answers, where it is (never the password) and how fast. */
@@ -713,7 +463,7 @@ export class Cache {
       return { ok: true, backend, address: store.location, latencyMs };
     } catch (error) {
       // "The client is offline" says less than the connection error that made it so.
-      const err = (store instanceof RedisStore ? store.lastError : undefined) ?? toCacheError(error, 'E_INTERNAL', 'ping failed');
+      const err = capabilitiesOf(store).connection?.lastError ?? toCacheError(error, 'E_INTERNAL', 'ping failed');
       return { ok: false, backend, address: store.location, error: err.message, code: err.code };
     }
   }
@@ -721,8 +471,8 @@ export class Cache {
   /** This process's own counters per kind (no round trip); reads of bookkeeping keys are not counted. */
   processStats(): CacheStats['process'] {
     const stats = this.#stats.snapshot();
-    const local = this.#local;
-    if (local) stats.l1 = { serving: local.isServing, bytes: local.bytes, maxBytes: this.config.l1.maxBytes };
+    const l1 = this.#tiers.l1Stats;
+    if (l1) stats.l1 = l1;
     return stats;
   }
 
@@ -731,16 +481,8 @@ export class Cache {
    * `CACHE_STATS_INTERVAL` seconds and when it closes, unless `CACHE_STATS_PUBLISH=off`). True when
    * written; false on another store than Redis, with the circuit open, or when Redis failed.
    */
-  async publishStats(): Promise<boolean> {
-    const store = this.#backend.store;
-    if (!(store instanceof RedisStore) || this.#remote.breaker.state === 'open') return false;
-    try {
-      await publishStats(store, this.config, this.#instance, this.#startedAt, this.processStats());
-      return true;
-    } catch {
-      // The cache reports Redis's failures through its own calls; a missed publication is not one.
-      return false;
-    }
+  publishStats(): Promise<boolean> {
+    return this.#publisher.publish();
   }
 
   /**
@@ -750,9 +492,9 @@ export class Cache {
    * when Redis failed (an `error` event).
    */
   async fleetStats(): Promise<FleetStats | null> {
-    const store = await this.connect();
-    if (!(store instanceof RedisStore)) return { services: [], instances: [], rejected: 0, truncated: false };
-    const outcome = await this.#remote.attempt('fleetStats', 'stats', undefined, (s) => readFleetStats(s as RedisStore, this.config));
+    const fleet = capabilitiesOf(await this.connect()).fleet;
+    if (!fleet) return { services: [], instances: [], rejected: 0, truncated: false };
+    const outcome = await this.#policy.attempt('fleetStats', 'stats', undefined, () => readFleetStats(fleet, this.config));
     return outcome.ok ? outcome.value : null;
   }
 
@@ -763,13 +505,8 @@ export class Cache {
 
   /** Closes the connection or file, within the store's close deadline. The cache cannot be used afterwards. Safe to call twice. */
   async close(): Promise<void> {
-    if (this.#publisher) {
-      clearInterval(this.#publisher);
-      this.#publisher = undefined;
-      // The last figures stay visible to the fleet view for three intervals (bounded by the command deadline).
-      await this.publishStats();
-    }
-    this.#tracker?.close();
+    await this.#publisher.close();
+    this.#tiers.close();
     await this.#backend.close();
   }
 }

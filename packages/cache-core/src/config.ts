@@ -4,8 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { FinRiskCacheError } from './errors.js';
 import { Keyring, type EncryptionOptions } from './encryption.js';
-import { isServiceName } from './fleet-stats.js';
-import { SDK_KINDS } from './keys.js';
+import { isServiceName, SDK_KINDS } from './keys.js';
 import { configError, maskUrl, parseSetting, SETTINGS, settingDefault, type HostPort, type SettingName, type SettingSpec } from './settings.js';
 
 export { maskUrl, MAX_TTL_SECONDS } from './settings.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FLEET_LIMITS, isServiceName, parseStatsRecord } from './fleet-stats.js';
+import { FLEET_LIMITS, parseStatsRecord } from './fleet-stats.js';
+import { isServiceName } from './keys.js';
 import { resolveConfig } from './config.js';
 
 const PREFIX = 'finrisk';

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { CacheConfig } from './config.js';
-import { isKindName, isReservedName } from './keys.js';
+import { isKindName, isServiceName } from './keys.js';
 import { parseJsonWithoutProtoKeys } from './proto-key-guard.js';
 import { emptyKindStats, hitRate, type CacheStats, type KindStats } from './stats.js';
-import type { RedisStore } from './stores/redis-store.js';
+import type { FleetStatsStore } from './stores/capabilities.js';
 
 /**
  * Fleet statistics: every SDK process publishes its per-kind counters to Redis, under
@@ -97,18 +97,8 @@ const READ_BATCH = 32;
 
 const STATS_KIND = 'stats';
 
-/**
- * Service names: what a package.json `name` holds (`scoring-service`, `@finrisk/scoring`) and
- * a little more (`+`, `:`), at most 128 characters, and no reserved name ({@link isReservedName}).
- */
-const SERVICE_NAME_RE = /^[A-Za-z0-9@._~/+:-]{1,128}$/;
 /** Instance ids as {@link newInstanceId} makes them: `host:pid:6 hex digits`. */
 const INSTANCE_RE = /^[A-Za-z0-9._-]{1,200}:\d{1,10}:[0-9a-f]{6}$/;
-
-/** True for a service name fleet statistics accept (`CACHE_SERVICE_NAME` is checked against it). */
-export function isServiceName(name: unknown): name is string {
-  return typeof name === 'string' && SERVICE_NAME_RE.test(name) && !isReservedName(name);
-}
 
 /** A new instance id: host, pid and a random part (two processes of one pid namespace never clash). */
 export function newInstanceId(): string {
@@ -139,7 +129,7 @@ export function statsIndexKey(config: CacheConfig): string {
 const MAX_LIFETIME_MS = 3 * 3600 * 1000;
 
 /** Writes one process's record (plain JSON, TTL of three intervals) and its entry in the index. Store errors are the caller's. */
-export async function publishStats(store: RedisStore, config: CacheConfig, instance: string, startedAt: number, process: CacheStats['process']): Promise<void> {
+export async function publishStats(store: FleetStatsStore, config: CacheConfig, instance: string, startedAt: number, process: CacheStats['process']): Promise<void> {
   const now = Date.now();
   const record: PublishedStats = {
     format: 'finrisk-stats', formatVersion: 1, service: config.serviceName, instance, host: hostname(), pid: globalThis.process.pid,
@@ -277,7 +267,7 @@ class FleetTotals {
  * record is checked and rebuilt ({@link parseStatsRecord}); those that fail are counted in
  * `rejected`, never added.
  */
-export async function readFleetStats(store: RedisStore, config: CacheConfig): Promise<FleetStats> {
+export async function readFleetStats(store: FleetStatsStore, config: CacheConfig): Promise<FleetStats> {
   const cap = FLEET_LIMITS.instancesPerRead;
   const listed = await store.indexMembers(statsIndexKey(config), Date.now() - MAX_LIFETIME_MS, cap + 1);
   const truncated = listed.length > cap;

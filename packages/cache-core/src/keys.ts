@@ -94,6 +94,17 @@ export function isKindName(kind: unknown): kind is string {
   return typeof kind === 'string' && KIND_RE.test(kind) && !isReservedName(kind);
 }
 
+/**
+ * Service names: what a package.json `name` holds (`scoring-service`, `@finrisk/scoring`) and
+ * a little more (`+`, `:`), at most 128 characters, and no reserved name ({@link isReservedName}).
+ */
+const SERVICE_NAME_RE = /^[A-Za-z0-9@._~/+:-]{1,128}$/;
+
+/** True for a service name fleet statistics accept (`CACHE_SERVICE_NAME` is checked against it). */
+export function isServiceName(name: unknown): name is string {
+  return typeof name === 'string' && SERVICE_NAME_RE.test(name) && !isReservedName(name);
+}
+
 /** Checks a kind name: lower-case letters, digits and dashes, starting with a letter, and not `constructor` or `prototype`. */
 export function validateKind(kind: string): string {
   if (!KIND_RE.test(kind)) {

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { FinRiskCacheError } from './errors.js';
-import { isServiceName } from './fleet-stats.js';
-import { validatePrefix } from './keys.js';
+import { isServiceName, validatePrefix } from './keys.js';
 
 /**
  * Every setting of the SDK, once: its option, its variable, its type, its default, whether it

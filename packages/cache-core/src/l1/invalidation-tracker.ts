@@ -1,20 +1,9 @@
 import { createClient, type RedisClientOptions } from '@redis/client';
 import { FinRiskCacheError } from '../errors.js';
 import { afterDeadline } from '../stores/deadline.js';
-import { mapRedisError, reconnectDelay } from '../stores/redis-store.js';
-
-/** A node whose writes must be heard: the server, the master Sentinel names, or each master of a cluster. */
-export interface TrackingNode {
-  /** Stable name of the node (`host:port`). */
-  readonly id: string;
-  /** How to connect to it (auth, TLS, address). */
-  readonly options: RedisClientOptions;
-  /**
-   * True where SWAPDB can swap the tracked database for another (a server, a Sentinel master;
-   * a cluster has only database 0 and refuses SWAPDB): the connection then watches for it.
-   */
-  readonly swappable?: boolean;
-}
+import { reconnectDelay } from '../stores/reconnect.js';
+import { mapRedisError } from '../stores/redis-errors.js';
+import type { TrackingNode } from '../stores/tracking-node.js';
 
 /** SWAPDB calls the server counted (INFO commandstats; the line is absent before the first). */
 function swapdbCalls(info: string): number {

@@ -205,12 +205,6 @@ export class LocalTier {
     this.#lru.delete(key);
   }
 
-  /** Removes every key that starts with `prefix` (a prefix delete by this process). */
-  invalidatePrefix(prefix: string): void {
-    for (const key of this.#pending.keys()) if (key.startsWith(prefix)) this.#pending.get(key)!.version++;
-    for (const key of [...this.#lru.keys()]) if (key.startsWith(prefix)) this.invalidate(key);
-  }
-
   /** Tracking is lost: empty L1 and serve nothing until {@link LocalTier.resume}. */
   suspend(): void {
     this.#serving = false;

@@ -4,8 +4,8 @@ import { FinRiskCacheError } from '../errors.js';
 import { clusterSlot } from './cluster-slot.js';
 import { withDeadline } from './deadline.js';
 import { parseInfo, RedisStore, redisClientOptions, type RedisClient } from './redis-store.js';
-import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import type { StoreCallOptions, StoreEntry, StoreInfo } from './store.js';
+import type { TrackingNode } from './tracking-node.js';
 
 /** What the store needs of node-redis's cluster client beyond the command API it shares with a client. */
 interface ClusterClient {
@@ -76,7 +76,7 @@ export class RedisClusterStore extends RedisStore {
   }
 
   /** The number of masters serving slots (0 before the slot map is known). */
-  get masterCount(): number {
+  override get masterCount(): number {
     return this.#cluster.masters.length;
   }
 

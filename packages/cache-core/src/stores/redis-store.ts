@@ -9,12 +9,15 @@ import {
   type RedisClientOptions,
 } from '@redis/client';
 import type { CacheConfig } from '../config.js';
-import { describeRedisAddress, maskUrl } from '../config.js';
-import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
+import { describeRedisAddress } from '../config.js';
+import { FinRiskCacheError } from '../errors.js';
 import { escapeGlob } from '../keys.js';
-import type { TrackingNode } from '../l1/invalidation-tracker.js';
+import { STORE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
+import { reconnectDelay } from './reconnect.js';
+import { mapRedisError } from './redis-errors.js';
 import type { CacheStore, StoreCallOptions, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
+import type { TrackingNode } from './tracking-node.js';
 
 /** The node-redis client type this store uses. */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -30,12 +33,6 @@ export type ConnectionListener = (event: { type: 'ready' } | { type: 'down'; err
 
 // Compare-and-delete, so that a lock is only released by its owner.
 const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-
-/** Backoff between reconnection attempts: 50 ms doubling to 2 s, with jitter so replicas do not reconnect in step. */
-export function reconnectDelay(retries: number): number {
-  const base = Math.min(50 * 2 ** retries, 2000);
-  return Math.round(base / 2 + Math.random() * (base / 2));
-}
 
 /**
  * Builds node-redis options from the cache configuration (TLS files are read here). With a
@@ -88,33 +85,6 @@ export function redisClientOptions(config: CacheConfig, signal?: AbortSignal): R
   return options;
 }
 
-/** Maps a node-redis failure to a FinRiskCacheError with a stable code, never leaking credentials. */
-export function mapRedisError(error: unknown, location: string, command: string): FinRiskCacheError {
-  if (FinRiskCacheError.isInstance(error)) return error;
-  const err = error as Error;
-  const name = err?.constructor?.name ?? 'Error';
-  const message = maskUrl(err?.message ?? String(error));
-  let code: CacheErrorCode = 'E_REDIS_UNAVAILABLE';
-  let text = `Redis at ${location} is unavailable (${message}); check that it runs, or run \`finrisk-cache check\``;
-  if (name === 'TimeoutError' || name === 'CommandTimeoutDuringMaintenanceError' || name === 'AbortError') {
-    code = 'E_TIMEOUT';
-    text = `Redis at ${location} did not answer ${command} in time (${message}); raise CACHE_COMMAND_TIMEOUT_MS if the server is just slow`;
-  } else if (error instanceof ErrorReply) {
-    code = 'E_REDIS_COMMAND';
-    text = `Redis at ${location} refused ${command}: ${message}`;
-    if (message.startsWith('NOPERM')) {
-      text += "; the user's ACL does not allow it (SECURITY.md lists the commands and key pattern the SDK needs)";
-    }
-    // Refused credentials mean no connection at all; a NOPERM for one command is that command's
-    // error (E_REDIS_COMMAND), and must not trip the circuit breaker for every other call.
-    if (/^(WRONGPASS|NOAUTH)/.test(message)) {
-      code = 'E_REDIS_UNAVAILABLE';
-      text = `Redis at ${location} refused the credentials or the command ${command}: ${message}; check REDIS_USERNAME / REDIS_PASSWORD and the user's ACL`;
-    }
-  }
-  return new FinRiskCacheError(code, text, { cause: error });
-}
-
 /**
  * A store on Redis through node-redis 6: one server, or the master a Sentinel group names (the
  * sentinel client has the same command API and follows failovers). {@link RedisClusterStore}
@@ -139,6 +109,8 @@ export class RedisStore implements CacheStore {
   readonly #config: CacheConfig;
   /** Aborted by close: destroys every socket of this store and stops its reconnection. */
   readonly #teardown: AbortController;
+  /** What the cache may use beyond the store contract: the connection's state, L1 tracking, fleet statistics. */
+  readonly [STORE_CAPABILITIES]: StoreCapabilities = { connection: this, tracking: this, fleet: this, masterCount: () => this.masterCount };
 
   /**
    * @param client a client to use instead of one built from `config` (its sockets are ended by
@@ -188,6 +160,11 @@ export class RedisStore implements CacheStore {
   /** True while the connection is up and authenticated. */
   get isReady(): boolean {
     return this.client.isReady;
+  }
+
+  /** How many servers the keys are spread over: one. */
+  get masterCount(): number {
+    return 1;
   }
 
   /** The last connection error, while the connection is down. */

@@ -5,7 +5,7 @@ import type { CacheConfig } from './config.js';
 import { FinRiskCacheError, toCacheError, type CacheErrorCode } from './errors.js';
 import type { Health } from './health.js';
 import type { KindStatsRegistry } from './kind-stats.js';
-import { RedisStore } from './stores/redis-store.js';
+import { capabilitiesOf } from './stores/capabilities.js';
 import type { CacheStore } from './stores/store.js';
 import type { TypedEmitter } from './typed-emitter.js';
 
@@ -22,7 +22,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: FinRiskCac
  * and the per-kind operation counts, latency and `operation` events. The deadlines of each
  * command are the store's (see RedisStore.run).
  */
-export class RemoteTier {
+export class OperationPolicy {
   readonly #config: CacheConfig;
   readonly #backend: Backend;
   readonly #health: Health;
@@ -72,7 +72,7 @@ export class RemoteTier {
     }
   }
 
-  /** {@link RemoteTier.run} that says what happened: the value, or the error that was reported. */
+  /** {@link OperationPolicy.run} that says what happened: the value, or the error that was reported. */
   async attempt<T>(operation: string, kind: string, key: string | undefined, fn: (store: CacheStore) => Promise<T>): Promise<Outcome<T>> {
     const start = performance.now();
     let ok = false;
@@ -95,6 +95,37 @@ export class RemoteTier {
     }
   }
 
+  /**
+   * {@link OperationPolicy.run} for an operation that yields pages (a scan): the breaker, the
+   * failure handling and the counts of one operation over the whole walk. A failure ends the
+   * iteration early (thrown in strict mode); a caller that stops early ends it as a success.
+   */
+  async *stream<T>(operation: string, kind: string, key: string | undefined, fn: (store: CacheStore) => AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    const start = performance.now();
+    let failed = false;
+    let breaker: CircuitBreaker | undefined;
+    let used: CacheStore | undefined;
+    try {
+      const store = (used = this.#backend.store ?? (await this.#backend.connect()));
+      if (store.backend === 'redis') {
+        if (!this.breaker.allow()) {
+          failed = true;
+          this.#refused(store);
+          return;
+        }
+        breaker = this.breaker;
+      }
+      yield* fn(store);
+    } catch (error) {
+      failed = true;
+      this.#failed(error, operation, kind, key, used, breaker);
+    } finally {
+      // Also when the caller stopped early (the iterator's return): every page it asked for came.
+      if (!failed && used) this.#succeeded(used, breaker);
+      this.#timed(operation, kind, start, !failed);
+    }
+  }
+
   /** A call the open circuit keeps away from Redis, without a round trip; thrown in strict mode. */
   #refused(store: CacheStore): FinRiskCacheError {
     const error = new FinRiskCacheError(
@@ -107,7 +138,9 @@ export class RemoteTier {
 
   #succeeded(store: CacheStore, breaker: CircuitBreaker | undefined): void {
     breaker?.success();
-    if (this.#health.isRecovering && (!(store instanceof RedisStore) || store.isReady)) this.#health.recover();
+    if (!this.#health.isRecovering) return;
+    const connection = capabilitiesOf(store).connection;
+    if (!connection || connection.isReady) this.#health.recover();
   }
 
   /**
@@ -118,7 +151,8 @@ export class RemoteTier {
   #failed(error: unknown, operation: string, kind: string, key: string | undefined, used: CacheStore | undefined, breaker: CircuitBreaker | undefined): FinRiskCacheError {
     let err = toCacheError(error, 'E_INTERNAL', `${operation} failed`);
     // "The client is offline" says less than the connection error that made it so (WRONGPASS, a bad certificate).
-    if (err.code === 'E_REDIS_UNAVAILABLE' && used instanceof RedisStore && !used.isReady && used.lastError) err = used.lastError;
+    const connection = err.code === 'E_REDIS_UNAVAILABLE' ? capabilitiesOf(used).connection : undefined;
+    if (connection && !connection.isReady && connection.lastError) err = connection.lastError;
     if (CALLER_ERRORS.has(err.code)) throw err;
     this.#stats.of(kind).errors++;
     this.#report({ error: err, operation, kind, ...(key === undefined ? {} : { key }) });
