@@ -370,7 +370,10 @@ describe('when Redis goes away', () => {
     // Encoding a big column, or a long GC: while the process is busy, a request larger than the
     // socket's buffers is not written out and a large reply is not read in, so it cannot finish in
     // time; the stall is the process's, not the server's, and does not count against the deadline.
-    const cache = make({ commandTimeoutMs: 250 });
+    // A deadline of 1 s, not 250 ms: once a stall ends, 24 MiB still has to cross loopback through
+    // redis-server within the deadline plus 1 ms per 64 KiB, and on a loaded two-core machine
+    // 250 + 384 ms was not always enough. The stalls stay well past the whole budget.
+    const cache = make({ commandTimeoutMs: 1000 });
     const big = new Uint8Array(24 * 1024 * 1024).fill(3);
     const errors = errorsOf(cache);
     const busy = (ms: number) => {
@@ -382,11 +385,11 @@ describe('when Redis goes away', () => {
     for (let i = 0; i < 2; i++) {
       const write = cache.setMany([{ key: 'stalled', value: big, compress: false }]);
       await new Promise((r) => setImmediate(r));
-      busy(1200); // well past 250 ms plus 1 ms per 64 KiB written
+      busy(2500); // well past 1000 ms plus 1 ms per 64 KiB written
       expect(await write).toBe(true);
       const read = cache.getMany<Uint8Array>(['stalled']);
       await new Promise((r) => setImmediate(r));
-      busy(1200);
+      busy(2500);
       const [value] = await read;
       expect((value as Uint8Array | null)?.byteLength).toBe(big.byteLength);
     }
