@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
+import { clockPast, until } from '@finrisk/test-utils/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CreateCacheOptions } from './cache.js';
 import { getCache, getCacheStats, getRedisClient, resetCache } from './default-cache.js';
@@ -11,15 +12,7 @@ import { errorsOf } from '../test/error-events.js';
 let server: RedisServer;
 const open: Cache[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'finrisk-cache-it-'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Calls `attempt` until it returns true or `timeoutMs` pass; true when it did. A hang guard, not a timing assertion. */
-async function eventually(attempt: () => Promise<boolean>, timeoutMs = 20_000, pauseMs = 100): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(pauseMs)) {
-    if (await attempt()) return true;
-  }
-  return attempt();
-}
 
 // A generous command deadline for the tests that are not about deadlines: on a loaded machine a
 // pause of the test process longer than the default 250 ms would fail a healthy command.
@@ -273,7 +266,7 @@ describe('cache on Redis', () => {
     expectRestarted(since); // so did the touch
     // Idle for its whole TTL: gone, and a touch does not bring it back.
     server.cli('PEXPIRE', key, '1');
-    await sleep(20);
+    await clockPast(Date.now() + 1); // the server set the 1 ms TTL before redis-cli returned
     expect(await sessions.get('sess-1')).toBeNull();
     expect(await sessions.touch('sess-1')).toBe(false);
     expect(await sessions.set('sess-1', { user: 'ana' })).toBe(true);
@@ -343,7 +336,7 @@ describe('when Redis goes away', () => {
       expect((await cache.stats()).status).toBe('unhealthy');
 
       await own.restart();
-      expect(await eventually(() => cache.set('k3', 'after'))).toBe(true);
+      await until('a write lands after the restart', () => cache.set('k3', 'after'));
       expect(await cache.get('k3')).toBe('after');
       expect(events).toEqual(['degraded', 'recovered']);
       expect((await cache.stats()).status).toBe('healthy');
@@ -377,7 +370,10 @@ describe('when Redis goes away', () => {
     // Encoding a big column, or a long GC: while the process is busy, a request larger than the
     // socket's buffers is not written out and a large reply is not read in, so it cannot finish in
     // time; the stall is the process's, not the server's, and does not count against the deadline.
-    const cache = make({ commandTimeoutMs: 250 });
+    // A deadline of 1 s, not 250 ms: once a stall ends, 24 MiB still has to cross loopback through
+    // redis-server within the deadline plus 1 ms per 64 KiB, and on a loaded two-core machine
+    // 250 + 384 ms was not always enough. The stalls stay well past the whole budget.
+    const cache = make({ commandTimeoutMs: 1000 });
     const big = new Uint8Array(24 * 1024 * 1024).fill(3);
     const errors = errorsOf(cache);
     const busy = (ms: number) => {
@@ -389,11 +385,11 @@ describe('when Redis goes away', () => {
     for (let i = 0; i < 2; i++) {
       const write = cache.setMany([{ key: 'stalled', value: big, compress: false }]);
       await new Promise((r) => setImmediate(r));
-      busy(1200); // well past 250 ms plus 1 ms per 64 KiB written
+      busy(2500); // well past 1000 ms plus 1 ms per 64 KiB written
       expect(await write).toBe(true);
       const read = cache.getMany<Uint8Array>(['stalled']);
       await new Promise((r) => setImmediate(r));
-      busy(1200);
+      busy(2500);
       const [value] = await read;
       expect((value as Uint8Array | null)?.byteLength).toBe(big.byteLength);
     }
@@ -457,7 +453,7 @@ describe('when Redis goes away', () => {
       expect(errors.length - 3).toBeLessThanOrEqual(probesDue);
       own.signal('SIGCONT');
       let value: unknown = null;
-      expect(await eventually(async () => (value = await cache.get('k')) !== null)).toBe(true);
+      await until('a read answers after SIGCONT', async () => (value = await cache.get('k')) !== null);
       expect(value).toBe(1);
       expect(cache.circuitState).toBe('closed');
       expect(events).toEqual(['degraded', 'recovered']);

@@ -1,9 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { startRedisServer, type RedisServer } from './redis-server.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A raw RESP connection: what a Redis client sees of the path, with nothing of its own in between. */
 interface Raw {
@@ -31,13 +29,13 @@ async function rawConnect(port: number): Promise<Raw> {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  const until = async (done: () => boolean, ms: number, what: string) => {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms (received ${JSON.stringify(received)})`);
-      await sleep(10);
-    }
-  };
+  const until = (done: () => boolean, ms: number, what: string) =>
+    vi.waitFor(
+      () => {
+        if (!done()) throw new Error(`${what} within ${ms} ms (received ${JSON.stringify(received)})`);
+      },
+      { timeout: ms, interval: 10 },
+    );
   return {
     socket,
     received: () => received,
@@ -50,6 +48,10 @@ async function rawConnect(port: number): Promise<Raw> {
 
 /** connected_clients of the server, as it counts them itself (redis-cli's own connection included). */
 const connectedClients = (server: RedisServer) => Number(/connected_clients:(\d+)/.exec(server.cli('INFO', 'clients'))?.[1]);
+/** How many ECHO commands the server has run, as it counts them itself. */
+const echoes = (server: RedisServer) => Number(/^cmdstat_echo:calls=(\d+)/m.exec(server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+/** Waits until the proxy reports `what` at `bytes`: the bytes reached the proxy, whatever it then does with them. */
+const untilBytes = (what: () => number, bytes: number) => vi.waitFor(() => expect(what()).toBe(bytes), { timeout: 10_000, interval: 10 });
 
 describe('startFaultProxy, in front of a real redis-server', () => {
   let server: RedisServer;
@@ -91,12 +93,17 @@ describe('startFaultProxy, in front of a real redis-server', () => {
     const before = await raw();
     before.send('PING');
     await before.waitFor('+PONG');
+    const echoesBefore = echoes(server);
     proxy.pause();
     before.send('ECHO first');
     before.send('ECHO second');
     const during = await raw(); // accepted while paused, like a frozen server's listen backlog
     during.send('PING');
-    await sleep(300);
+    // Every byte sent is in the proxy's hands (a proxy that forwarded them, however slowly, would
+    // not hold them all), and the server has run none of them: not silence after a sleep, which a
+    // broken proxy on a slow machine passes too.
+    await untilBytes(() => proxy.pending, 'ECHO first\r\nECHO second\r\nPING\r\n'.length);
+    expect(echoes(server)).toBe(echoesBefore);
     expect(before.received()).toBe('+PONG\r\n');
     expect(during.received()).toBe('');
     expect(before.isClosed() || during.isClosed()).toBe(false);
@@ -167,11 +174,15 @@ describe('startFaultProxy, in front of a real redis-server', () => {
     before.send('PING');
     await before.waitFor('+PONG');
     const serverSideBefore = connectedClients(server);
+    const echoesBefore = echoes(server);
     proxy.blackHole();
     before.send('ECHO lost');
     const during = await raw(); // the connection is accepted...
     during.send('PING');
-    await sleep(300);
+    // Both commands reached the proxy and were swallowed: nothing can come of them any more, so
+    // the silence below is a fact and not a guess at how long an answer would take.
+    await untilBytes(() => proxy.dropped, 'ECHO lost\r\nPING\r\n'.length);
+    expect(echoes(server)).toBe(echoesBefore);
     expect(before.received()).toBe('+PONG\r\n');
     expect(during.received()).toBe('');
     expect(before.isClosed() || during.isClosed()).toBe(false);
@@ -192,10 +203,26 @@ describe('startFaultProxy, in front of a real redis-server', () => {
   it('heal after a pause delivers what was held and clears the latency', async () => {
     proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
     const a = await raw();
-    proxy.setLatency(100);
-    proxy.pause();
-    a.send('ECHO held');
-    await sleep(200);
+    // A second proxy with the same latency and no pause shows the path is live: once its round
+    // trip is done, the 100 ms timers of this process have fired, and a proxy whose pause did not
+    // hold would have passed the bytes on.
+    const control = await startFaultProxy({ target: { host: server.host, port: server.port } });
+    try {
+      const c = await rawConnect(control.port);
+      raws.push(c);
+      const echoesBefore = echoes(server);
+      proxy.setLatency(100);
+      control.setLatency(100);
+      proxy.pause();
+      a.send('ECHO held');
+      await untilBytes(() => proxy.pending, 'ECHO held\r\n'.length);
+      c.send('ECHO control');
+      await c.waitFor('$7\r\ncontrol\r\n');
+      expect(proxy.pending).toBe('ECHO held\r\n'.length);
+      expect(echoes(server)).toBe(echoesBefore + 1); // the control's ECHO only
+    } finally {
+      await control.close();
+    }
     expect(a.received()).toBe('');
     proxy.heal();
     await a.waitFor('$4\r\nheld\r\n');

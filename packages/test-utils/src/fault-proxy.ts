@@ -29,6 +29,15 @@ export interface FaultProxy {
   /** Client connections accepted since the start. */
   readonly accepted: number;
   /**
+   * Bytes the proxy holds now and has not written on, both directions of every connection: held
+   * by a pause, a latency or a slow link. With none of those in force it is 0 (a chunk is written
+   * on in the tick it arrives), so a test can see that a pause holds what a client sent, rather
+   * than conclude it from silence.
+   */
+  readonly pending: number;
+  /** Bytes a black hole has swallowed since the start (sent to it, or held when it began). */
+  readonly dropped: number;
+  /**
    * Stops forwarding in both directions; connections stay open and new ones are accepted (and
    * connected to the target), but nothing passes. Bytes are held, in order, until
    * {@link FaultProxy.resume} or {@link FaultProxy.heal}: what a stalled path or a frozen
@@ -71,6 +80,7 @@ interface ProxyState {
 /** One direction of one connection: chunks waiting for their time (latency) or for a resume. */
 class Lane {
   readonly #queue: { chunk: Buffer; due: number }[] = [];
+  #bytes = 0;
   readonly #to: () => Socket | undefined;
   readonly #state: ProxyState;
   #timer: NodeJS.Timeout | undefined;
@@ -88,7 +98,13 @@ class Lane {
     const due = Math.max(Date.now() + this.#state.latencyMs, this.#lastDue) + carry;
     this.#lastDue = due;
     this.#queue.push({ chunk, due });
+    this.#bytes += chunk.byteLength;
     this.flush();
+  }
+
+  /** Bytes waiting in this lane. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Writes what is due, and waits for the rest; holds everything while paused. */
@@ -97,7 +113,11 @@ class Lane {
     const target = this.#to();
     if (!target || target.connecting) return; // written once the target is connected
     const now = Date.now();
-    while (this.#queue.length > 0 && this.#queue[0]!.due <= now) target.write(this.#queue.shift()!.chunk);
+    while (this.#queue.length > 0 && this.#queue[0]!.due <= now) {
+      const { chunk } = this.#queue.shift()!;
+      this.#bytes -= chunk.byteLength;
+      target.write(chunk);
+    }
     if (this.#queue.length > 0 && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -116,10 +136,14 @@ class Lane {
     this.flush();
   }
 
-  drop(): void {
+  /** Forgets what is waiting; returns how many bytes that was. */
+  drop(): number {
+    const bytes = this.#bytes;
     this.#queue.length = 0;
+    this.#bytes = 0;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    return bytes;
   }
 }
 
@@ -137,6 +161,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const state: ProxyState = { mode: 'normal', latencyMs: 0, bytesPerSecond: 0 };
   const links = new Set<Link>();
   let accepted = 0;
+  let dropped = 0;
   let closed = false;
 
   const destroy = (link: Link) => {
@@ -147,13 +172,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     link.upstream?.destroy();
   };
 
+  const swallow = (link: Link, chunk: Buffer) => {
+    link.lossy = true;
+    dropped += chunk.byteLength;
+  };
+
   const openUpstream = (link: Link) => {
     const upstream = connect({ host: options.target.host, port: options.target.port });
     link.upstream = upstream;
     upstream.setNoDelay(true);
     upstream.on('connect', () => link.toUpstream.flush());
     upstream.on('data', (chunk: Buffer) => {
-      if (state.mode === 'black-hole') link.lossy = true;
+      if (state.mode === 'black-hole') swallow(link, chunk);
       else link.toClient.push(chunk);
     });
     // The target went away (or refused): the client sees its connection close, as it would directly.
@@ -173,7 +203,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     };
     links.add(link);
     client.on('data', (chunk: Buffer) => {
-      if (state.mode === 'black-hole') link.lossy = true;
+      if (state.mode === 'black-hole') swallow(link, chunk);
       else link.toUpstream.push(chunk);
     });
     client.on('error', () => destroy(link));
@@ -214,6 +244,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     get accepted() {
       return accepted;
     },
+    get pending() {
+      let bytes = 0;
+      for (const link of links) bytes += link.toUpstream.bytes + link.toClient.bytes;
+      return bytes;
+    },
+    get dropped() {
+      return dropped;
+    },
     pause() {
       if (state.mode === 'normal') state.mode = 'paused';
     },
@@ -238,8 +276,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       // Whatever was held or on its way is lost too.
       for (const link of links) {
         link.lossy = true;
-        link.toUpstream.drop();
-        link.toClient.drop();
+        dropped += link.toUpstream.drop() + link.toClient.drop();
       }
     },
     heal() {

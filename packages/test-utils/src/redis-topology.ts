@@ -128,8 +128,64 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       await Promise.all(nodes.map((n) => n.stop()));
     },
   };
-  await cluster.waitHealthy();
+  try {
+    await waitSettled(nodes, masters, replicas);
+    await cluster.waitHealthy();
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
   return cluster;
+}
+
+/**
+ * What one node's `CLUSTER NODES` says is still unsettled, or `undefined` when it lists every
+ * node, connected and without failure flags, with exactly `masters` masters that own slots and
+ * `masters * replicas` replicas that name a master.
+ */
+function unsettledAt(port: number, total: number, masters: number, replicas: number): string | undefined {
+  if (!cliAt(port, ['CLUSTER', 'INFO']).includes('cluster_state:ok')) return 'cluster_state is not ok';
+  const rows = cliAt(port, ['CLUSTER', 'NODES']).split('\n').filter(Boolean).map((line) => line.split(' '));
+  if (rows.length !== total) return `knows ${rows.length} of ${total} nodes`;
+  let withSlots = 0;
+  let attached = 0;
+  for (const [, address, flags = '', masterId = '-', , , , link, ...slots] of rows) {
+    if (/fail|handshake|noaddr/.test(flags)) return `${address} is flagged ${flags}`;
+    if (link !== 'connected') return `${address} is ${link}`;
+    if (flags.includes('master') && slots.length > 0) withSlots++;
+    if (flags.includes('slave') && masterId !== '-') attached++;
+  }
+  if (withSlots !== masters || attached !== masters * replicas) return `sees ${withSlots} masters with slots and ${attached} replicas`;
+  return undefined;
+}
+
+/**
+ * Waits until every node agrees on the topology that `--cluster create` set up. `cluster_state:ok`
+ * alone comes earlier: a replica's CLUSTER REPLICATE reaches the other nodes by gossip, so on a
+ * loaded machine a node can serve every slot while it still lists the replicas as masters
+ * (the dashboard once showed "5 masters, 1 replica" there), and its replicas may not have synced.
+ */
+async function waitSettled(nodes: RedisServer[], masters: number, replicas: number, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let why = '';
+  for (;;) {
+    why = '';
+    for (const node of nodes) {
+      const problem = unsettledAt(node.port, nodes.length, masters, replicas);
+      if (problem !== undefined) {
+        why = `node ${node.port}: ${problem}`;
+        break;
+      }
+      const replication = cliAt(node.port, ['INFO', 'replication']);
+      if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) {
+        why = `node ${node.port}: its replication link is not up`;
+        break;
+      }
+    }
+    if (why === '') return;
+    if (Date.now() > deadline) throw new Error(`the cluster did not settle within ${timeoutMs} ms (${why})`);
+    await sleep(100);
+  }
 }
 
 /** A Sentinel group: one master, replicas and sentinels, all real processes on loopback ports. */

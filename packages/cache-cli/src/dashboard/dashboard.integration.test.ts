@@ -4,6 +4,7 @@ import { createCache, type Cache } from '@finrisk/cache-core';
 import { createFrameCache } from '@finrisk/cache-frames';
 import { createMlCache } from '@finrisk/cache-ml';
 import { aclSetUser, startRedisServer, uniquePrefix, type RedisServer } from '@finrisk/test-utils';
+import { until } from '@finrisk/test-utils/fixtures';
 import * as aq from 'arquero';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../exit-codes.js';
@@ -11,7 +12,7 @@ import { LOOKUP_MAX_BYTES, LOOKUP_MAX_PREDICTIONS } from './customer-view.js';
 import { PREVIEW_MAX_BYTES, PREVIEW_MAX_COLUMNS } from './frames-view.js';
 import { CONTENT_SECURITY_POLICY } from './http-server.js';
 import { MAX_CENSUS_KINDS, OTHER_KEY_KINDS } from './key-census.js';
-import { eventually, FAST, running, startDashboard, type TestDashboard } from './test-dashboard.js';
+import { FAST, running, startDashboard, type TestDashboard } from './test-dashboard.js';
 
 // The dashboard's HTTP side in-process (runCli), against a throwaway redis-server: the API the
 // page uses, its headers, read-only and --allow-writes, the token, and what it never shows.
@@ -99,13 +100,13 @@ describe('read-only on loopback', () => {
   });
 
   it('samples the server and counts the keys per kind', async () => {
-    const state = await eventually(async () => {
+    const state = await until('two samples and a key count', async () => {
       const s = (await (await get(dashboard, '/api/state')).json()) as {
         info: Record<string, unknown>; samples: { status: string; keys: number; opsPerSec: number | null }[];
         census: { kinds: { kind: string; keys: number }[]; models: string[] } | null; topology: { kind: string } | null;
       };
       return s.samples.length >= 2 && s.census ? s : undefined;
-    }, 20_000, 'two samples and a key count');
+    }, 20_000);
     expect(state.info).toMatchObject({ backend: 'redis', address: server.url, keyPrefix: prefix, allowWrites: false, refreshSeconds: 0.3 });
     expect(state.samples.at(-1)).toMatchObject({ status: 'healthy' });
     expect(state.samples.at(-1)!.opsPerSec).toBeGreaterThan(0);
@@ -255,7 +256,7 @@ describe('bounds on what a request, a record or a key costs', () => {
   });
 
   it(`counts at most ${MAX_CENSUS_KINDS} kinds of keys apart, the others together`, async () => {
-    const census = await eventually(async () => ((await (await get(dashboard, '/api/state')).json()) as { census: { kinds: { kind: string; keys: number }[] } | null }).census, 20_000, 'a key count');
+    const census = await until('a key count', async () => ((await (await get(dashboard, '/api/state')).json()) as { census: { kinds: { kind: string; keys: number }[] } | null }).census, 20_000);
     expect(census.kinds).toHaveLength(MAX_CENSUS_KINDS + 1);
     const total = census.kinds.reduce((n, k) => n + k.keys, 0);
     const other = census.kinds.find((k) => k.kind === OTHER_KEY_KINDS)!;
@@ -392,7 +393,7 @@ describe('starting and stopping', () => {
     blocker.close();
     const dashboard = running(await startDashboard(FAST, { REDIS_URL: `redis://127.0.0.1:${closedPort}/0`, CACHE_CONNECT_TIMEOUT_MS: '300' }));
     try {
-      const state = await eventually(async () => {
+      const state = await until('a first sample', async () => {
         const s = (await (await get(dashboard, '/api/state')).json()) as { samples: { status: string; error: string | null }[] };
         return s.samples.length ? s : undefined;
       });
@@ -420,7 +421,7 @@ describe('no secret appears', () => {
     );
     try {
       const bodies = [dashboard.stdout(), dashboard.stderr()];
-      await eventually(async () => ((await (await get(dashboard, '/api/state')).json()) as { census: unknown }).census, 20_000, 'a key count');
+      await until('a key count', async () => ((await (await get(dashboard, '/api/state')).json()) as { census: unknown }).census, 20_000);
       for (const path of ['/', '/assets/page.js', '/api/state', '/api/customer?id=C1', '/api/frames']) bodies.push(await (await get(dashboard, path)).text());
       bodies.push(await readEvents(`${dashboard.base}/api/events`, 'event: sample'));
       const all = bodies.join('\n');
@@ -446,10 +447,10 @@ describe('under a least-privilege ACL user', () => {
     server.cli('ACL', 'LOG', 'RESET');
     const dashboard = running(await startDashboard(FAST, { REDIS_URL: `redis://dash-ro:dash-ro-password@127.0.0.1:${server.port}/0`, CACHE_KEY_PREFIX: prefix }));
     try {
-      await eventually(async () => {
+      await until('samples, a key count and a fleet read', async () => {
         const s = (await (await get(dashboard, '/api/state')).json()) as { samples: { status: string }[]; census: { error: string | null } | null; fleet: { error: string | null } | null };
         return s.samples.filter((sample) => sample.status === 'healthy').length >= 2 && s.census && s.fleet ? s : undefined;
-      }, 20_000, 'samples, a key count and a fleet read');
+      }, 20_000);
       const customer = (await (await get(dashboard, '/api/customer?id=ACL1')).json()) as { entries: { state: string }[] };
       expect(customer.entries.map((e) => e.state)).toEqual(['fresh', 'fresh']);
       expect(((await (await get(dashboard, '/api/frames')).json()) as { frames: { name: string }[] }).frames.map((f) => f.name)).toContain('acl_frame');

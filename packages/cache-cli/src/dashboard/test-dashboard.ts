@@ -64,14 +64,3 @@ export function running(result: Awaited<ReturnType<typeof startDashboard>>): Tes
   if ('exited' in result) throw new Error(`the dashboard exited with ${result.exited}: ${result.stderr}`);
   return result;
 }
-
-/** Polls `probe` until it returns something truthy, within `ms`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 20_000, what = 'the condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`);
-    await sleep(100);
-  }
-}

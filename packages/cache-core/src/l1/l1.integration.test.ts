@@ -1,4 +1,5 @@
 import { redisCluster, redisSentinel, singleNode, topologies, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
+import { clockPast, until } from '@finrisk/test-utils/fixtures';
 import fc from 'fast-check';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import * as promClient from 'prom-client';
@@ -9,15 +10,6 @@ import { registerPrometheusMetrics } from '../metrics/prometheus.js';
 import type { CacheKey } from '../keys.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it is true, failing after `timeoutMs` with `what`. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 const serving = (cache: Cache) => cache.processStats().l1?.serving === true;
 const l1Hits = (cache: Cache, kind: string) => cache.processStats().byKind[kind]?.l1Hits ?? 0;
@@ -37,7 +29,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
   async function reader(options: CreateCacheOptions = {}): Promise<Cache> {
     const cache = make(options);
     await cache.connect();
-    await eventually('L1 serves', () => serving(cache));
+    await until('L1 serves', () => serving(cache));
     return cache;
   }
 
@@ -86,9 +78,11 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     expect(await read()).toEqual({ v: 2 });
     await writer.delete(key);
     expect(await read()).toBeNull();
-    await writer.set(key, { v: 3 }, { ttl: 0.3 });
+    // Long enough for the sync and the read below on a loaded machine; the expiry is checked
+    // against the time the read that filled L1 ended, which bounds both Redis's and L1's deadline.
+    await writer.set(key, { v: 3 }, { ttl: 2 });
     expect(await read()).toEqual({ v: 3 });
-    await sleep(400);
+    await clockPast(Date.now() + 2000);
     // Expired in Redis: L1 held it no longer than its TTL, whether or not Redis has deleted it yet.
     expect(await cache.get(key)).toBeNull();
     await writer.set(key, { v: 4 });
@@ -143,9 +137,9 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     }
     await writer.set(key, { weights: [4, 5, 6] });
     // Until tracking is back, reads go to Redis; after it, L1 starts empty.
-    await eventually('the new value is read', async () => JSON.stringify(await cache.get(key)) === '{"weights":[4,5,6]}');
+    await until('the new value is read', async () => JSON.stringify(await cache.get(key)) === '{"weights":[4,5,6]}');
     for (let i = 0; i < 20; i++) expect(await cache.get(key)).toEqual({ weights: [4, 5, 6] });
-    await eventually('L1 serves again', () => serving(cache));
+    await until('L1 serves again', () => serving(cache));
     const hits = l1Hits(cache, 'model');
     await cache.get(key);
     await cache.get(key);
@@ -274,7 +268,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
       expect(l1Hits(cache, 'feature')).toBe(hits + 1);
       // Without syncLocal: the next heartbeat notices (nothing else could tell the process).
       master().cli('SWAPDB', '0', '1');
-      await eventually('L1 dropped the swapped value', async () => (await cache.get<{ db: number }>(key))?.db === 0);
+      await until('L1 dropped the swapped value', async () => (await cache.get<{ db: number }>(key))?.db === 0);
     });
   }
 
@@ -305,17 +299,17 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, l1: { maxMb: 16 } } as CreateCacheOptions);
         open.push(cache);
         await cache.connect();
-        await eventually('L1 serves', () => serving(cache));
+        await until('L1 serves', () => serving(cache));
         const key = cache.keys.key('feature', 'K1');
         await cache.set(key, { v: 'before' });
         await cache.get(key);
         expect(await cache.get(key)).toEqual({ v: 'before' });
         const server = own.masters()[0]!;
         await server.kill();
-        await eventually('L1 stops serving', () => !serving(cache));
+        await until('L1 stops serving', () => !serving(cache));
         expect(await cache.get(key)).toBeNull(); // Redis is down: a miss, not the old value
         await server.restart(); // no persistence: the key is gone
-        await eventually('L1 serves again', () => serving(cache));
+        await until('L1 serves again', () => serving(cache));
         expect(await cache.get(key)).toBeNull();
       } finally {
         await own.stop();
@@ -332,15 +326,18 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, l1: { maxMb: 16 } } as CreateCacheOptions);
         open.push(cache);
         await cache.connect();
-        await eventually('L1 serves', () => serving(cache));
+        await until('L1 serves', () => serving(cache));
         const key = cache.keys.key('prediction', 'C6', 'credit');
-        await cache.set(key, { s: 1 }, { ttl: 0.3 });
+        // Long enough for a sync and two reads on a loaded machine (0.3 s was not).
+        await cache.set(key, { s: 1 }, { ttl: 2 });
         await cache.syncLocal();
         expect(await cache.get(key)).toEqual({ s: 1 });
+        // L1's deadline is at most the end of the read that filled it plus the TTL it read (<= 2 s).
+        const filled = Date.now();
         const hits = l1Hits(cache, 'prediction');
         expect(await cache.get(key)).toEqual({ s: 1 });
         expect(l1Hits(cache, 'prediction')).toBe(hits + 1); // it was in L1
-        await sleep(400);
+        await clockPast(filled + 2000);
         expect(own.cli('DBSIZE')).toBe('1'); // still in Redis, expired but not deleted
         expect(await cache.get(key)).toBeNull();
       } finally {
@@ -355,7 +352,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, l1: { maxMb: 16 } } as CreateCacheOptions);
         open.push(cache);
         await cache.connect();
-        await eventually('L1 serves', () => serving(cache));
+        await until('L1 serves', () => serving(cache));
         const key = cache.keys.key('feature', 'EVICTED');
         await cache.set(key, { v: 1 });
         await cache.syncLocal();
@@ -424,7 +421,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         // Closed before the deployment is stopped (in finally, below), not after it.
         closing.push(cache, writer);
         await cache.connect();
-        await eventually('L1 serves', () => serving(cache));
+        await until('L1 serves', () => serving(cache));
         const keys = Array.from({ length: 20 }, (_, i) => cache.keys.key('feature', `F${i}`));
         await writer.setMany(keys.map((key) => ({ key, value: { v: 'before' } })));
         await cache.getMany(keys);
@@ -432,8 +429,8 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         const victim = own.masters()[0]!;
         await victim.kill();
         // Keep writing the new value until the topology has moved on and the writes land.
-        await eventually('writes succeed after the failover', async () => (await writer.setMany(keys.map((key) => ({ key, value: { v: 'after' } })))) === true, 60_000);
-        await eventually('every key reads the new value', async () => JSON.stringify(await cache.getMany(keys)) === JSON.stringify(keys.map(() => ({ v: 'after' }))), 60_000);
+        await until('writes succeed after the failover', async () => (await writer.setMany(keys.map((key) => ({ key, value: { v: 'after' } })))) === true, 60_000);
+        await until('every key reads the new value', async () => JSON.stringify(await cache.getMany(keys)) === JSON.stringify(keys.map(() => ({ v: 'after' }))), 60_000);
         // From now on the old value never comes back, from L1 or anywhere.
         for (let i = 0; i < 10; i++) {
           expect(await cache.getMany(keys)).toEqual(keys.map(() => ({ v: 'after' })));
