@@ -107,13 +107,10 @@ export class Bulk {
         return true;
       });
       if (!stored) ok = false;
-      for (const p of part) {
-        if (stored) this.#stats.of(p.ref.kind).writes++;
-        else this.#stats.of(p.ref.kind).writeFailures++;
-      }
+      for (const p of part) this.#stats.wrote(p.ref.kind, stored);
     }, () => !ok);
     // The pipelines never sent after a failure are failed writes too.
-    for (let i = started * SET_MANY_CHUNK; i < prepared.length; i++) this.#stats.of(prepared[i]!.ref.kind).writeFailures++;
+    for (let i = started * SET_MANY_CHUNK; i < prepared.length; i++) this.#stats.wrote(prepared[i]!.ref.kind, false);
     return ok;
   }
 

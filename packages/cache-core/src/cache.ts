@@ -69,10 +69,13 @@ const defaultLogger: CacheLogger = { warn: (message) => process.stderr.write(`${
  * misses, writes answer false, and listeners hear about it. Invalid input always throws.
  *
  * This class is the API front; each job behind it has a file of its own, in the order a value
- * travels: the operation policy (operation-policy.ts: breaker, failures, operation stats and
- * events) in front of the store that {@link Backend} resolved (backend.ts: choice and fallback), and the
- * value pipeline (value-pipeline.ts: encode, encrypt, decode, hits and misses). Health
- * (health.ts) and per-kind counters (kind-stats.ts) are shared by them.
+ * travels: the tiered store (tiered-store.ts: L1, its fills, and L1 around every write), the bulk
+ * window (bulk.ts: chunks of getMany and setMany), the operation policy (operation-policy.ts:
+ * breaker, failures, operation stats and events) in front of the store that {@link Backend}
+ * resolved (backend.ts: choice and fallback; stores/capabilities.ts: what a store offers beyond
+ * the contract), and the value pipeline (value-pipeline.ts: encode, encrypt, decode, hits and
+ * misses). Health (health.ts) and per-kind counters (kind-stats.ts) are shared by them; the
+ * fleet-statistics publisher (stats-publisher.ts) runs beside them.
  */
 export class Cache {
   /** The resolved configuration. */
@@ -196,9 +199,7 @@ export class Cache {
     const bytes = payload;
     // A plain SET always answers true from every store; false comes from the fallback.
     const ok = await this.#tiers.write(ref.key, () => this.#policy.run('set', ref.kind, ref.key, false, (s) => s.set(ref.key, bytes, { ttlMs })));
-    const stats = this.#stats.of(ref.kind);
-    if (ok) stats.writes++;
-    else stats.writeFailures++;
+    this.#stats.wrote(ref.kind, ok);
     return ok;
   }
 

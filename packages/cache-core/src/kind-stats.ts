@@ -25,6 +25,13 @@ export class KindStatsRegistry {
     else stats.misses++;
   }
 
+  /** Counts a write's outcome under its kind: stored, or failed (a backend failure, or never sent after one). */
+  wrote(kind: string, stored: boolean): void {
+    const stats = this.of(kind);
+    if (stored) stats.writes++;
+    else stats.writeFailures++;
+  }
+
   /** A copy of every kind's counters, with the totals and hit rate over application reads. */
   snapshot(): CacheStats['process'] {
     let hits = 0;
