@@ -21,6 +21,7 @@ import { newInstanceId, publishStats, readFleetStats, type FleetStats } from './
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
+import { PrefixWatch, type KeyWatch } from './key-watch.js';
 import { InvalidationTracker } from './l1/invalidation-tracker.js';
 import { L1_MISS, LocalTier } from './l1/local-tier.js';
 import { RemoteTier } from './remote-tier.js';
@@ -149,6 +150,8 @@ export class Cache {
   readonly #instance = newInstanceId();
   readonly #startedAt = Date.now();
   #publisher: NodeJS.Timeout | undefined;
+  /** Prefixes watched for packages built on the cache (key-watch.ts); started when the store is known. */
+  readonly #watches = new Set<PrefixWatch>();
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -168,6 +171,7 @@ export class Cache {
       this.#publisher = setInterval(() => void this.publishStats(), this.config.statsIntervalSeconds * 1000);
       this.#publisher.unref();
     }
+    for (const watch of this.#watches) watch.start(store);
     const local = this.#local;
     if (!local || this.#tracker) return;
     if (!(store instanceof RedisStore)) {
@@ -629,6 +633,36 @@ export class Cache {
   }
 
   /**
+   * Hears every change to the keys under `prefix` from Redis, whether L1 is on or not: one RESP3
+   * connection per master in CLIENT TRACKING BCAST mode on that prefix (the mechanism of L1), for
+   * the few keys a package built on the cache would otherwise read at every call (cache-ml holds
+   * its generation tokens this way). See {@link KeyWatch} for how to hold a value. Keep the prefix
+   * to a handful of keys: every write under it is pushed to every watching process. On the memory
+   * and embedded stores, and where Redis refuses tracking, the watch is never up (refusals are
+   * reported as `error` events, once per outage). Closed by {@link Cache.close}.
+   * @param onChange called with each changed key (null: any key may have changed, or tracking was lost or regained)
+   */
+  watchPrefix(prefix: KeyPrefix, onChange?: (key: string | null) => void): KeyWatch {
+    const watch = new PrefixWatch(prefix, Math.max(this.config.commandTimeoutMs, 1000), (error) => this.#report({ error, operation: 'watch' }), onChange);
+    this.#watches.add(watch);
+    const store = this.#backend.store;
+    if (store) watch.start(store);
+    return {
+      get isUp() {
+        return watch.isUp;
+      },
+      get epoch() {
+        return watch.epoch;
+      },
+      sync: () => watch.sync(),
+      close: () => {
+        this.#watches.delete(watch);
+        watch.close();
+      },
+    };
+  }
+
+  /**
    * What packages built on this cache may keep in L1 beside an entry, dropped with it (cache-frames
    * keeps a decoded table beside its manifest); undefined when L1 is off.
    */
@@ -770,6 +804,8 @@ export class Cache {
       await this.publishStats();
     }
     this.#tracker?.close();
+    for (const watch of this.#watches) watch.close();
+    this.#watches.clear();
     await this.#backend.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { Cache, CacheKey, KeyPrefix } from '@finrisk/cache-core';
-import { GenerationTracker } from './generations.js';
+import { afterPoll, GenerationTracker, HeldTokens } from './generations.js';
 import type { MlLayout, PredictionRead, PredictionStore } from './ml-layout.js';
 import type { MlKeys } from './ml-keys.js';
 import type { CachedEntry, DecodeRules, EntryCodec } from './stored-entry.js';
@@ -16,6 +16,8 @@ export class FinriskLayout implements MlLayout {
   readonly #cache: Cache;
   readonly #entries: EntryCodec;
   readonly #generations: GenerationTracker;
+  /** Tokens a write may use without reading them back; made at the first prediction write (it opens the tracking connections). */
+  #held: HeldTokens | undefined;
 
   /** `generationRefreshMs`: how long a write may reuse the token this process last saw. */
   constructor(cache: Cache, keys: MlKeys, entries: EntryCodec, generationRefreshMs: number) {
@@ -29,6 +31,7 @@ export class FinriskLayout implements MlLayout {
   async readPrediction<T>(modelType: string, key: CacheKey, rules: DecodeRules<T>): Promise<PredictionRead<T>> {
     const pair = await this.#cache.getMany<unknown>([this.keys.generation(modelType), key]);
     const generation = this.#generations.observe(modelType, pair[0]);
+    this.#saw(modelType, generation);
     rules.generation = generation;
     const entry = this.#entries.decode(key, pair[1], rules);
     return { entry: entry instanceof Promise ? await entry : entry, generation };
@@ -37,47 +40,97 @@ export class FinriskLayout implements MlLayout {
   async readPredictions<T>(modelType: string, keys: readonly CacheKey[], rules: DecodeRules<T>): Promise<(CachedEntry<T> | null)[]> {
     const [token, ...raws] = await this.#cache.getMany<unknown>([this.keys.generation(modelType), ...keys]);
     rules.generation = this.#generations.observe(modelType, token);
+    this.#saw(modelType, rules.generation);
     return this.#entries.decodeAll(keys, raws, rules);
   }
 
   localGeneration(modelType: string): string | undefined {
     const token = this.#cache.peekLocal(this.keys.generation(modelType));
     if (typeof token !== 'string') return undefined;
-    this.#generations.observe(modelType, token);
+    this.#saw(modelType, this.#generations.observe(modelType, token));
     return token;
   }
 
   /**
-   * Writes predictions, each under its model's current generation token. In the same round trip
-   * it reads each token back: a token that vanished (FLUSHALL, an operator's DEL, an eviction, a
-   * failover that lost it) would make the predictions just written unreadable, so the token is
-   * read again (created when missing) and those predictions written again under it. On one
-   * server or a Sentinel master the read follows the write on one connection, so a token gone
-   * before the write is always seen; on a cluster the two run on different masters, a few
-   * microseconds apart. A token that changed to another value is a deploy
-   * (invalidateModelPredictions): what was just written belongs to the model before it, and
-   * stays unreadable.
+   * A read saw a model type's token: one other than the token held stops it being held. A read
+   * never makes a token held (it may come from L1, which hears Redis on its own connection).
+   */
+  #saw(modelType: string, token: string | null): void {
+    const held = this.#held;
+    if (held !== undefined && token !== held.trusted(modelType)) held.drop(modelType);
+  }
+
+  #heldTokens(): HeldTokens {
+    return (this.#held ??= new HeldTokens(this.#cache.watchPrefix(this.keys.generationPrefix())));
+  }
+
+  /**
+   * Writes predictions, each under its model's current generation token.
+   *
+   * Held tokens (generations.ts's HeldTokens): when every token is held, the write is the SET
+   * alone. Then, before it resolves, one poll of the event loop applies the invalidations Redis
+   * sent before the SET's reply (it queues them ahead of the replies of the loop that made the
+   * change): when a change under the token prefix was reported during the write (a token that
+   * vanished, even by the eviction this very SET caused, or a deploy), the tokens are read back
+   * as below, so no prediction written after its token vanished is left unreadable.
+   *
+   * Otherwise (nothing held yet, tracking down or refused, a change reported since) the write
+   * reads each token back in the same round trip. A token that vanished (FLUSHALL, an operator's
+   * DEL, an eviction, a failover that lost it) would make the predictions just written
+   * unreadable, so the token is read again (created when missing) and those predictions written
+   * again under it. On one server or a Sentinel master the read follows the write on one
+   * connection, so a token gone before the write is always seen; on a cluster the two run on
+   * different masters, a few microseconds apart. A token that changed to another value is a
+   * deploy (invalidateModelPredictions): what was just written belongs to the model before it,
+   * and stays unreadable. A token read back unchanged while tracking is up becomes held.
    */
   async writePredictions<I extends { modelType: string }>(items: I[], store: PredictionStore<I>, seen?: string | null): Promise<boolean> {
-    const models = [...new Set(items.map((i) => i.modelType))];
+    const models = items.length === 1 ? [items[0]!.modelType] : [...new Set(items.map((i) => i.modelType))];
+    const held = this.#heldTokens();
     const generations = new Map<string, string>();
+    for (const model of models) {
+      const token = held.trusted(model);
+      // A read-through's read saw another token: write as it would have before tokens were held.
+      if (token === undefined || (models.length === 1 && typeof seen === 'string' && seen !== token)) break;
+      generations.set(model, token);
+    }
+    if (generations.size === models.length) {
+      const mark = held.mark();
+      if (!(await store(items, (model) => generations.get(model)!))) return false;
+      await afterPoll();
+      if (held.unchanged(mark)) return true;
+      return this.#writeChecked(items, models, generations, store, true);
+    }
+    generations.clear();
     for (const model of models) {
       const token = (models.length === 1 ? seen : undefined) ?? this.#generations.recent(model) ?? (await this.#generations.current(model));
       if (token === null) return false;
       generations.set(model, token);
     }
+    return this.#writeChecked(items, models, generations, store, false);
+  }
+
+  /** The write with its tokens read back (see {@link FinriskLayout.writePredictions}); `stored`: the first SET was already made. */
+  async #writeChecked<I extends { modelType: string }>(items: I[], models: string[], generations: Map<string, string>, store: PredictionStore<I>, stored: boolean): Promise<boolean> {
+    const held = this.#held!;
     const generationOf = (model: string) => generations.get(model)!;
     for (let attempt = 0; ; attempt++) {
+      const mark = held.mark();
       // The write, then the tokens read back (bypassing L1, which may not have heard of a change yet).
-      const [stored, tokens] = await Promise.all([
-        store(items, generationOf),
+      const [ok, tokens] = await Promise.all([
+        attempt === 0 && stored ? true : store(items, generationOf),
         this.#cache.getMany<string>(models.map((m) => ({ ...this.keys.generation(m), local: false }))),
       ]);
-      if (!stored) return false;
+      if (!ok) return false;
       const vanished = models.filter((m, i) => {
-        if (tokens[i] === generations.get(m)) return false;
+        const token = tokens[i];
+        if (token !== null && token !== undefined && token === generations.get(m)) {
+          held.hold(m, token, mark);
+          return false;
+        }
+        held.drop(m);
         this.#generations.forget(m);
-        return tokens[i] === null;
+        return token === null;
       });
       if (vanished.length === 0) return true;
       if (attempt === 1) return false; // the token vanished twice in a row: nothing readable was stored
@@ -92,6 +145,8 @@ export class FinriskLayout implements MlLayout {
 
   /** One write of a new token, no scan; the old entries expire by their TTL. */
   invalidatePredictions(modelType: string): Promise<boolean> {
+    // This process's own writes after the call never use the old token, push or no push.
+    this.#held?.drop(modelType);
     return this.#generations.bump(modelType);
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Cache } from '@finrisk/cache-core';
+import type { Cache, KeyWatch } from '@finrisk/cache-core';
 import type { MlKeys } from './ml-keys.js';
 
 /** A new generation token: random, so that two processes invalidating at once never agree by accident. */
@@ -104,5 +104,80 @@ export class GenerationTracker {
     if (ok) this.observe(modelType, token);
     else this.#seen.delete(modelType);
     return ok;
+  }
+}
+
+/**
+ * Resolves once the event loop has polled every socket at least once after the call: an
+ * invalidation Redis sent before the reply the caller just got has then been applied. Redis
+ * queues a BCAST invalidation (in `beforeSleep`) before it writes the replies of the commands it
+ * ran in the same loop, so on one host the push reaches this process's socket before the reply
+ * that follows the change; a poll phase reads every socket that is ready. Shared by all the calls
+ * made in one turn, so 100 writes in flight cost one gate, not 100 (two immediates: the first may
+ * run in the check phase of the poll in progress, the second follows a whole poll phase).
+ */
+let polled: Promise<void> | undefined;
+export function afterPoll(): Promise<void> {
+  return (polled ??= new Promise<void>((resolve) =>
+    setImmediate(() =>
+      setImmediate(() => {
+        polled = undefined;
+        resolve();
+      }),
+    ),
+  ));
+}
+
+/**
+ * Generation tokens this process may write under without reading them back (`finrisk` layout),
+ * kept coherent by Redis: a {@link KeyWatch} on the token keys' prefix hears every change to a
+ * token (a deploy's new one, a DEL, an eviction, FLUSHALL, a failover that loses tracking) and
+ * moves its epoch. A token is held only when it was read back by a write sent while the watch was
+ * up, with the epoch unchanged between the send and the reply: any later change to it is then
+ * pushed, and moves the epoch past the one it is held at. Where the watch is never up (tracking
+ * refused, the memory or embedded store), nothing is held and every write reads its token back.
+ */
+export class HeldTokens {
+  readonly #watch: KeyWatch;
+  readonly #held = new Map<string, { token: string; epoch: number }>();
+
+  constructor(watch: KeyWatch) {
+    this.#watch = watch;
+  }
+
+  /** The epoch to note before sending a read of tokens; undefined while the watch is down (what it reads cannot be held). */
+  mark(): number | undefined {
+    return this.#watch.isUp ? this.#watch.epoch : undefined;
+  }
+
+  /** True when nothing was reported under the prefix since `mark` (and the watch stayed up). */
+  unchanged(mark: number | undefined): boolean {
+    return mark !== undefined && this.#watch.isUp && this.#watch.epoch === mark;
+  }
+
+  /** Holds a token read from Redis (never from L1, which has its own connection and may not have heard yet) in a round trip sent at `mark`. */
+  hold(modelType: string, token: string, mark: number | undefined): void {
+    if (this.unchanged(mark)) this.#held.set(modelType, { token, epoch: mark! });
+    else this.#held.delete(modelType);
+  }
+
+  /** The token a write may use without reading it back; undefined when none is held or a change was reported since. */
+  trusted(modelType: string): string | undefined {
+    const held = this.#held.get(modelType);
+    if (held === undefined) return undefined;
+    if (held.epoch === this.#watch.epoch && this.#watch.isUp) return held.token;
+    this.#held.delete(modelType);
+    return undefined;
+  }
+
+  /** Stops holding a model type's token (a read saw another, or this process is replacing it). */
+  drop(modelType: string): void {
+    this.#held.delete(modelType);
+  }
+
+  /** Stops watching. */
+  close(): void {
+    this.#held.clear();
+    this.#watch.close();
   }
 }
