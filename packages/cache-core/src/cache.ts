@@ -638,12 +638,15 @@ export class Cache {
    * the few keys a package built on the cache would otherwise read at every call (cache-ml holds
    * its generation tokens this way). See {@link KeyWatch} for how to hold a value. Keep the prefix
    * to a handful of keys: every write under it is pushed to every watching process. On the memory
-   * and embedded stores, and where Redis refuses tracking, the watch is never up (refusals are
-   * reported as `error` events, once per outage). Closed by {@link Cache.close}.
+   * and embedded stores, and where Redis refuses tracking, the watch is never up (a refusal or a
+   * lost connection is said through the logger's `warn`, once per outage). Closed by {@link Cache.close}.
    * @param onChange called with each changed key (null: any key may have changed, or tracking was lost or regained)
    */
   watchPrefix(prefix: KeyPrefix, onChange?: (key: string | null) => void): KeyWatch {
-    const watch = new PrefixWatch(prefix, Math.max(this.config.commandTimeoutMs, 1000), (error) => this.#report({ error, operation: 'watch' }), onChange);
+    // A warning, not an error event: the caller reads the keys instead, and a least-privilege ACL
+    // without CLIENT TRACKING (SECURITY.md's `app` role) is a configuration this must work in.
+    const warn = (error: FinRiskCacheError) => this.#logger.warn(`finrisk-cache: ${error.message}`);
+    const watch = new PrefixWatch(prefix, Math.max(this.config.commandTimeoutMs, 1000), warn, onChange);
     this.#watches.add(watch);
     const store = this.#backend.store;
     if (store) watch.start(store);

@@ -16,8 +16,9 @@ export class FinriskLayout implements MlLayout {
   readonly #cache: Cache;
   readonly #entries: EntryCodec;
   readonly #generations: GenerationTracker;
-  /** Tokens a write may use without reading them back; made at the first prediction write (it opens the tracking connections). */
+  /** Tokens a write may use without reading them back; made at the second prediction write (it opens the tracking connections). */
   #held: HeldTokens | undefined;
+  #writes = 0;
 
   /** `generationRefreshMs`: how long a write may reuse the token this process last saw. */
   constructor(cache: Cache, keys: MlKeys, entries: EntryCodec, generationRefreshMs: number) {
@@ -60,8 +61,14 @@ export class FinriskLayout implements MlLayout {
     if (held !== undefined && token !== held.trusted(modelType)) held.drop(modelType);
   }
 
-  #heldTokens(): HeldTokens {
-    return (this.#held ??= new HeldTokens(this.#cache.watchPrefix(this.keys.generationPrefix())));
+  /**
+   * The held tokens, watched from this MlCache's second prediction write on: a process that
+   * writes one prediction and exits (the CLI's `cache-pred`) would gain nothing from the tracking
+   * connections, and under an ACL without CLIENT TRACKING would leave a denial in ACL LOG.
+   */
+  #heldTokens(): HeldTokens | undefined {
+    if (this.#held === undefined && ++this.#writes >= 2) this.#held = new HeldTokens(this.#cache.watchPrefix(this.keys.generationPrefix()));
+    return this.#held;
   }
 
   /**
@@ -89,12 +96,12 @@ export class FinriskLayout implements MlLayout {
     const held = this.#heldTokens();
     const generations = new Map<string, string>();
     for (const model of models) {
-      const token = held.trusted(model);
+      const token = held?.trusted(model);
       // A read-through's read saw another token: write as it would have before tokens were held.
       if (token === undefined || (models.length === 1 && typeof seen === 'string' && seen !== token)) break;
       generations.set(model, token);
     }
-    if (generations.size === models.length) {
+    if (held !== undefined && generations.size === models.length) {
       const mark = held.mark();
       if (!(await store(items, (model) => generations.get(model)!))) return false;
       await afterPoll();
@@ -112,10 +119,10 @@ export class FinriskLayout implements MlLayout {
 
   /** The write with its tokens read back (see {@link FinriskLayout.writePredictions}); `stored`: the first SET was already made. */
   async #writeChecked<I extends { modelType: string }>(items: I[], models: string[], generations: Map<string, string>, store: PredictionStore<I>, stored: boolean): Promise<boolean> {
-    const held = this.#held!;
+    const held = this.#held;
     const generationOf = (model: string) => generations.get(model)!;
     for (let attempt = 0; ; attempt++) {
-      const mark = held.mark();
+      const mark = held?.mark();
       // The write, then the tokens read back (bypassing L1, which may not have heard of a change yet).
       const [ok, tokens] = await Promise.all([
         attempt === 0 && stored ? true : store(items, generationOf),
@@ -125,10 +132,10 @@ export class FinriskLayout implements MlLayout {
       const vanished = models.filter((m, i) => {
         const token = tokens[i];
         if (token !== null && token !== undefined && token === generations.get(m)) {
-          held.hold(m, token, mark);
+          held?.hold(m, token, mark);
           return false;
         }
-        held.drop(m);
+        held?.drop(m);
         this.#generations.forget(m);
         return token === null;
       });
