@@ -58,7 +58,9 @@ export class FinriskLayout implements MlLayout {
    */
   #saw(modelType: string, token: string | null): void {
     const held = this.#held;
-    if (held !== undefined && token !== held.trusted(modelType)) held.drop(modelType);
+    if (held === undefined) return;
+    const key = this.keys.generation(modelType).key;
+    if (token !== held.trusted(key)?.token) held.drop(key);
   }
 
   /**
@@ -67,7 +69,7 @@ export class FinriskLayout implements MlLayout {
    * connections, and under an ACL without CLIENT TRACKING would leave a denial in ACL LOG.
    */
   #heldTokens(): HeldTokens | undefined {
-    if (this.#held === undefined && ++this.#writes >= 2) this.#held = new HeldTokens(this.#cache.watchPrefix(this.keys.generationPrefix()));
+    if (this.#held === undefined && ++this.#writes >= 2) this.#held = new HeldTokens(this.#cache, this.keys.generationPrefix());
     return this.#held;
   }
 
@@ -92,23 +94,33 @@ export class FinriskLayout implements MlLayout {
    * and stays unreadable. A token read back unchanged while tracking is up becomes held.
    */
   async writePredictions<I extends { modelType: string }>(items: I[], store: PredictionStore<I>, seen?: string | null): Promise<boolean> {
-    const models = items.length === 1 ? [items[0]!.modelType] : [...new Set(items.map((i) => i.modelType))];
     const held = this.#heldTokens();
+    if (held !== undefined) {
+      if (items.length === 1) {
+        // One prediction (the call a scoring service makes per request): no Set, Map or array.
+        const model = items[0]!.modelType;
+        const token = held.trusted(this.keys.generation(model).key);
+        // A read-through's read saw another token: write as it would have before tokens were held.
+        if (token !== undefined && (typeof seen !== 'string' || seen === token.token)) {
+          if (!(await store(items, () => token.token))) return false;
+          await afterPoll();
+          if (held.still(token)) return true;
+          return this.#writeChecked(items, [model], new Map([[model, token.token]]), store, true);
+        }
+      } else {
+        const models = [...new Set(items.map((i) => i.modelType))];
+        const tokens = models.map((m) => held.trusted(this.keys.generation(m).key));
+        if (tokens.every((t) => t !== undefined)) {
+          const generations = new Map(models.map((m, i) => [m, tokens[i]!.token]));
+          if (!(await store(items, (model) => generations.get(model)!))) return false;
+          await afterPoll();
+          if (tokens.every((t) => held.still(t!))) return true;
+          return this.#writeChecked(items, models, generations, store, true);
+        }
+      }
+    }
+    const models = [...new Set(items.map((i) => i.modelType))];
     const generations = new Map<string, string>();
-    for (const model of models) {
-      const token = held?.trusted(model);
-      // A read-through's read saw another token: write as it would have before tokens were held.
-      if (token === undefined || (models.length === 1 && typeof seen === 'string' && seen !== token)) break;
-      generations.set(model, token);
-    }
-    if (held !== undefined && generations.size === models.length) {
-      const mark = held.mark();
-      if (!(await store(items, (model) => generations.get(model)!))) return false;
-      await afterPoll();
-      if (held.unchanged(mark)) return true;
-      return this.#writeChecked(items, models, generations, store, true);
-    }
-    generations.clear();
     for (const model of models) {
       const token = (models.length === 1 ? seen : undefined) ?? this.#generations.recent(model) ?? (await this.#generations.current(model));
       if (token === null) return false;
@@ -132,10 +144,10 @@ export class FinriskLayout implements MlLayout {
       const vanished = models.filter((m, i) => {
         const token = tokens[i];
         if (token !== null && token !== undefined && token === generations.get(m)) {
-          held?.hold(m, token, mark);
+          held?.hold(this.keys.generation(m).key, token, mark);
           return false;
         }
-        held?.drop(m);
+        held?.drop(this.keys.generation(m).key);
         this.#generations.forget(m);
         return token === null;
       });
@@ -153,7 +165,7 @@ export class FinriskLayout implements MlLayout {
   /** One write of a new token, no scan; the old entries expire by their TTL. */
   invalidatePredictions(modelType: string): Promise<boolean> {
     // This process's own writes after the call never use the old token, push or no push.
-    this.#held?.drop(modelType);
+    this.#held?.drop(this.keys.generation(modelType).key);
     return this.#generations.bump(modelType);
   }
 

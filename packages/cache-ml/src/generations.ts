@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Cache, KeyWatch } from '@finrisk/cache-core';
+import type { Cache, KeyPrefix, KeyWatch } from '@finrisk/cache-core';
 import type { MlKeys } from './ml-keys.js';
 
 /** A new generation token: random, so that two processes invalidating at once never agree by accident. */
@@ -128,56 +128,71 @@ export function afterPoll(): Promise<void> {
   ));
 }
 
+/** A token held, and the key it is held for. */
+interface Held {
+  readonly key: string;
+  readonly token: string;
+}
+
 /**
  * Generation tokens this process may write under without reading them back (`finrisk` layout),
  * kept coherent by Redis: a {@link KeyWatch} on the token keys' prefix hears every change to a
- * token (a deploy's new one, a DEL, an eviction, FLUSHALL, a failover that loses tracking) and
- * moves its epoch. A token is held only when it was read back by a write sent while the watch was
- * up, with the epoch unchanged between the send and the reply: any later change to it is then
- * pushed, and moves the epoch past the one it is held at. Where the watch is never up (tracking
- * refused, the memory or embedded store), nothing is held and every write reads its token back.
+ * token (a deploy's new one, a DEL, an eviction, FLUSHALL) and every loss of tracking (a dropped
+ * connection, a failover), and each drops what it concerns. A token is held only when it was
+ * read back by a write sent while the watch was up, with no change to its key reported between
+ * the send and the reply: any later change to it is then pushed, and drops it. Where the watch is
+ * never up (tracking refused, the memory or embedded store), nothing is held and every write
+ * reads its token back.
  */
 export class HeldTokens {
   readonly #watch: KeyWatch;
-  readonly #held = new Map<string, { token: string; epoch: number }>();
+  readonly #held = new Map<string, Held>();
+  /** Counts the changes heard; `#lastChange` says when each key last changed, `#lastAll` when every key may have. */
+  #seq = 0;
+  #lastAll = 0;
+  readonly #lastChange = new Map<string, number>();
 
-  constructor(watch: KeyWatch) {
-    this.#watch = watch;
+  constructor(cache: Cache, prefix: KeyPrefix) {
+    this.#watch = cache.watchPrefix(prefix, (key) => this.#changed(key));
   }
 
-  /** The epoch to note before sending a read of tokens; undefined while the watch is down (what it reads cannot be held). */
+  #changed(key: string | null): void {
+    this.#seq++;
+    // Past a few thousand model types, forget which key changed when: as if all had.
+    if (key === null || this.#lastChange.size >= 4096) {
+      this.#lastAll = this.#seq;
+      this.#lastChange.clear();
+      this.#held.clear();
+    } else {
+      this.#lastChange.set(key, this.#seq);
+      this.#held.delete(key);
+    }
+  }
+
+  /** To note before sending a read of tokens; undefined while the watch is down (what it reads cannot be held). */
   mark(): number | undefined {
-    return this.#watch.isUp ? this.#watch.epoch : undefined;
+    return this.#watch.isUp ? this.#seq : undefined;
   }
 
-  /** True when nothing was reported under the prefix since `mark` (and the watch stayed up). */
-  unchanged(mark: number | undefined): boolean {
-    return mark !== undefined && this.#watch.isUp && this.#watch.epoch === mark;
+  /** Holds a token read back from Redis (never from L1, which hears Redis on its own connection) in a round trip sent at `mark`. */
+  hold(key: string, token: string, mark: number | undefined): void {
+    const unchanged = mark !== undefined && this.#watch.isUp && this.#lastAll <= mark && (this.#lastChange.get(key) ?? 0) <= mark;
+    if (unchanged) this.#held.set(key, { key, token });
+    else this.#held.delete(key);
   }
 
-  /** Holds a token read from Redis (never from L1, which has its own connection and may not have heard yet) in a round trip sent at `mark`. */
-  hold(modelType: string, token: string, mark: number | undefined): void {
-    if (this.unchanged(mark)) this.#held.set(modelType, { token, epoch: mark! });
-    else this.#held.delete(modelType);
+  /** The token a write may use without reading it back (the entry, to pass to {@link HeldTokens.still}); undefined when none is held. */
+  trusted(key: string): Held | undefined {
+    return this.#watch.isUp ? this.#held.get(key) : undefined;
   }
 
-  /** The token a write may use without reading it back; undefined when none is held or a change was reported since. */
-  trusted(modelType: string): string | undefined {
-    const held = this.#held.get(modelType);
-    if (held === undefined) return undefined;
-    if (held.epoch === this.#watch.epoch && this.#watch.isUp) return held.token;
-    this.#held.delete(modelType);
-    return undefined;
+  /** True while `held` is held: no change to its key and no loss of tracking was heard since {@link HeldTokens.trusted} gave it. */
+  still(held: Held): boolean {
+    return this.#watch.isUp && this.#held.get(held.key) === held;
   }
 
-  /** Stops holding a model type's token (a read saw another, or this process is replacing it). */
-  drop(modelType: string): void {
-    this.#held.delete(modelType);
-  }
-
-  /** Stops watching. */
-  close(): void {
-    this.#held.clear();
-    this.#watch.close();
+  /** Stops holding a key's token (a read saw another, or this process is replacing it). */
+  drop(key: string): void {
+    this.#held.delete(key);
   }
 }
