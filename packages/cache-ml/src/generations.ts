@@ -108,23 +108,28 @@ export class GenerationTracker {
 }
 
 /**
- * Resolves once the event loop has polled every socket at least once after the call: an
- * invalidation Redis sent before the reply the caller just got has then been applied. Redis
- * queues a BCAST invalidation (in `beforeSleep`) before it writes the replies of the commands it
- * ran in the same loop, so on one host the push reaches this process's socket before the reply
- * that follows the change; a poll phase reads every socket that is ready. Shared by all the calls
- * made in one turn, so 100 writes in flight cost one gate, not 100 (two immediates: the first may
- * run in the check phase of the poll in progress, the second follows a whole poll phase).
+ * Resolves once every socket that was readable when the caller's reply was read has been read,
+ * and every connection found closed then has said so: an invalidation Redis sent before that
+ * reply, or the loss of a tracking connection before it, has then been applied. Redis queues a
+ * BCAST invalidation (in `beforeSleep`) before it writes the replies of the commands it ran in
+ * the same loop, so on one host the push is in this process's socket before the reply that
+ * follows the change. A reply is read in the poll phase; the first immediate runs in the check
+ * phase after it (every socket epoll found ready with it has been read), and the second after the
+ * close phase (where node emits a socket's `close`, which is how node-redis, and so the watch,
+ * learns that a tracking connection was killed) and one more whole poll phase. With one
+ * immediate, a token DEL made just after its tracking connection was killed went unseen
+ * (held-tokens.integration.test.ts). Shared by the calls made in one turn, so 100 writes in
+ * flight cost two immediates, not 200.
  */
 let polled: Promise<void> | undefined;
 export function afterPoll(): Promise<void> {
   return (polled ??= new Promise<void>((resolve) =>
-    setImmediate(() =>
-      setImmediate(() => {
-        polled = undefined;
-        resolve();
-      }),
-    ),
+    setImmediate(() => {
+      // A caller from here on waits for a gate of its own: this one's second immediate may come
+      // before the close phase that follows that caller's poll.
+      polled = undefined;
+      setImmediate(resolve);
+    }),
   ));
 }
 
