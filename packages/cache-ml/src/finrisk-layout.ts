@@ -69,7 +69,7 @@ export class FinriskLayout implements MlLayout {
    * connections, and under an ACL without CLIENT TRACKING would leave a denial in ACL LOG.
    */
   #heldTokens(): HeldTokens | undefined {
-    if (this.#held === undefined && ++this.#writes >= 2) this.#held = new HeldTokens(this.#cache, this.keys.generationPrefix());
+    if (this.#held === undefined && ++this.#writes >= 2) this.#held = HeldTokens.of(this.#cache, this.keys.generationPrefix());
     return this.#held;
   }
 

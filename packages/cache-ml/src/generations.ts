@@ -133,6 +133,8 @@ export function afterPoll(): Promise<void> {
   ));
 }
 
+const shared = new WeakMap<Cache, Map<string, HeldTokens>>();
+
 /** A token held, and the key it is held for. */
 interface Held {
   readonly key: string;
@@ -157,7 +159,16 @@ export class HeldTokens {
   #lastAll = 0;
   readonly #lastChange = new Map<string, number>();
 
-  constructor(cache: Cache, prefix: KeyPrefix) {
+  /** One per cache and prefix, shared by the MlCaches made on it: one set of tracking connections, however many there are. */
+  static of(cache: Cache, prefix: KeyPrefix): HeldTokens {
+    let byPrefix = shared.get(cache);
+    if (byPrefix === undefined) shared.set(cache, (byPrefix = new Map()));
+    let held = byPrefix.get(prefix.prefix);
+    if (held === undefined) byPrefix.set(prefix.prefix, (held = new HeldTokens(cache, prefix)));
+    return held;
+  }
+
+  private constructor(cache: Cache, prefix: KeyPrefix) {
     this.#watch = cache.watchPrefix(prefix, (key) => this.#changed(key));
   }
 

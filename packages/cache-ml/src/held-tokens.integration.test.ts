@@ -88,6 +88,15 @@ describe.each(topologies)('held generation tokens on Redis ($name)', (topology) 
     for (const e of batch) expect(await reader.getCachedPrediction(e.customerId, e.modelType)).toEqual(e.prediction);
   });
 
+  it('MlCaches made on one cache share one tracking connection per master', async () => {
+    const tracking = () => redis.deployment.masters().reduce((n, master) => n + trackingIds(master.cli('CLIENT', 'LIST')).length, 0);
+    const before = tracking();
+    const cache = redis.cache({ keyPrefix: uniquePrefix('shared'), statsPublish: false });
+    const mls = [createMlCache(cache), createMlCache(cache), createMlCache(cache)];
+    for (const ml of mls) await untilHeld(ml, 'credit');
+    expect(tracking() - before).toBe(redis.deployment.masters().length);
+  });
+
   it('a read stays the token and the prediction read together (MGET), so a redeploy is seen at once', async () => {
     const { writer, reader } = pair();
     await untilHeld(writer, 'credit');
