@@ -48,13 +48,17 @@ export class FinriskLayout implements MlLayout {
   localGeneration(modelType: string): string | undefined {
     const token = this.#cache.peekLocal(this.keys.generation(modelType));
     if (typeof token !== 'string') return undefined;
-    this.#saw(modelType, this.#generations.observe(modelType, token));
+    // Not #saw: L1 hears Redis on its own connection and may lag the watch; and this is the hot
+    // path, where two more map lookups per read would show.
+    this.#generations.observe(modelType, token);
     return token;
   }
 
   /**
-   * A read saw a model type's token: one other than the token held stops it being held. A read
-   * never makes a token held (it may come from L1, which hears Redis on its own connection).
+   * A read saw a model type's token: one other than the token held stops it being held (not
+   * needed for coherence, which the watch keeps: a read that raced a change makes the next write
+   * read its token back instead of waiting for the push). A read never makes a token held (it may
+   * come from L1, which hears Redis on its own connection).
    */
   #saw(modelType: string, token: string | null): void {
     const held = this.#held;
