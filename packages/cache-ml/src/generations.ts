@@ -110,14 +110,18 @@ export class GenerationTracker {
 /**
  * Resolves once every socket that was readable when the caller's reply was read has been read,
  * and every connection found closed then has said so: an invalidation Redis sent before that
- * reply, or the loss of a tracking connection before it, has then been applied. Redis queues a
- * BCAST invalidation (in `beforeSleep`) before it writes the replies of the commands it ran in
- * the same loop, so on one host the push is in this process's socket before the reply that
- * follows the change. A reply is read in the poll phase; the first immediate runs in the check
- * phase after it (every socket epoll found ready with it has been read), and the second after the
- * close phase (where node emits a socket's `close`, which is how node-redis, and so the watch,
- * learns that a tracking connection was killed) and one more whole poll phase. With one
- * immediate, a token DEL made just after its tracking connection was killed went unseen
+ * reply, or the loss of a tracking connection before it, has then been applied.
+ *
+ * Redis queues a BCAST invalidation in `beforeSleep`, after the commands of its loop ran, then
+ * writes every pending client newest first (`clients_pending_write` is pushed at its head in
+ * networking.c of Redis 6 to 7 and Valkey): the tracking connection's push goes out before the
+ * replies of that loop, so on one host it is in this process's socket before the reply that
+ * follows the change (unless the tracking connection's output is backed up past a socket buffer).
+ * A reply is read in the poll phase; the first immediate runs in the check phase after it (every
+ * socket epoll found ready with it has been read), and the second after the close phase (where
+ * node emits a socket's `close`, which is how node-redis, and so the watch, learns that a
+ * tracking connection was killed) and one more whole poll phase. With one immediate, a token DEL
+ * made just after its tracking connection was killed went unseen
  * (held-tokens.integration.test.ts). Shared by the calls made in one turn, so 100 writes in
  * flight cost two immediates, not 200.
  */
