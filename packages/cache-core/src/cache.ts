@@ -152,6 +152,8 @@ export class Cache {
   #publisher: NodeJS.Timeout | undefined;
   /** Prefixes watched for packages built on the cache (key-watch.ts); started when the store is known. */
   readonly #watches = new Set<PrefixWatch>();
+  /** Set by close(): a watch asked for afterwards never connects (nothing would close it). */
+  #watchesClosed = false;
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -647,9 +649,12 @@ export class Cache {
     // without CLIENT TRACKING (SECURITY.md's `app` role) is a configuration this must work in.
     const warn = (error: FinRiskCacheError) => this.#logger.warn(`finrisk-cache: ${error.message}`);
     const watch = new PrefixWatch(prefix, Math.max(this.config.commandTimeoutMs, 1000), warn, onChange);
-    this.#watches.add(watch);
-    const store = this.#backend.store;
-    if (store) watch.start(store);
+    if (this.#watchesClosed) watch.close();
+    else {
+      this.#watches.add(watch);
+      const store = this.#backend.store;
+      if (store) watch.start(store);
+    }
     return {
       get isUp() {
         return watch.isUp;
@@ -807,6 +812,7 @@ export class Cache {
       await this.publishStats();
     }
     this.#tracker?.close();
+    this.#watchesClosed = true;
     for (const watch of this.#watches) watch.close();
     this.#watches.clear();
     await this.#backend.close();
