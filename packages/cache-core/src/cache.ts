@@ -22,6 +22,7 @@ import { readFleetStats, type FleetStats } from './fleet-stats.js';
 import { Health } from './health.js';
 import { KeySchema, type CacheKey } from './keys.js';
 import { KindStatsRegistry, operationKind } from './kind-stats.js';
+import { PrefixWatch, type KeyWatch } from './key-watch.js';
 import { OperationPolicy } from './operation-policy.js';
 import type { CacheStats, CacheStatus } from './stats.js';
 import { StatsPublisher } from './stats-publisher.js';
@@ -93,6 +94,10 @@ export class Cache {
   /** L1 in front of the store: its fills, and the rule for writes. */
   readonly #tiers: TieredStore;
   readonly #publisher: StatsPublisher;
+  /** Prefixes watched for packages built on the cache (key-watch.ts); started when the store is known. */
+  readonly #watches = new Set<PrefixWatch>();
+  /** Set by close(): a watch asked for afterwards never connects (nothing would close it). */
+  #watchesClosed = false;
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -115,6 +120,7 @@ export class Cache {
   /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
   #storeResolved(store: CacheStore): void {
     if (capabilitiesOf(store).fleet) this.#publisher.start();
+    for (const watch of this.#watches) watch.start(store);
     this.#tiers.start(store);
   }
 
@@ -385,6 +391,42 @@ export class Cache {
   }
 
   /**
+   * Hears every change to the keys under `prefix` from Redis, whether L1 is on or not: one RESP3
+   * connection per master in CLIENT TRACKING BCAST mode on that prefix (the mechanism of L1), for
+   * the few keys a package built on the cache would otherwise read at every call (cache-ml holds
+   * its generation tokens this way). See {@link KeyWatch} for how to hold a value. Keep the prefix
+   * to a handful of keys: every write under it is pushed to every watching process. On the memory
+   * and embedded stores, and where Redis refuses tracking, the watch is never up (a refusal or a
+   * lost connection is said through the logger's `warn`, once per outage). Closed by {@link Cache.close}.
+   * @param onChange called with each changed key (null: any key may have changed, or tracking was lost or regained)
+   */
+  watchPrefix(prefix: KeyPrefix, onChange?: (key: string | null) => void): KeyWatch {
+    // A warning, not an error event: the caller reads the keys instead, and a least-privilege ACL
+    // without CLIENT TRACKING (SECURITY.md's `app` role) is a configuration this must work in.
+    const warn = (error: FinRiskCacheError) => this.#logger.warn(`finrisk-cache: ${error.message}`);
+    const watch = new PrefixWatch(prefix, Math.max(this.config.commandTimeoutMs, 1000), warn, onChange);
+    if (this.#watchesClosed) watch.close();
+    else {
+      this.#watches.add(watch);
+      const store = this.#backend.store;
+      if (store) watch.start(store);
+    }
+    return {
+      get isUp() {
+        return watch.isUp;
+      },
+      get epoch() {
+        return watch.epoch;
+      },
+      sync: () => watch.sync(),
+      close: () => {
+        this.#watches.delete(watch);
+        watch.close();
+      },
+    };
+  }
+
+  /**
    * What packages built on this cache may keep in L1 beside an entry, dropped with it (cache-frames
    * keeps a decoded table beside its manifest); undefined when L1 is off.
    */
@@ -508,6 +550,9 @@ export class Cache {
   async close(): Promise<void> {
     await this.#publisher.close();
     this.#tiers.close();
+    this.#watchesClosed = true;
+    for (const watch of this.#watches) watch.close();
+    this.#watches.clear();
     await this.#backend.close();
   }
 }

@@ -1,4 +1,5 @@
 export { Cache, createCache } from './cache.js';
+export type { KeyWatch } from './key-watch.js';
 export type {
   BulkResult,
   CacheErrorEvent,

@@ -86,6 +86,11 @@ export class MlKeys {
     return key;
   }
 
+  /** Literal prefix of every model type's generation token (`finrisk` layout): only tokens live under it. */
+  generationPrefix(): KeyPrefix {
+    return { kind: 'generation', prefix: this.#cache.keys.prefixOf('generation', 'prediction') };
+  }
+
   /** Key of one customer's features. */
   feature(customerId: string): CacheKey {
     if (this.isPython) return { kind: 'feature', key: `features:${validateId(customerId, 'customerId')}`, format: 'json' };

@@ -36,6 +36,11 @@ export interface InvalidationTrackerOptions {
   heartbeatMs: number;
   /** A failure to report (tracking refused, a node that stopped answering). */
   onError(error: FinRiskCacheError): void;
+  /**
+   * What stops working while a node is not tracked, for the error message (a key watch is not L1).
+   * @default 'L1 is not serving'
+   */
+  purpose?: string;
 }
 
 /** One RESP3 connection per node, in BCAST tracking mode on the prefixes. */
@@ -107,8 +112,11 @@ class TrackingConnection {
     this.#tracker.options.onError(
       new FinRiskCacheError(
         err.code,
-        `L1 is not serving: the invalidation tracking connection to Redis at ${this.node.id} failed (${err.message}); ` +
-          'L1 needs Redis 6 or later, RESP3 (HELLO), CLIENT TRACKING and INFO (to notice a SWAPDB), and serves again once tracking is back',
+        this.#tracker.options.purpose === undefined
+          ? `L1 is not serving: the invalidation tracking connection to Redis at ${this.node.id} failed (${err.message}); ` +
+              'L1 needs Redis 6 or later, RESP3 (HELLO), CLIENT TRACKING and INFO (to notice a SWAPDB), and serves again once tracking is back'
+          : `${this.#tracker.options.purpose}: the invalidation tracking connection to Redis at ${this.node.id} failed (${err.message}); ` +
+              'it needs Redis 6 or later, RESP3 (HELLO) and CLIENT TRACKING',
         { cause: err },
       ),
     );
