@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { singleNode, uniquePrefix } from '@finrisk/test-utils';
-import { useDeployment } from '@finrisk/test-utils/fixtures';
+import { untilL1Serves, useDeployment } from '@finrisk/test-utils/fixtures';
 import { describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CreateCacheOptions } from '../cache.js';
 
@@ -61,11 +61,7 @@ describe('L1 holds no more than its settings say, and hands out values no caller
     const prefix = uniquePrefix('l1mem');
     const reader = make(prefix, { l1: { maxMb: 16, kinds: '*' } });
     await reader.connect();
-    const deadline = Date.now() + 20_000;
-    while (reader.processStats().l1?.serving !== true) {
-      if (Date.now() > deadline) throw new Error('L1 did not start serving');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilL1Serves(reader);
     const values: Record<string, () => unknown> = {
       json: () => ({ outer: { inner: { n: 1 } }, list: [1, 2, 3] }),
       typed: () => ({ model: { weights: new Float64Array([1, 2, 3]) }, at: new Date(0), index: new Map([['a', { n: 1 }]]) }),
