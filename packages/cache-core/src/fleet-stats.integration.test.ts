@@ -1,24 +1,15 @@
 import { topologies, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
+import { useDeployment } from '@finrisk/test-utils/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CreateCacheOptions } from './cache.js';
 import type { RedisStore } from './stores/redis-store.js';
 
 describe.each(topologies)('fleet statistics on Redis ($name)', (topology) => {
-  let deployment: RedisDeployment;
-  const open: Cache[] = [];
-  beforeAll(async () => {
-    deployment = await topology.start();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await deployment?.stop();
-  });
+  const fixture = useDeployment(topology);
 
   function make(prefix: string, options: CreateCacheOptions): Cache {
-    const cache = createCache({ ...deployment.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, ...options } as CreateCacheOptions);
-    open.push(cache);
+    const cache = createCache({ ...fixture.deployment.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, ...options } as CreateCacheOptions);
+    fixture.track(cache);
     return cache;
   }
 
@@ -34,9 +25,9 @@ describe.each(topologies)('fleet statistics on Redis ($name)', (topology) => {
     for (const cache of [...scoring, batch]) expect(await cache.publishStats()).toBe(true);
 
     // Read from the index: no SCAN of the keyspace, whatever its size.
-    const scans = deployment.calls('scan');
+    const scans = fixture.deployment.calls('scan');
     const fleet = (await batch.fleetStats())!;
-    expect(deployment.calls('scan')).toBe(scans);
+    expect(fixture.deployment.calls('scan')).toBe(scans);
     expect(fleet.services.map((s) => s.service)).toEqual(['batch-loader', 'scoring']);
     const [loader, service] = fleet.services;
     expect(service).toMatchObject({ instances: 2, hits: 3, misses: 4 });
@@ -47,7 +38,7 @@ describe.each(topologies)('fleet statistics on Redis ($name)', (topology) => {
     expect(loader).toMatchObject({ instances: 1, hits: 0, misses: 1 });
     expect(loader!.byKind.prediction).toMatchObject({ writes: 3 });
     // Published with a TTL of three intervals: a process that stops publishing drops out.
-    const ttl = Number(deployment.cli('PTTL', `${prefix}:stats:scoring:${encodeURIComponent(fleet.instances.find((i) => i.service === 'scoring')!.instance)}`));
+    const ttl = Number(fixture.deployment.cli('PTTL', `${prefix}:stats:scoring:${encodeURIComponent(fleet.instances.find((i) => i.service === 'scoring')!.instance)}`));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(30_000);
   });

@@ -1,41 +1,26 @@
 import { createCache, type Cache, type CreateCacheOptions } from '@finrisk/cache-core';
-import { topologies, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
+import { topologies, uniquePrefix } from '@finrisk/test-utils';
+import { untilL1Serves, useDeployment } from '@finrisk/test-utils/fixtures';
 import { dictionary, utf8 } from '@uwdata/flechette';
 import * as aq from 'arquero';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFrameCache } from './frame-cache.js';
 
 // With the cache's L1 tier on, a decoded table is kept beside its manifest: a hot read, or a
 // read of some of its columns, transfers no chunk; a new version written by anyone is read anew.
 describe.each(topologies)('frames with the L1 tier on Redis ($name)', (topology) => {
-  let deployment: RedisDeployment;
-  const open: Cache[] = [];
+  const fixture = useDeployment(topology);
   let prefix: string;
 
-  beforeAll(async () => {
-    deployment = await topology.start();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await deployment?.stop();
-  });
-
   async function make(l1Mb: number): Promise<Cache> {
-    const cache = createCache({ ...deployment.connection, backend: 'redis', keyPrefix: prefix, commandTimeoutMs: 10_000, envFile: false, env: {}, l1: { maxMb: l1Mb } } as CreateCacheOptions);
-    open.push(cache);
+    const cache = fixture.track(createCache({ ...fixture.deployment.connection, backend: 'redis', keyPrefix: prefix, commandTimeoutMs: 10_000, envFile: false, env: {}, l1: { maxMb: l1Mb } } as CreateCacheOptions));
     await cache.connect();
-    for (let i = 0; l1Mb > 0 && cache.processStats().l1?.serving !== true; i++) {
-      if (i > 1000) throw new Error('L1 did not start serving');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return cache;
+    return l1Mb > 0 ? untilL1Serves(cache) : cache;
   }
 
   const table = (n: number, tag: string) =>
     aq.table({ id: Array.from({ length: n }, (_, i) => i), score: Array.from({ length: n }, (_, i) => i / n), label: Array.from({ length: n }, (_, i) => `${tag}-${i % 7}`) });
-  const mgets = () => deployment.calls('mget') + deployment.calls('get');
+  const mgets = () => fixture.deployment.calls('mget') + fixture.deployment.calls('get');
 
   it('reads a hot table, and a column subset of it, without a round trip; a new version is read anew', async () => {
     prefix = uniquePrefix('framel1');
@@ -72,11 +57,11 @@ describe.each(topologies)('frames with the L1 tier on Redis ($name)', (topology)
     expect(await writer.cacheDataFrame('wide', table(2000, 'w'))).toBe(true);
     await reader.cache.syncLocal();
     expect((await reader.getCachedDataFrame('wide', { columns: ['id'] }))?.columnNames()).toEqual(['id']);
-    const chunkReadsBefore = deployment.calls('mget');
+    const chunkReadsBefore = fixture.deployment.calls('mget');
     const whole = await reader.getCachedDataFrame('wide');
     expect(whole?.columnNames()).toEqual(['id', 'score', 'label']);
     expect(whole?.get('score', 1000)).toBe(0.5);
-    expect(deployment.calls('mget')).toBeGreaterThan(chunkReadsBefore);
+    expect(fixture.deployment.calls('mget')).toBeGreaterThan(chunkReadsBefore);
     const before = mgets();
     expect((await reader.getCachedDataFrame('wide'))?.numRows()).toBe(2000);
     expect((await reader.getCachedDataFrame('wide', { columns: ['score'] }))?.numRows()).toBe(2000);
@@ -120,16 +105,16 @@ describe.each(topologies)('frames with the L1 tier on Redis ($name)', (topology)
     };
 
     vandalize((await reader.getCachedDataFrame('shared'))!); // the read that fills L1
-    const before = deployment.calls('mget');
+    const before = fixture.deployment.calls('mget');
     const hot = (await reader.getCachedDataFrame('shared'))!;
-    expect(deployment.calls('mget')).toBe(before); // from L1
+    expect(fixture.deployment.calls('mget')).toBe(before); // from L1
     expect(hot.objects()).toEqual(expected);
     vandalize(hot);
     expect((await reader.getCachedDataFrame('shared', { columns: ['region', 'id'] }))!.objects()).toEqual(source.select('region', 'id').objects());
     const sorted = (await reader.getCachedDataFrame('shared'))!;
     (sorted.array('score') as Float64Array).sort().reverse();
     expect((await reader.getCachedDataFrame('shared'))!.objects()).toEqual(expected);
-    expect(deployment.calls('mget')).toBe(before);
+    expect(fixture.deployment.calls('mget')).toBe(before);
   });
 
   it('keeps no table larger than its per-entry cap: those are read from Redis every time', async () => {
@@ -139,9 +124,9 @@ describe.each(topologies)('frames with the L1 tier on Redis ($name)', (topology)
     expect(await frames.cacheDataFrame('big', table(50_000, 'b'))).toBe(true);
     await cache.syncLocal();
     await frames.getCachedDataFrame('big');
-    const before = deployment.calls('mget');
+    const before = fixture.deployment.calls('mget');
     expect((await frames.getCachedDataFrame('big'))?.numRows()).toBe(50_000);
-    expect(deployment.calls('mget')).toBeGreaterThan(before);
+    expect(fixture.deployment.calls('mget')).toBeGreaterThan(before);
     expect(cache.processStats().l1!.bytes).toBeLessThanOrEqual(1024 * 1024);
   });
 });

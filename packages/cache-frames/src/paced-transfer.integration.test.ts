@@ -3,9 +3,10 @@
 // the bytes in flight with it, so a slow link slows a table down instead of failing it; a link
 // too slow for the deadlines still fails the whole table, atomically. Progress is reported per chunk.
 import { createCache, type Cache, type CacheErrorEvent } from '@finrisk/cache-core';
-import { redisCluster, startFaultProxy, startRedisServer, uniquePrefix, type FaultProxy, type RedisDeployment, type RedisServer } from '@finrisk/test-utils';
+import { redisCluster, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
+import { useSlowLink } from '@finrisk/test-utils/fixtures';
 import * as aq from 'arquero';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameErrorEvent } from './frame-context.js';
 import { createFrameCache } from './frame-cache.js';
 import type { FrameProgress } from './transfer.js';
@@ -36,38 +37,25 @@ function sameTable(a: aq.ColumnTable, b: aq.ColumnTable | null): void {
 }
 
 describe('paced transfers through a slow link (single node)', () => {
-  let server: RedisServer;
-  let proxy: FaultProxy;
-  const caches: Cache[] = [];
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
-  });
-  afterEach(async () => {
-    proxy.heal();
-    await Promise.all(caches.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.stop();
-  });
+  const link = useSlowLink();
 
   function open(commandTimeoutMs: number) {
-    const cache = createCache({ url: proxy.url, backend: 'redis', keyPrefix: uniquePrefix('paced'), commandTimeoutMs, breakerThreshold: 1_000_000, envFile: false, env: {} });
-    caches.push(cache);
+    const cache = createCache({ url: link.proxy.url, backend: 'redis', keyPrefix: uniquePrefix('paced'), commandTimeoutMs, breakerThreshold: 1_000_000, envFile: false, env: {} });
+    link.track(cache);
     const errors: CacheErrorEvent[] = [];
     cache.on('error', (e) => errors.push(e));
     return { cache, errors };
   }
 
-  it('writes and reads a table many deadlines long, and one command of the same bytes fails', async () => {
+  // Encoding and decoding 1.5M rows and carrying ~54 MiB through the in-process proxy is CPU
+  // work with nothing to wait for: over the 30 s default on a loaded two-core machine.
+  it('writes and reads a table many deadlines long, and one command of the same bytes fails', { timeout: 120_000 }, async () => {
     // 1.5M rows: about 18 MiB of chunks. At 16 MiB/s a 100 ms deadline carries 1.6 MiB.
     const { cache, errors } = open(100);
     const frames = createFrameCache(cache);
     const table = numbers(1_500_000);
     await cache.connect();
-    proxy.setBandwidth(16 * MIB);
+    link.proxy.setBandwidth(16 * MIB);
 
     const writes: FrameProgress[] = [];
     expect(await frames.cacheDataFrame('big', table, { onProgress: (p) => writes.push(p) })).toBe(true);
@@ -94,10 +82,11 @@ describe('paced transfers through a slow link (single node)', () => {
     expect(reads[0]!.totalBytes).toBe(info.bytes);
 
     // What one deadline for the whole transfer did before: the single command runs out of time
-    // (40 MiB need 2.5 s at 16 MiB/s, its deadline is 100 ms + 1 ms per 64 KiB = 740 ms; far
+    // (18 MiB need 1.1 s at 16 MiB/s, its deadline is 100 ms + 1 ms per 64 KiB = 388 ms; far
     // enough apart that the stalls of a loaded test process, which deadlines leave out, cannot
-    // make up the difference). Last, as its bytes keep the link busy after it failed.
-    const blob = new Uint8Array(40 * MIB);
+    // make up the difference). Last, as its bytes keep the link busy after it failed. The size of
+    // the table, not 40 MiB: more bytes prove nothing more and cost a loaded machine seconds.
+    const blob = new Uint8Array(18 * MIB);
     expect(await cache.set('blob', blob, { compress: false })).toBe(false);
     expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
   });
@@ -107,8 +96,8 @@ describe('paced transfers through a slow link (single node)', () => {
     const frames = createFrameCache(cache, { chunkBytes: 256 * 1024 });
     const table = numbers(400_000); // about 4.6 MiB: 19 chunks
     await cache.connect();
-    proxy.setLatency(40);
-    proxy.setBandwidth(32 * MIB);
+    link.proxy.setLatency(40);
+    link.proxy.setBandwidth(32 * MIB);
     expect(await frames.cacheDataFrame('lagged', table)).toBe(true);
     sameTable(table, await frames.getCachedDataFrame('lagged'));
     expect(errors).toEqual([]);
@@ -121,21 +110,21 @@ describe('paced transfers through a slow link (single node)', () => {
     frames.on('error', (e) => frameErrors.push(e));
     const before = numbers(1000);
     expect(await frames.cacheDataFrame('t', before)).toBe(true);
-    const keysBefore = server.cli('--scan', '--pattern', '*:chunk:*').trim().split('\n').filter(Boolean).sort();
+    const keysBefore = link.server.cli('--scan', '--pattern', '*:chunk:*').trim().split('\n').filter(Boolean).sort();
 
     // 256 KiB/s: a 1 MiB chunk needs 4 s, its deadline is 100 + 250 × (MiB in flight) ms.
-    proxy.setBandwidth(256 * 1024);
+    link.proxy.setBandwidth(256 * 1024);
     expect(await frames.cacheDataFrame('t', numbers(600_000))).toBe(false);
     expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
-    proxy.heal();
+    link.proxy.heal();
     // The replies of the timed-out commands may still arrive; what was written is deleted.
-    await expect.poll(() => server.cli('--scan', '--pattern', '*:chunk:*').trim().split('\n').filter(Boolean).sort(), { timeout: 30_000 }).toEqual(keysBefore);
+    await expect.poll(() => link.server.cli('--scan', '--pattern', '*:chunk:*').trim().split('\n').filter(Boolean).sort(), { timeout: 30_000 }).toEqual(keysBefore);
     sameTable(before, await frames.getCachedDataFrame('t'));
 
     // A read through the same slow link: a miss, with the timeout as the reason (no chunk was lost).
     expect(await frames.cacheDataFrame('t', numbers(600_000))).toBe(true);
     errors.length = 0;
-    proxy.setBandwidth(256 * 1024);
+    link.proxy.setBandwidth(256 * 1024);
     expect(await frames.getCachedDataFrame('t')).toBeNull();
     expect(errors.map((e) => e.error.code)).toContain('E_TIMEOUT');
     expect(frameErrors).toEqual([]);
@@ -148,7 +137,7 @@ describe('paced transfers through a slow link (single node)', () => {
     const stop = new Error('stop here');
     let calls = 0;
     await expect(frames.cacheDataFrame('abort', table, { onProgress: () => { if (++calls === 3) throw stop; } })).rejects.toBe(stop);
-    expect(server.cli('--scan', '--pattern', '*:dataframe:abort:*').trim()).toBe('');
+    expect(link.server.cli('--scan', '--pattern', '*:dataframe:abort:*').trim()).toBe('');
     expect(await frames.getCachedDataFrame('abort')).toBeNull();
 
     expect(await frames.cacheDataFrame('abort', table)).toBe(true);

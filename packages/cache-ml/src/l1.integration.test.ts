@@ -1,36 +1,21 @@
 import { createCache, type Cache, type CreateCacheOptions } from '@finrisk/cache-core';
-import { redisSentinel, topologies, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisSentinel, topologies, uniquePrefix } from '@finrisk/test-utils';
+import { untilL1Serves, useDeployment } from '@finrisk/test-utils/fixtures';
+import { describe, expect, it } from 'vitest';
 import { createMlCache } from './ml-cache.js';
 
 // With the cache's L1 tier on, a hot prediction read (token and prediction both in L1) makes no
 // round trip, and a model deploy by another process is still seen at once.
 describe.each([...topologies, redisSentinel])('cache-ml with the L1 tier on Redis ($name)', (topology) => {
-  let deployment: RedisDeployment;
-  const open: Cache[] = [];
+  const fixture = useDeployment(topology);
   let prefix: string;
 
-  beforeAll(async () => {
-    deployment = await topology.start();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await deployment?.stop();
-  });
-
   async function make(l1Mb: number): Promise<Cache> {
-    const cache = createCache({ ...deployment.connection, backend: 'redis', keyPrefix: prefix, commandTimeoutMs: 5000, envFile: false, env: {}, l1: { maxMb: l1Mb } } as CreateCacheOptions);
-    open.push(cache);
+    const cache = fixture.track(createCache({ ...fixture.deployment.connection, backend: 'redis', keyPrefix: prefix, commandTimeoutMs: 5000, envFile: false, env: {}, l1: { maxMb: l1Mb } } as CreateCacheOptions));
     await cache.connect();
-    for (let i = 0; l1Mb > 0 && cache.processStats().l1?.serving !== true; i++) {
-      if (i > 1000) throw new Error('L1 did not start serving');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return cache;
+    return l1Mb > 0 ? untilL1Serves(cache) : cache;
   }
-  const reads = () => deployment.calls('mget') + deployment.calls('get');
+  const reads = () => fixture.deployment.calls('mget') + fixture.deployment.calls('get');
 
   it('answers hot predictions from memory, and sees a deploy by another process once it reached L1', async () => {
     prefix = uniquePrefix('mll1');
@@ -71,7 +56,7 @@ describe.each([...topologies, redisSentinel])('cache-ml with the L1 tier on Redi
     await reader.cache.syncLocal();
     await reader.getCachedPrediction('C9', 'fraud');
     expect(await reader.getCachedPrediction('C9', 'fraud')).toEqual({ s: 1 });
-    deployment.cli('DEL', writer.keys.generation('fraud').key);
+    fixture.deployment.cli('DEL', writer.keys.generation('fraud').key);
     await reader.cache.syncLocal();
     expect(await reader.getCachedPrediction('C9', 'fraud')).toBeNull();
   });

@@ -66,8 +66,11 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     const keys = [ml.keys.generation('batch'), ...[...ids, 'missing'].map((id) => ml.keys.prediction(id, 'batch'))];
     expect(redis.calls('mget') - mget).toBe(await redis.mgetsFor(keys));
     expect(redis.calls('get') - get).toBe(0);
-    // All MGETs are sent at once: a few socket reads per node, not one per slot waited for in turn.
-    expect(readsDuring).toBeLessThan(10 * redis.nodesAsked());
+    // All MGETs are sent at once: a few socket reads per node, not one per slot waited for in turn
+    // (about 200 on a cluster). The count is the server's, so it also holds the pings and acks of
+    // sentinels and replicas, which grow with the time the test takes: the bound is half of 200,
+    // not a few per node, for a loaded machine (a sentinel run saw 14 against 10).
+    expect(readsDuring).toBeLessThan(100);
     expect(read.slice(0, 3)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
     expect(read[199]).toEqual({ i: 199 });
     expect(read.at(-1)).toBeNull();
@@ -82,7 +85,9 @@ describe.each([...topologies, redisSentinel])('predictions on Redis ($name)', (t
     const readsDuring = redis.stat('total_reads_processed') - reads - redis.nodesAsked(); // minus the INFO of this line
     expect(redis.calls('set') - sets).toBe(500);
     // One round trip arrives in few socket reads; one await per entry would need at least 500.
-    expect(readsDuring).toBeLessThan(25);
+    // The server's count also holds the pings and acks of sentinels and replicas, which grow with
+    // the time the test takes (loaded runs saw 26 and 31): the bound is half of 500.
+    expect(readsDuring).toBeLessThan(250);
     expect(await ml.getCachedPrediction('P499', 'pipe')).toEqual({ i: 499 });
   });
 

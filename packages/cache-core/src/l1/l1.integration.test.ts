@@ -1,9 +1,9 @@
-import { redisCluster, redisSentinel, singleNode, topologies, uniquePrefix, type RedisDeployment } from '@finrisk/test-utils';
-import { clockPast, until } from '@finrisk/test-utils/fixtures';
+import { redisCluster, redisSentinel, singleNode, topologies, uniquePrefix } from '@finrisk/test-utils';
+import { clockPast, until, useDeployment } from '@finrisk/test-utils/fixtures';
 import fc from 'fast-check';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import * as promClient from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCache, type Cache, type CreateCacheOptions } from '../cache.js';
 import { registerOpenTelemetryMetrics } from '../metrics/opentelemetry.js';
 import { registerPrometheusMetrics } from '../metrics/prometheus.js';
@@ -15,13 +15,12 @@ const serving = (cache: Cache) => cache.processStats().l1?.serving === true;
 const l1Hits = (cache: Cache, kind: string) => cache.processStats().byKind[kind]?.l1Hits ?? 0;
 
 describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) => {
-  let deployment: RedisDeployment;
-  const open: Cache[] = [];
+  const fixture = useDeployment(topology);
   let prefix: string;
 
   function make(options: CreateCacheOptions = {}): Cache {
-    const cache = createCache({ ...deployment.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, commandTimeoutMs: 2000, l1: { maxMb: 16 }, ...options } as CreateCacheOptions);
-    open.push(cache);
+    const cache = createCache({ ...fixture.deployment.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, commandTimeoutMs: 2000, l1: { maxMb: 16 }, ...options } as CreateCacheOptions);
+    fixture.track(cache);
     return cache;
   }
 
@@ -33,15 +32,6 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     return cache;
   }
 
-  beforeAll(async () => {
-    deployment = await topology.start();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await deployment?.stop();
-  });
   // Every test uses its own prefix, so that no test hears another's writes.
   const fresh = () => (prefix = uniquePrefix('l1'));
 
@@ -54,9 +44,9 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     // drop the fill below and make the first read after it a miss.
     await cache.syncLocal();
     expect(await cache.get(key)).toEqual({ risk_score: 0.75 }); // fills L1
-    const before = deployment.calls('get') + deployment.calls('mget');
+    const before = fixture.deployment.calls('get') + fixture.deployment.calls('mget');
     for (let i = 0; i < 50; i++) expect(await cache.get(key)).toEqual({ risk_score: 0.75 });
-    expect(deployment.calls('get') + deployment.calls('mget')).toBe(before);
+    expect(fixture.deployment.calls('get') + fixture.deployment.calls('mget')).toBe(before);
     expect(l1Hits(cache, 'prediction')).toBe(50);
     expect(cache.processStats().byKind.prediction).toMatchObject({ hits: 51, misses: 0 });
     expect(cache.processStats().l1?.bytes).toBeGreaterThan(0);
@@ -87,7 +77,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     expect(await cache.get(key)).toBeNull();
     await writer.set(key, { v: 4 });
     expect(await read()).toEqual({ v: 4 });
-    for (const master of deployment.masters()) master.cli('FLUSHALL');
+    for (const master of fixture.deployment.masters()) master.cli('FLUSHALL');
     expect(await read()).toBeNull();
   });
 
@@ -95,13 +85,13 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     fresh();
     const cache = await reader({ keyLayout: 'finrisk-python' });
     const key: CacheKey = { kind: 'feature', key: `features:${prefix}-C3`, format: 'json' };
-    deployment.cli('SET', key.key, '{"age": 30}');
+    fixture.deployment.cli('SET', key.key, '{"age": 30}');
     expect(await cache.get(key)).toEqual({ age: 30 });
     expect(await cache.get(key)).toEqual({ age: 30 });
-    deployment.cli('SET', key.key, '{"age": 31}');
+    fixture.deployment.cli('SET', key.key, '{"age": 31}');
     await cache.syncLocal();
     expect(await cache.get(key)).toEqual({ age: 31 });
-    deployment.cli('DEL', key.key);
+    fixture.deployment.cli('DEL', key.key);
     await cache.syncLocal();
     expect(await cache.get(key)).toBeNull();
   });
@@ -132,7 +122,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     expect(await cache.get(key)).toEqual({ weights: [1, 2, 3] });
     // Kill the tracking connections (flag B: BCAST tracking), then change the key before the
     // reader reconnects: the invalidation of that write is lost with the connection.
-    for (const master of deployment.masters()) {
+    for (const master of fixture.deployment.masters()) {
       for (const id of trackingIds(master.cli('CLIENT', 'LIST'))) master.cli('CLIENT', 'KILL', 'ID', id);
     }
     await writer.set(key, { weights: [4, 5, 6] });
@@ -252,7 +242,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
       fresh();
       const cache = await reader({ keyLayout: 'finrisk-python' });
       const key: CacheKey = { kind: 'feature', key: `features:${prefix}-SWAP`, format: 'json' };
-      const master = () => deployment.masters()[0]!;
+      const master = () => fixture.deployment.masters()[0]!;
       // Database 1 first: a write to a key of that name there is heard too (invalidations name keys, not databases).
       master().cli('-n', '1', 'SET', key.key, '{"db": 1}');
       master().cli('-n', '0', 'SET', key.key, '{"db": 0}');
@@ -282,8 +272,8 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
           for (const [index, value] of ops) {
             const key = keys[index]!;
             await cache.get(key);
-            if (value === null) deployment.cli('DEL', key.key);
-            else deployment.cli('SET', key.key, JSON.stringify({ v: value }));
+            if (value === null) fixture.deployment.cli('DEL', key.key);
+            else fixture.deployment.cli('SET', key.key, JSON.stringify({ v: value }));
             await cache.syncLocal();
             expect(await cache.get(key)).toEqual(value === null ? null : { v: value });
           }
@@ -297,7 +287,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
       const own = await singleNode.start();
       try {
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, l1: { maxMb: 16 } } as CreateCacheOptions);
-        open.push(cache);
+        fixture.track(cache);
         await cache.connect();
         await until('L1 serves', () => serving(cache));
         const key = cache.keys.key('feature', 'K1');
@@ -324,7 +314,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
       try {
         own.cli('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, l1: { maxMb: 16 } } as CreateCacheOptions);
-        open.push(cache);
+        fixture.track(cache);
         await cache.connect();
         await until('L1 serves', () => serving(cache));
         const key = cache.keys.key('prediction', 'C6', 'credit');
@@ -350,7 +340,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
       const own = await singleNode.start({ args: ['--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru'] });
       try {
         const cache = createCache({ ...own.connection, backend: 'redis', keyPrefix: prefix, envFile: false, env: {}, l1: { maxMb: 16 } } as CreateCacheOptions);
-        open.push(cache);
+        fixture.track(cache);
         await cache.connect();
         await until('L1 serves', () => serving(cache));
         const key = cache.keys.key('feature', 'EVICTED');
@@ -359,7 +349,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
         await cache.get(key);
         expect(await cache.get(key)).toEqual({ v: 1 });
         const writer = createCache({ ...own.connection, backend: 'redis', keyPrefix: `${prefix}-filler`, envFile: false, env: {}, compressionThreshold: 0 } as CreateCacheOptions);
-        open.push(writer);
+        fixture.track(writer);
         const filler = 'y'.repeat(10_000);
         for (let round = 0; await writer.exists(key); round++) {
           if (round > 100) throw new Error('the key was never evicted');
@@ -402,7 +392,7 @@ describe.each([...topologies, redisSentinel])('L1 on Redis ($name)', (topology) 
     it('is off on the embedded store, and says so', async () => {
       const warnings: string[] = [];
       const cache = createCache({ backend: 'memory', envFile: false, env: {}, l1: { maxMb: 16 }, logger: { warn: (m) => warnings.push(m) } });
-      open.push(cache);
+      fixture.track(cache);
       await cache.set('k', 1);
       expect(await cache.get('k')).toBe(1);
       expect(warnings).toEqual([expect.stringMatching(/L1 is off: only Redis can keep it coherent/)]);
