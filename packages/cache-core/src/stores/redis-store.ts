@@ -14,6 +14,8 @@ import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
 import { escapeGlob } from '../keys.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
+import type { HashFieldWrite, HashStore, HashWriteOptions } from './hash-store.js';
+import { RedisHashes } from './redis-hash.js';
 import type { CacheStore, StoreCallOptions, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** The node-redis client type this store uses. */
@@ -120,7 +122,7 @@ export function mapRedisError(error: unknown, location: string, command: string)
  * sentinel client has the same command API and follows failovers). {@link RedisClusterStore}
  * extends it for Redis Cluster.
  */
-export class RedisStore implements CacheStore {
+export class RedisStore implements CacheStore, HashStore {
   readonly backend = 'redis' as const;
   readonly location: string;
   /** The node-redis client (a sentinel client when Sentinel is configured). */
@@ -503,6 +505,33 @@ export class RedisStore implements CacheStore {
   /** MGET of `keys` without a deadline of its own (the caller's run has one). */
   protected getManyRaw(keys: readonly string[]): Promise<(Buffer | null)[]> {
     return this.send<(Buffer | null)[]>(['MGET', ...keys], keys[0]!, true);
+  }
+
+  // ---------------------------------------------------------------- hashes (redis-hash.ts)
+
+  #hashes: RedisHashes | undefined;
+  get #hashOps(): RedisHashes {
+    return (this.#hashes ??= new RedisHashes((args, key, readonly) => this.send(args, key, readonly)));
+  }
+
+  hasFieldExpiry(): Promise<boolean> {
+    return this.run('COMMAND INFO', () => this.#hashOps.hasFieldExpiry('0'));
+  }
+
+  hashWrite(key: string, fields: readonly HashFieldWrite[], options?: HashWriteOptions): Promise<void> {
+    return this.run('EVAL (hash write)', () => this.#hashOps.write(key, fields, options), fields.reduce((sum, f) => sum + f.value.byteLength, 0));
+  }
+
+  hashRead(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Uint8Array>[]> {
+    return this.run(fields ? 'HMGET' : 'HGETALL', () => this.#hashOps.read(keys, fields));
+  }
+
+  hashDelete(key: string, fields: readonly string[]): Promise<number> {
+    return this.run('HDEL', () => this.#hashOps.delete(key, fields));
+  }
+
+  jsonMerge(key: string, patch: Uint8Array, options: { ttlMs?: number | undefined } = {}): Promise<void> {
+    return this.run('EVAL (json merge)', () => this.#hashOps.jsonMerge(key, patch, options.ttlMs), patch.byteLength);
   }
 
   /** True once {@link RedisStore.close} was called. */
