@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isHashStore, type HashStore } from './hash-store.js';
+import { isHashStore, type HashReadResult, type HashStore } from './hash-store.js';
+
+/** The fields of a read that found a hash (or none); fails when the key held a plain value. */
+function fieldsOf(read: HashReadResult | undefined): Map<string, Uint8Array> {
+  if (!(read instanceof Map)) throw new Error(`expected the fields of a hash, got ${read === undefined ? 'nothing' : 'a plain value'}`);
+  return read;
+}
 import type { CacheStore } from './store.js';
 
 /**
@@ -18,7 +24,7 @@ export function describeHashStoreContract(
     const prefix = `hash-contract-${name}-${process.pid}-${Date.now()}:`;
     const k = (label: string) => `${prefix}${label}-${n++}`;
     const bytes = (text: string) => new Uint8Array(Buffer.from(text));
-    const texts = (map: Map<string, Uint8Array>) => Object.fromEntries([...map].map(([f, v]) => [f, Buffer.from(v).toString()]));
+    const texts = (read: HashReadResult | undefined) => Object.fromEntries([...fieldsOf(read)].map(([f, v]) => [f, Buffer.from(v).toString()]));
     const write = (key: string, fields: Record<string, string>, ttlMs?: Record<string, number>) =>
       Object.entries(fields).map(([field, value]) => ({ field, value: bytes(value), ...(ttlMs?.[field] === undefined ? {} : { ttlMs: ttlMs[field] }) }));
 
@@ -37,11 +43,11 @@ export function describeHashStoreContract(
       await store.hashWrite(key, write(key, { age: '35', income: '75000', txn: '1' }));
       await store.hashWrite(key, write(key, { txn: '2', last: '9.5' }));
       const [all] = await store.hashRead([key]);
-      expect(texts(all!)).toEqual({ age: '35', income: '75000', txn: '2', last: '9.5' });
+      expect(texts(all)).toEqual({ age: '35', income: '75000', txn: '2', last: '9.5' });
       const [some] = await store.hashRead([key], ['income', 'missing', 'txn']);
-      expect(texts(some!)).toEqual({ income: '75000', txn: '2' });
-      expect((await store.hashRead([k('none')]))[0]!.size).toBe(0);
-      expect((await store.hashRead([k('none')], ['a']))[0]!.size).toBe(0);
+      expect(texts(some)).toEqual({ income: '75000', txn: '2' });
+      expect(fieldsOf((await store.hashRead([k('none')]))[0]).size).toBe(0);
+      expect(fieldsOf((await store.hashRead([k('none')], ['a']))[0]).size).toBe(0);
     });
 
     it('replaces every field with replace, reads many keys in order, byte for byte', async () => {
@@ -52,9 +58,9 @@ export function describeHashStoreContract(
       const binary = new Uint8Array([0, 255, 13, 10, 0]);
       await store.hashWrite(b, [{ field: 'é字', value: binary }]);
       const [ra, missing, rb] = await store.hashRead([a, k('none'), b]);
-      expect(texts(ra!)).toEqual({ z: '3' });
-      expect(missing!.size).toBe(0);
-      expect(Buffer.from(rb!.get('é字')!)).toEqual(Buffer.from(binary));
+      expect(texts(ra)).toEqual({ z: '3' });
+      expect(fieldsOf(missing).size).toBe(0);
+      expect(Buffer.from(fieldsOf(rb).get('é字')!)).toEqual(Buffer.from(binary));
     });
 
     it('does not let a caller change what is stored through the buffer it passed', async () => {
@@ -62,14 +68,14 @@ export function describeHashStoreContract(
       const value = bytes('abc');
       await store.hashWrite(key, [{ field: 'f', value }]);
       value[0] = 0x7a;
-      expect(texts((await store.hashRead([key]))[0]!)).toEqual({ f: 'abc' });
+      expect(texts((await store.hashRead([key]))[0])).toEqual({ f: 'abc' });
     });
 
     it('deletes fields, and the key with its last one', async () => {
       const key = k('h');
       await store.hashWrite(key, write(key, { a: '1', b: '2' }));
       expect(await store.hashDelete(key, ['a', 'nope'])).toBe(1);
-      expect(texts((await store.hashRead([key]))[0]!)).toEqual({ b: '2' });
+      expect(texts((await store.hashRead([key]))[0])).toEqual({ b: '2' });
       expect(await store.hashDelete(key, ['b'])).toBe(1);
       expect(await store.exists(key)).toBe(false);
     });
@@ -100,14 +106,14 @@ export function describeHashStoreContract(
     it('expires a field past its own TTL while the others stay, and forgets a TTL a later write leaves out', async () => {
       const key = k('h');
       await store.hashWrite(key, write(key, { batch: 'b', stream: 's', other: 'o' }, { stream: 150, other: 150 }), { ttlMs: 60_000 });
-      expect(texts((await store.hashRead([key]))[0]!)).toEqual({ batch: 'b', stream: 's', other: 'o' });
+      expect(texts((await store.hashRead([key]))[0])).toEqual({ batch: 'b', stream: 's', other: 'o' });
       // `other` written again without a TTL: it lives as long as the key now.
       await store.hashWrite(key, write(key, { other: 'o2' }));
-      await vi.waitFor(async () => expect(texts((await store.hashRead([key]))[0]!)).toEqual({ batch: 'b', other: 'o2' }), { timeout: 5000, interval: 50 });
-      expect(texts((await store.hashRead([key], ['stream', 'batch']))[0]!)).toEqual({ batch: 'b' });
+      await vi.waitFor(async () => expect(texts((await store.hashRead([key]))[0])).toEqual({ batch: 'b', other: 'o2' }), { timeout: 5000, interval: 50 });
+      expect(texts((await store.hashRead([key], ['stream', 'batch']))[0])).toEqual({ batch: 'b' });
       // A write prunes what expired: the field is gone from the server too, not only from reads.
       await store.hashWrite(key, write(key, { batch: 'b2' }));
-      expect(texts((await store.hashRead([key]))[0]!)).toEqual({ batch: 'b2', other: 'o2' });
+      expect(texts((await store.hashRead([key]))[0])).toEqual({ batch: 'b2', other: 'o2' });
       expect(await store.hashDelete(key, ['stream'])).toBe(0);
     });
 
@@ -117,7 +123,23 @@ export function describeHashStoreContract(
         Array.from({ length: 40 }, (_, i) => store.hashWrite(key, [{ field: `f${i % 8}`, value: bytes(String(i)) }, { field: `own${i}`, value: bytes('x') }])),
       );
       const [all] = await store.hashRead([key]);
-      expect(all!.size).toBe(48);
+      expect(fieldsOf(all).size).toBe(48);
+    });
+
+    it('converts a key holding a plain value only when it holds the value expected, keeping its TTL', async () => {
+      const key = k('old');
+      await store.set(key, bytes('old-format'), { ttlMs: 60_000 });
+      expect(Buffer.from((await store.hashRead([key], ['a']))[0] as Uint8Array).toString()).toBe('old-format');
+      expect(await store.hashWrite(key, write(key, { b: '2' }))).toBe(false);
+      expect(await store.hashWrite(key, write(key, { b: '2' }), { convert: { expect: bytes('other'), fields: write(key, { a: '1' }) } })).toBe(false);
+      expect(Buffer.from((await store.get(key))!).toString()).toBe('old-format');
+      expect(await store.hashWrite(key, write(key, { b: '2' }), { convert: { expect: bytes('old-format'), fields: write(key, { a: '1', b: 'old' }) } })).toBe(true);
+      expect(texts((await store.hashRead([key]))[0])).toEqual({ a: '1', b: '2' });
+      expect(await store.ttl(key)).toBeGreaterThan(50_000);
+      const replaced = k('old');
+      await store.set(replaced, bytes('old-format'));
+      expect(await store.hashWrite(replaced, write(replaced, { z: '1' }), { replace: true })).toBe(true);
+      expect(texts((await store.hashRead([replaced]))[0])).toEqual({ z: '1' });
     });
 
     it('merges a JSON object into a stored one, value text kept exactly', async () => {

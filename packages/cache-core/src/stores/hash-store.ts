@@ -21,9 +21,19 @@ export interface HashWriteOptions {
    * undefined: a new key never expires, an existing key keeps its TTL.
    */
   ttlMs?: number | undefined;
-  /** Drop every field the key held before writing (a whole-vector write). @default false */
+  /** Drop every field the key held before writing (a whole-vector write); a plain value under the key is dropped too. @default false */
   replace?: boolean;
+  /**
+   * Converts a key that holds a plain value (a format older than the hash) in the same atomic
+   * step: when the key holds exactly `expect`, it becomes a hash of `fields` (keeping its TTL)
+   * before the write. Without it, or when the plain value is another, the write changes nothing
+   * and answers false.
+   */
+  convert?: { expect: Uint8Array; fields: readonly HashFieldWrite[] } | undefined;
 }
+
+/** What {@link HashStore.hashRead} answers per key: the fields, or the bytes of a plain value the key holds instead. */
+export type HashReadResult = Map<string, Uint8Array> | Uint8Array;
 
 /**
  * Hashes: one key holding named fields, read in part (HMGET) or whole (HGETALL) and updated in
@@ -40,14 +50,19 @@ export interface HashWriteOptions {
 export interface HashStore {
   /** True when the server expires single fields itself (HPEXPIRE); false where the store keeps the deadlines. Asked once per connection. */
   hasFieldExpiry(): Promise<boolean>;
-  /** Writes fields of one key in one atomic step: concurrent writers of other fields keep theirs. */
-  hashWrite(key: string, fields: readonly HashFieldWrite[], options?: HashWriteOptions): Promise<void>;
+  /**
+   * Writes fields of one key in one atomic step: concurrent writers of other fields keep theirs.
+   * True when written; false when the key holds a plain value and `convert` did not match it
+   * (read it, and write again with `convert`).
+   */
+  hashWrite(key: string, fields: readonly HashFieldWrite[], options?: HashWriteOptions): Promise<boolean>;
   /**
    * Reads fields of each key, in one round trip: only `fields` when given (HMGET), else all of
    * them (HGETALL). A Map per key, in the order of `keys`, of the fields present and live; an
-   * empty Map for a missing key.
+   * empty Map for a missing key; the bytes of the value for a key that holds a plain value (on
+   * Redis read by a GET after the hash read failed: an old entry costs a second round trip).
    */
-  hashRead(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Uint8Array>[]>;
+  hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]>;
   /** Deletes fields of a key; returns how many existed. */
   hashDelete(key: string, fields: readonly string[]): Promise<number>;
   /**
@@ -132,22 +147,33 @@ export function wrongType(key: string): FinRiskCacheError {
 }
 
 /**
+ * The fields an embedded store starts a write from: those held (null: no key), or for a plain
+ * value the fields `convert` gives it when it matches (undefined: it does not, nothing is written).
+ */
+export function startingFields(held: Map<string, HeldField> | null, plain: Uint8Array | null, options: HashWriteOptions, now: number): Map<string, HeldField> | null | undefined {
+  if (plain === null || options.replace) return held;
+  const convert = options.convert;
+  if (!convert || Buffer.compare(Buffer.from(plain), Buffer.from(convert.expect)) !== 0) return undefined;
+  return applyHashWrite(null, null, convert.fields, {}, now).fields;
+}
+
+/**
  * What an embedded store does for {@link HashStore.hashWrite}, given the fields held now (null:
  * no key): the fields after the write, and the key's new deadline (epoch ms, Infinity: none).
  */
 export function applyHashWrite(
-  held: Map<string, HeldField> | null,
+  held: Map<string, HeldField> | null | undefined,
   keyExpiresAt: number | null,
   fields: readonly HashFieldWrite[],
   options: HashWriteOptions,
   now: number,
 ): { fields: Map<string, HeldField>; expiresAt: number } {
-  const next = options.replace || held === null ? new Map<string, HeldField>() : held;
+  const next = options.replace || !held ? new Map<string, HeldField>() : held;
   for (const [field, h] of next) if (h.expiresAt <= now) next.delete(field);
   for (const f of fields) next.set(f.field, { value: new Uint8Array(f.value), expiresAt: f.ttlMs === undefined ? Infinity : now + f.ttlMs });
   const wanted = options.ttlMs === undefined ? undefined : now + options.ttlMs;
   let expiresAt: number;
-  if (options.replace || held === null || keyExpiresAt === null) expiresAt = wanted ?? Infinity;
+  if (options.replace || !held || keyExpiresAt === null) expiresAt = wanted ?? Infinity;
   else expiresAt = wanted === undefined ? keyExpiresAt : keyExpiresAt === Infinity ? Infinity : Math.max(keyExpiresAt, wanted);
   return { fields: next, expiresAt };
 }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { FinRiskCacheError } from '../errors.js';
 import { parsePythonJson, pythonJsonDumps } from '../python-json.js';
-import { applyHashWrite, checkFieldNames, mergeJsonObjects, packHash, readHeldFields, unpackHash, wrongType, type HashFieldWrite, type HashStore, type HashWriteOptions } from './hash-store.js';
+import { applyHashWrite, checkFieldNames, startingFields, type HashReadResult, mergeJsonObjects, packHash, readHeldFields, unpackHash, wrongType, type HashFieldWrite, type HashStore, type HashWriteOptions } from './hash-store.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** Options of {@link LocalStore}. */
@@ -306,32 +306,44 @@ export class LocalStore implements CacheStore, HashStore {
   }
 
   /** The hash under `key` (null: no key) and the key's deadline; inside a transaction. */
-  #heldHash(s: Record<string, StatementSync>, key: string, now: number) {
+  #heldHash(s: Record<string, StatementSync>, key: string, now: number, plainOk = false) {
     const row = s.getRow!.get(key, now) as { value: Uint8Array; expires_at: number | null } | undefined;
-    if (!row) return { fields: null, expiresAt: null };
+    if (!row) return { fields: null, plain: null, expiresAt: null };
     const fields = unpackHash(row.value);
-    if (fields === null) throw wrongType(key);
-    return { fields, expiresAt: row.expires_at ?? Infinity };
+    if (fields === null && !plainOk) throw wrongType(key);
+    return { fields, plain: fields === null ? row.value : null, expiresAt: row.expires_at ?? Infinity };
   }
 
-  async hashWrite(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<void> {
+  async hashWrite(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<boolean> {
     checkFieldNames(fields.map((f) => f.field));
-    if (fields.length === 0 && !options.replace) return;
     const now = Date.now();
-    this.#do('write', (s, db) =>
+    return this.#do('write', (s, db) => {
+      let written = true;
       transaction(db, 'BEGIN IMMEDIATE', () => {
-        const held = this.#heldHash(s, key, now);
-        const next = applyHashWrite(held.fields, held.expiresAt, fields, options, now);
+        const held = this.#heldHash(s, key, now, true);
+        const start = startingFields(held.fields, held.plain, options, now);
+        if (start === undefined) {
+          written = false;
+          return;
+        }
+        if (fields.length === 0 && !options.replace && start === held.fields) return;
+        const next = applyHashWrite(start, held.expiresAt, fields, options, now);
         if (next.fields.size === 0) s.deleteAny!.run(key);
         else s.upsert!.run(key, packHash(next.fields), next.expiresAt === Infinity ? null : next.expiresAt);
-      }),
-    );
+      });
+      return written;
+    });
   }
 
-  async hashRead(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Uint8Array>[]> {
+  async hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
     if (fields) checkFieldNames(fields);
     const now = Date.now();
-    return this.#do('read', (s) => keys.map((key) => readHeldFields(this.#heldHash(s, key, now).fields, fields, now)));
+    return this.#do('read', (s) =>
+      keys.map((key) => {
+        const held = this.#heldHash(s, key, now, true);
+        return held.plain ?? readHeldFields(held.fields, fields, now);
+      }),
+    );
   }
 
   async hashDelete(key: string, fields: readonly string[]): Promise<number> {

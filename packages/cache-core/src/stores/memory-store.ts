@@ -1,7 +1,7 @@
 import { FinRiskCacheError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from './deadline.js';
 import { parsePythonJson, pythonJsonDumps } from '../python-json.js';
-import { applyHashWrite, checkFieldNames, mergeJsonObjects, readHeldFields, wrongType, type HashFieldWrite, type HashStore, type HashWriteOptions, type HeldField } from './hash-store.js';
+import { applyHashWrite, checkFieldNames, startingFields, type HashReadResult, mergeJsonObjects, readHeldFields, wrongType, type HashFieldWrite, type HashStore, type HashWriteOptions, type HeldField } from './hash-store.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 interface MemoryEntry {
@@ -187,22 +187,25 @@ export class MemoryStore implements CacheStore, HashStore {
     return true;
   }
 
-  async hashWrite(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<void> {
+  async hashWrite(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<boolean> {
     checkFieldNames(fields.map((f) => f.field));
     const entry = this.#live(key);
-    if (entry && !entry.hash) throw wrongType(key);
-    if (fields.length === 0 && !options.replace) return;
-    const next = applyHashWrite(entry?.hash ?? null, entry ? entry.expiresAt : null, fields, options, Date.now());
+    const now = Date.now();
+    const start = startingFields(entry?.hash ?? null, entry && !entry.hash ? entry.value : null, options, now);
+    if (start === undefined) return false;
+    if (fields.length === 0 && !options.replace && start === (entry?.hash ?? null)) return true;
+    const next = applyHashWrite(start, entry ? entry.expiresAt : null, fields, options, now);
     if (next.fields.size === 0) this.#entries.delete(key);
     else this.#entries.set(key, { value: new Uint8Array(0), hash: next.fields, expiresAt: next.expiresAt });
+    return true;
   }
 
-  async hashRead(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Uint8Array>[]> {
+  async hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
     if (fields) checkFieldNames(fields);
     const now = Date.now();
     return keys.map((key) => {
       const entry = this.#live(key);
-      if (entry && !entry.hash) throw wrongType(key);
+      if (entry && !entry.hash) return entry.value.slice();
       const out = readHeldFields(entry?.hash ?? null, fields, now);
       if (out.size > 0) this.#hits++;
       else this.#misses++;

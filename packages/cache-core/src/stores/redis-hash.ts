@@ -1,6 +1,6 @@
 import { ErrorReply, type RedisArgument } from '@redis/client';
 import { FinRiskCacheError } from '../errors.js';
-import { checkFieldNames, RESERVED_FIELD_PREFIX, wrongType, type HashFieldWrite, type HashWriteOptions } from './hash-store.js';
+import { checkFieldNames, RESERVED_FIELD_PREFIX, wrongType, type HashFieldWrite, type HashReadResult, type HashWriteOptions } from './hash-store.js';
 
 /** Sends one command to the node that holds `firstKey`, bulk strings answered as Buffers. */
 export type SendFn = <T>(args: RedisArgument[], firstKey: string, readonly: boolean) => Promise<T>;
@@ -13,8 +13,10 @@ export const DEADLINES_FIELD = `${RESERVED_FIELD_PREFIX}exp`;
 
 // One atomic write of a hash's fields, with the key's TTL only ever lengthened (a streaming update
 // with a short TTL must not cut the life of the batch fields beside it). ARGV: now (ms), key TTL
-// (ms, '' for none), replace ('1'), native field expiry ('1'), then field, value, field TTL ('' for
-// none) triples. Without native expiry the deadlines live in DEADLINES_FIELD, and the fields past
+// (ms, '' for none), replace ('1'), native field expiry ('1'), the plain value a conversion
+// expects ('' for none), the number n of fields it converts to, their 2n field and value, then
+// field, value, field TTL ('' for none) triples. Answers 0 when the key holds a plain value that
+// is not the one expected (the caller reads it and converts), 1 when written. Without native expiry the deadlines live in DEADLINES_FIELD, and the fields past
 // theirs are deleted here, on write: reads only filter them out. HSET of a field clears a TTL the
 // server kept for it, so a field written without one loses its old one, as it should.
 const HASH_WRITE = `
@@ -22,7 +24,23 @@ local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local keyTtl = tonumber(ARGV[2])
 local native = ARGV[4] == '1'
+local converted = tonumber(ARGV[6])
+local first = 7 + 2 * converted
 if ARGV[3] == '1' then redis.call('DEL', key) end
+local kind = redis.call('TYPE', key)['ok']
+if kind == 'string' then
+  if ARGV[5] == '' or redis.call('GET', key) ~= ARGV[5] then return 0 end
+  local keep = redis.call('PTTL', key)
+  redis.call('DEL', key)
+  if converted > 0 then
+    local old = {}
+    for i = 7, first - 1 do old[#old + 1] = ARGV[i] end
+    redis.call('HSET', key, unpack(old))
+    if keep > 0 then redis.call('PEXPIRE', key, keep) end
+  end
+elseif kind ~= 'hash' and kind ~= 'none' then
+  return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+end
 local deadlines
 if not native then
   local raw = redis.call('HGET', key, '${DEADLINES_FIELD}')
@@ -40,7 +58,7 @@ if not native then
 end
 local existed = redis.call('EXISTS', key) == 1
 local pairs_ = {}
-for i = 5, #ARGV, 3 do
+for i = first, #ARGV, 3 do
   pairs_[#pairs_ + 1] = ARGV[i]
   pairs_[#pairs_ + 1] = ARGV[i + 1]
   if #pairs_ >= 1000 then
@@ -49,7 +67,7 @@ for i = 5, #ARGV, 3 do
   end
 end
 if #pairs_ > 0 then redis.call('HSET', key, unpack(pairs_)) end
-for i = 5, #ARGV, 3 do
+for i = first, #ARGV, 3 do
   local t = tonumber(ARGV[i + 2])
   if native then
     if t then redis.call('HPEXPIRE', key, t, 'FIELDS', 1, ARGV[i]) end
@@ -191,16 +209,20 @@ export class RedisHashes {
     return this.#fieldExpiry;
   }
 
-  async write(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<void> {
+  async write(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<boolean> {
     checkFieldNames(fields.map((f) => f.field));
-    if (fields.length === 0 && !options.replace) return;
+    const convert = options.convert;
+    if (convert) checkFieldNames(convert.fields.map((f) => f.field));
     const native = await this.hasFieldExpiry(key);
     const args: RedisArgument[] = ['EVAL', HASH_WRITE, '1', key, String(Date.now()), ttlArg(options.ttlMs), options.replace ? '1' : '0', native ? '1' : '0'];
+    args.push(convert ? toBuffer(convert.expect) : '', String(convert?.fields.length ?? 0));
+    for (const f of convert?.fields ?? []) args.push(f.field, toBuffer(f.value));
     for (const f of fields) args.push(f.field, toBuffer(f.value), ttlArg(f.ttlMs));
-    await this.#send(args, key, false).catch((error: unknown) => rethrow(error, key));
+    const written = await this.#send<number>(args, key, false).catch((error: unknown) => rethrow(error, key));
+    return Number(written) === 1;
   }
 
-  async read(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Uint8Array>[]> {
+  async read(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
     if (keys.length === 0) return [];
     if (fields !== undefined) checkFieldNames(fields);
     const native = await this.hasFieldExpiry(keys[0]!);
@@ -220,6 +242,11 @@ export class RedisHashes {
           });
           return out;
         } catch (error) {
+          // A key of an older format holds a plain value: its bytes, for the caller to read as before.
+          if (error instanceof ErrorReply && error.message.startsWith('WRONGTYPE')) {
+            const plain = await this.#send<Buffer | null>(['GET', key], key, true).catch((e: unknown) => rethrow(e, key));
+            if (plain !== null) return plain;
+          }
           return rethrow(error, key);
         }
       }),

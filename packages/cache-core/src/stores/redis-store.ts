@@ -14,7 +14,7 @@ import { FinRiskCacheError, type CacheErrorCode } from '../errors.js';
 import { escapeGlob } from '../keys.js';
 import type { TrackingNode } from '../l1/invalidation-tracker.js';
 import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
-import type { HashFieldWrite, HashStore, HashWriteOptions } from './hash-store.js';
+import type { HashFieldWrite, HashReadResult, HashStore, HashWriteOptions } from './hash-store.js';
 import { RedisHashes } from './redis-hash.js';
 import type { CacheStore, StoreCallOptions, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
@@ -518,11 +518,11 @@ export class RedisStore implements CacheStore, HashStore {
     return this.run('COMMAND INFO', () => this.#hashOps.hasFieldExpiry('0'));
   }
 
-  hashWrite(key: string, fields: readonly HashFieldWrite[], options?: HashWriteOptions): Promise<void> {
+  hashWrite(key: string, fields: readonly HashFieldWrite[], options?: HashWriteOptions): Promise<boolean> {
     return this.run('EVAL (hash write)', () => this.#hashOps.write(key, fields, options), fields.reduce((sum, f) => sum + f.value.byteLength, 0));
   }
 
-  hashRead(keys: readonly string[], fields?: readonly string[]): Promise<Map<string, Uint8Array>[]> {
+  hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
     return this.run(fields ? 'HMGET' : 'HGETALL', () => this.#hashOps.read(keys, fields));
   }
 
