@@ -84,9 +84,9 @@ export const ACL_ROLES: Readonly<Record<AclRoleName, AclRole>> = {
       { commands: ['GETRANGE'], rules: ['+getrange'], usedFor: 'fleet statistics: each record is read at most 64 KiB, whatever another process stored' },
       HASH_READS,
       {
-        commands: ['HSET', 'HGET', 'HDEL', 'TYPE'],
-        rules: ['+hset', '+hget', '+hdel', '+type'],
-        usedFor: "partial feature updates (`setFields`, `updateFeatures`): the write script's commands (checked inside `EVAL` too) and `deleteFields`",
+        commands: ['EVALSHA', 'HSET', 'HGET', 'HDEL', 'TYPE'],
+        rules: ['+evalsha', '+hset', '+hget', '+hdel', '+type'],
+        usedFor: "partial feature updates (`setFields`, `updateFeatures`, `mergeJson`): the write scripts, run by their SHA1 (`EVAL` when the server lacks them), and their commands (checked inside scripts too); `deleteFields`",
       },
       HASH_FIELD_EXPIRY,
       CLIENT_SETINFO,

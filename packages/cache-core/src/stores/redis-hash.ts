@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorReply, type RedisArgument } from '@redis/client';
 import { FinRiskCacheError } from '../errors.js';
 import { checkFieldNames, RESERVED_FIELD_PREFIX, wrongType, type HashFieldWrite, type HashReadResult, type HashWriteOptions } from './hash-store.js';
@@ -184,6 +185,14 @@ end
 return 1
 `;
 
+interface Script {
+  text: string;
+  sha: string;
+}
+const script = (text: string): Script => ({ text, sha: createHash('sha1').update(text).digest('hex') });
+const HASH_WRITE_SCRIPT = script(HASH_WRITE);
+const JSON_MERGE_SCRIPT = script(JSON_MERGE);
+
 /**
  * The hash operations of a Redis store (see hash-store.ts), on one server or a cluster: every
  * command names one key, so `send` routes it. Whether the server has field expiry is asked once,
@@ -209,16 +218,30 @@ export class RedisHashes {
     return this.#fieldExpiry;
   }
 
+  /**
+   * Runs a script by its SHA1 (EVALSHA), and by its text (EVAL, which loads it) when the server
+   * does not have it yet (NOSCRIPT: a new or restarted server, a failover, SCRIPT FLUSH): the
+   * script text is about 2 KB, more than a streaming update's own arguments.
+   */
+  async #script(script: Script, key: string, args: RedisArgument[]): Promise<unknown> {
+    try {
+      return await this.#send(['EVALSHA', script.sha, '1', key, ...args], key, false);
+    } catch (error) {
+      if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error;
+      return this.#send(['EVAL', script.text, '1', key, ...args], key, false);
+    }
+  }
+
   async write(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<boolean> {
     checkFieldNames(fields.map((f) => f.field));
     const convert = options.convert;
     if (convert) checkFieldNames(convert.fields.map((f) => f.field));
     const native = await this.hasFieldExpiry(key);
-    const args: RedisArgument[] = ['EVAL', HASH_WRITE, '1', key, String(Date.now()), ttlArg(options.ttlMs), options.replace ? '1' : '0', native ? '1' : '0'];
+    const args: RedisArgument[] = [String(Date.now()), ttlArg(options.ttlMs), options.replace ? '1' : '0', native ? '1' : '0'];
     args.push(convert ? toBuffer(convert.expect) : '', String(convert?.fields.length ?? 0));
     for (const f of convert?.fields ?? []) args.push(f.field, toBuffer(f.value));
     for (const f of fields) args.push(f.field, toBuffer(f.value), ttlArg(f.ttlMs));
-    const written = await this.#send<number>(args, key, false).catch((error: unknown) => rethrow(error, key));
+    const written = await this.#script(HASH_WRITE_SCRIPT, key, args).catch((error: unknown) => rethrow(error, key));
     return Number(written) === 1;
   }
 
@@ -264,7 +287,7 @@ export class RedisHashes {
   }
 
   async jsonMerge(key: string, patch: Uint8Array, ttlMs: number | undefined): Promise<void> {
-    await this.#send(['EVAL', JSON_MERGE, '1', key, toBuffer(patch), ttlArg(ttlMs)], key, false).catch((error: unknown) => rethrow(error, key));
+    await this.#script(JSON_MERGE_SCRIPT, key, [toBuffer(patch), ttlArg(ttlMs)]).catch((error: unknown) => rethrow(error, key));
   }
 }
 
