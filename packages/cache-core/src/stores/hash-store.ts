@@ -4,6 +4,7 @@ import { FinRiskCacheError } from '../errors.js';
 export interface HashFieldWrite {
   /** The field's name; must not start with U+0000 (reserved for the store's own bookkeeping). */
   field: string;
+  /** The field's bytes, copied: the caller may reuse the buffer. */
   value: Uint8Array;
   /**
    * Time to live of this field alone, in ms: after it the field reads as missing while the other
