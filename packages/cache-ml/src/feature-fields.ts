@@ -11,6 +11,14 @@ import { isPlainObject } from './value-checks.js';
 export const FORMAT_FIELD = '\u0001v';
 
 /**
+ * The field that holds the order of the features of the last whole-vector write (a JSON array of
+ * names). Redis keeps a large hash (over 128 fields, or a value over 64 bytes) in no particular
+ * order, and a vector read whole keeps the order it was written in, as a single value did.
+ * Features an update added since come after them, by name.
+ */
+export const ORDER_FIELD = '\u0001o';
+
+/**
  * Format of the `finrisk` layout's features: 1 was one envelope value under the key (a
  * {@link StoredEntry} of the whole vector); 2 is a hash under the same key, one field per feature
  * holding a {@link StoredEntry} of that feature (its value, when it was written, its fresh-until
@@ -65,7 +73,9 @@ export class FeatureFields {
   writeWhole(key: CacheKey, features: object, options: WriteOptions): Promise<boolean> {
     checkFeatureNames(features);
     const { ttl, freshUntil } = this.#entries.expiry(key, options);
-    return this.#cache.setFields(key, this.#fields(features, Date.now(), freshUntil, undefined), { ttl, replace: true });
+    const fields = this.#fields(features, Date.now(), freshUntil, undefined);
+    fields.push({ field: ORDER_FIELD, value: Object.keys(features) });
+    return this.#cache.setFields(key, fields, { ttl, replace: true });
   }
 
   /**
@@ -102,7 +112,9 @@ export class FeatureFields {
           return { entry: { ...entry, value: pick(entry.value as object, only) as T } };
         }
         const version = read.fields.get(FORMAT_FIELD);
+        const order = read.fields.get(ORDER_FIELD);
         read.fields.delete(FORMAT_FIELD);
+        read.fields.delete(ORDER_FIELD);
         if (read.fields.size === 0) return { entry: null };
         if (version !== FEATURE_FORMAT) {
           return { entry: this.#entries.reportBadPayload(rules.operation, key, `features at ${key.key} are of format ${String(version)}, which this version does not read; treated as a miss`) };
@@ -111,7 +123,8 @@ export class FeatureFields {
         const writtenAt = new Map<string, number>();
         let cachedAt = Infinity;
         let freshUntil: number | undefined;
-        for (const [name, record] of read.fields) {
+        for (const name of ordered(read.fields, only ?? order)) {
+          const record = read.fields.get(name);
           if (!isStoredEntry(record)) {
             this.#entries.reportBadPayload(rules.operation, key, `feature ${JSON.stringify(name)} at ${key.key} was not written by @finrisk/cache-ml; left out`);
             continue;
@@ -130,6 +143,22 @@ export class FeatureFields {
       }),
     );
   }
+}
+
+/** The names of `fields`: those of `order` first (when it is a list of names), then the others by name. */
+function ordered(fields: Map<string, unknown>, order: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  if (Array.isArray(order)) {
+    for (const name of order) {
+      if (typeof name === 'string' && fields.has(name) && !seen.has(name)) {
+        out.push(name);
+        seen.add(name);
+      }
+    }
+  }
+  if (out.length === fields.size) return out;
+  return out.concat([...fields.keys()].filter((name) => !seen.has(name)).sort());
 }
 
 /** The features of `value` named in `only`, in that order (own fields only: the value was read from Redis). */

@@ -42,6 +42,16 @@ describe.each(topologies)('partial feature updates, finrisk layout ($name)', (to
     expect(redis.cli('HGET', key, 'income')).not.toContain('75000');
   });
 
+  it('keeps the order a vector was written in, on a hash Redis keeps unordered (200 fields); updates add new features after it', async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `f${(i * 7919) % 200}`);
+    const vector = Object.fromEntries(names.map((name, i) => [name, i % 10 === 0 ? 'x'.repeat(100) : i]));
+    await ml.cacheFeatures('ORD', vector);
+    expect(Object.keys((await ml.getCachedFeatures('ORD'))!)).toEqual(names);
+    await ml.updateFeatures('ORD', { b_new: 1, a_new: 2, [names[5]!]: -1 });
+    expect(Object.keys((await ml.getCachedFeatures('ORD'))!)).toEqual([...names, 'a_new', 'b_new']);
+    expect(Object.keys((await ml.getCachedFeatures('ORD', { only: [names[9]!, names[3]!] }))!)).toEqual([names[9], names[3]]);
+  });
+
   it('a whole-vector write replaces every feature; the entry says when each feature was written', async () => {
     await ml.cacheFeatures('C3', { a: 1, b: 2 });
     const before = Date.now();
