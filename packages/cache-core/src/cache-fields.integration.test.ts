@@ -63,6 +63,14 @@ describe('Cache fields', () => {
     expect(await cache.ttl(key)).toBeGreaterThan(500);
   });
 
+  it('reads a batch larger than one chunk (2,501 keys) in order, misses included', async () => {
+    const cache = make();
+    const keys = Array.from({ length: 2501 }, (_, i) => cache.keys.key('feature', `B${i}`));
+    await Promise.all(keys.map((key, i) => (i % 7 === 3 ? true : cache.setFields(key, [{ field: 'i', value: i }]))));
+    const reads = await cache.getFields<number>(keys, { fields: ['i'] });
+    expect(reads.map((r) => r?.fields?.get('i') ?? null)).toEqual(keys.map((_, i) => (i % 7 === 3 ? null : i)));
+  });
+
   it('answers null for a backend failure and refuses a reserved field name', async () => {
     const cache = make({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 200 });
     const key = cache.keys.key('feature', 'C4');

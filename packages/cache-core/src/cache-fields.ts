@@ -9,6 +9,10 @@ import { isHashStore, type HashFieldWrite, type HashStore } from './stores/hash-
 import type { CacheStore } from './stores/store.js';
 import type { ValuePipeline } from './value-pipeline.js';
 
+/** Keys per store call of a batch read, and calls in flight at once: getMany's. */
+const CHUNK = 1000;
+const WINDOW = 8;
+
 /** One field of {@link Cache.setFields}. */
 export interface FieldEntry {
   /** The field's name: not empty, not starting with U+0000 (E_INVALID_KEY). */
@@ -99,6 +103,18 @@ export class CacheFields {
 
   async get<T>(keys: readonly KeyInput[], options: GetFieldsOptions = {}): Promise<(FieldsRead<T> | null)[]> {
     const refs = keys.map((k) => this.#p.ref(k));
+    if (refs.length <= CHUNK) return this.#getChunk<T>(refs, options);
+    // A large batch as chunks of 1,000 keys, a few in flight, each under its own deadline (as getMany).
+    const out: (FieldsRead<T> | null)[] = [];
+    for (let start = 0; start < refs.length; start += CHUNK * WINDOW) {
+      const window = [];
+      for (let c = start; c < Math.min(refs.length, start + CHUNK * WINDOW); c += CHUNK) window.push(this.#getChunk<T>(refs.slice(c, c + CHUNK), options));
+      for (const chunk of await Promise.all(window)) out.push(...chunk);
+    }
+    return out;
+  }
+
+  async #getChunk<T>(refs: readonly CacheKey[], options: GetFieldsOptions): Promise<(FieldsRead<T> | null)[]> {
     if (refs.length === 0) return [];
     const fields = options.fields;
     const read = (store: CacheStore) => this.#hashStore(store).hashRead(refs.map((r) => r.key), fields);
