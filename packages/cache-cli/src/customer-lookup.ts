@@ -17,6 +17,8 @@ export interface CustomerEntry {
   state: 'fresh' | 'stale' | 'invalidated' | 'corrupt';
   /** Why a corrupt entry cannot be read. */
   error?: { code: string; message: string };
+  /** Features: when each feature was written (ISO), where the layout keeps it (`finrisk`, features written by this version). */
+  featureCachedAt?: Record<string, string>;
 }
 
 /** A customer's entry with the value a read returns (null when it would miss: invalidated or corrupt). */
@@ -107,6 +109,7 @@ export async function visitCustomer(
         entry: {
           kind: 'feature', model: null, key: featureKey.key, ttlSeconds: ttl,
           cachedAt: entry?.cachedAt?.toISOString() ?? null, state: entry?.isStale ? 'stale' : 'fresh',
+          ...(entry?.featureCachedAt ? { featureCachedAt: Object.fromEntries(Object.entries(entry.featureCachedAt).map(([name, at]) => [name, at.toISOString()])) } : {}),
           ...(entry === null ? corrupt(featureKey.key) : undefined),
         },
         value: entry?.value ?? null,

@@ -1,3 +1,4 @@
+import { CacheFields, type FieldEntry, type FieldsRead, type GetFieldsOptions, type SetFieldsOptions } from './cache-fields.js';
 import { Backend } from './backend.js';
 import { Bulk, checkTimeout, type PreparedEntry } from './bulk.js';
 import type {
@@ -98,6 +99,7 @@ export class Cache {
   readonly #watches = new Set<PrefixWatch>();
   /** Set by close(): a watch asked for afterwards never connects (nothing would close it). */
   #watchesClosed = false;
+  readonly #fields: CacheFields;
 
   constructor(options: CreateCacheOptions = {}) {
     this.config = resolveConfig(options);
@@ -115,6 +117,7 @@ export class Cache {
       isCircuitOpen: () => this.#policy.breaker.state === 'open',
       processStats: () => this.processStats(),
     });
+    this.#fields = new CacheFields({ policy: this.#policy, values: this.#values, stats: this.#stats, tiers: this.#tiers, ref: (k) => this.#ref(k), ttlMs: (kind, ttl) => this.ttlMs(kind, ttl) });
   }
 
   /** The store is known: fleet statistics start, and L1 starts hearing Redis's invalidations (or says why it cannot). */
@@ -195,6 +198,44 @@ export class Cache {
   }
 
   // ---------------------------------------------------------------- writes
+
+  // ---------------------------------------------------------------- fields (cache-fields.ts)
+
+  /**
+   * Reads keys that hold named fields (a hash per entity), in one round trip: only
+   * `options.fields` when given (HMGET), else every field. Per key, in the order of `keys`: its
+   * live fields decoded (an empty Map for a missing key; a field that does not decode is left out
+   * and reported), or `{ plain }`, the decoded value of a key that still holds a plain value
+   * (written before it held fields; a second round trip on Redis); null when the backend failed.
+   * Always read from the store, never from L1.
+   */
+  getFields<T = unknown>(keys: readonly KeyInput[], options?: GetFieldsOptions): Promise<(FieldsRead<T> | null)[]> {
+    return this.#fields.get<T>(keys, options);
+  }
+
+  /**
+   * Writes fields of one key in one atomic step: writers of other fields, in this process or
+   * another, keep theirs. Each field is encoded (compressed, encrypted) on its own and may have
+   * its own TTL. True when written; false when the backend failed, or the key holds a plain value
+   * and `fromPlain` is not given. Throws E_INVALID_KEY for a reserved or empty field name.
+   */
+  setFields(key: KeyInput, fields: readonly FieldEntry[], options?: SetFieldsOptions): Promise<boolean> {
+    return this.#fields.set(key, fields, options);
+  }
+
+  /** Deletes fields of a key; how many existed, null when the backend failed. */
+  deleteFields(key: KeyInput, fields: readonly string[]): Promise<number | null> {
+    return this.#fields.delete(key, fields);
+  }
+
+  /**
+   * Merges `patch`'s members into the JSON object stored as plain JSON under `key` (a key shared
+   * with the Python service), atomically on the server; the key is created when missing.
+   * @param options.ttl seconds the key lives at least (only ever lengthened). @default the kind's TTL
+   */
+  mergeJson(key: KeyInput, patch: object, options?: { ttl?: number | null }): Promise<boolean> {
+    return this.#fields.mergeJson(key, patch, options);
+  }
 
   /** Writes a value; true when stored, false when the backend failed. */
   async set(key: KeyInput, value: unknown, options: SetOptions = {}): Promise<boolean> {

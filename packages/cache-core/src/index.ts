@@ -17,6 +17,9 @@ export type {
   SetManyOptions,
   SetOptions,
 } from './cache.js';
+export type { FieldEntry, FieldsRead, GetFieldsOptions, SetFieldsOptions } from './cache-fields.js';
+export { isHashStore } from './stores/hash-store.js';
+export type { HashFieldWrite, HashReadResult, HashStore, HashWriteOptions } from './stores/hash-store.js';
 export { getCache, resetCache, getRedisClient, getCacheStats, checkConnection } from './default-cache.js';
 export { createSessionStore, setSession, getSession, touchSession, deleteSession } from './session.js';
 export type { SessionStore, SessionStoreOptions } from './session.js';

@@ -4,6 +4,7 @@ import type { CachedEntry } from './stored-entry.js';
 import type {
   ClearOptions,
   FeatureEntry,
+  FeatureReadOptions,
   PredictionEntry,
   PredictionReadOptions,
   PredictionReadThroughOptions,
@@ -11,7 +12,9 @@ import type {
   ReadOptions,
   ReadThroughOptions,
   SchemaWriteOptions,
+  WriteOptions,
 } from './options.js';
+import type { FeaturesEntry } from './features.js';
 
 // One MlCache per Cache: after resetCache() the next getCache() is a new Cache, so a new MlCache.
 const instances = new WeakMap<Cache, MlCache>();
@@ -75,18 +78,23 @@ export function cacheFeatures<T extends object = Record<string, unknown>>(custom
 }
 
 /** {@link MlCache.getCachedFeatures} on the process-wide cache. */
-export function getCachedFeatures<T extends object = Record<string, unknown>>(customerId: string, options?: ReadOptions<T>): Promise<T | null> {
+export function getCachedFeatures<T extends object = Record<string, unknown>>(customerId: string, options?: FeatureReadOptions<T>): Promise<T | null> {
   return getMlCache().getCachedFeatures(customerId, options);
 }
 
 /** {@link MlCache.getCachedFeaturesEntry} on the process-wide cache. */
-export function getCachedFeaturesEntry<T extends object = Record<string, unknown>>(customerId: string, options?: ReadOptions<T>): Promise<CachedEntry<T> | null> {
+export function getCachedFeaturesEntry<T extends object = Record<string, unknown>>(customerId: string, options?: FeatureReadOptions<T>): Promise<FeaturesEntry<T> | null> {
   return getMlCache().getCachedFeaturesEntry(customerId, options);
 }
 
 /** {@link MlCache.getCachedFeaturesMany} on the process-wide cache. */
-export function getCachedFeaturesMany<T extends object = Record<string, unknown>>(customerIds: readonly string[], options?: ReadOptions<T>): Promise<(T | null)[]> {
+export function getCachedFeaturesMany<T extends object = Record<string, unknown>>(customerIds: readonly string[], options?: FeatureReadOptions<T>): Promise<(T | null)[]> {
   return getMlCache().getCachedFeaturesMany(customerIds, options);
+}
+
+/** {@link MlCache.updateFeatures} on the process-wide cache. */
+export function updateFeatures<T extends object = Record<string, unknown>>(customerId: string, partial: Partial<T>, options?: WriteOptions): Promise<boolean> {
+  return getMlCache().updateFeatures(customerId, partial, options);
 }
 
 /** {@link MlCache.cacheFeaturesMany} on the process-wide cache. */

@@ -13,6 +13,7 @@ export {
   getCachedFeatures,
   getCachedFeaturesEntry,
   getCachedFeaturesMany,
+  updateFeatures,
   cacheFeaturesMany,
   getOrComputeFeatures,
   clearFeatureCache,
@@ -27,6 +28,7 @@ export { FinRiskCacheError } from './errors.js';
 export type {
   ClearOptions,
   FeatureEntry,
+  FeatureReadOptions,
   LockOptions,
   MlCacheErrorEvent,
   MlCacheOptions,
@@ -41,4 +43,5 @@ export type {
   WriteOptions,
 } from './options.js';
 export type { CachedEntry } from './stored-entry.js';
+export type { FeaturesEntry } from './features.js';
 export type { Schema } from './schema.js';

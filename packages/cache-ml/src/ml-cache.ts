@@ -1,6 +1,6 @@
 import { TypedEmitter, type BulkResult, type Cache } from '@finrisk/cache-core';
 import { Artifacts } from './artifacts.js';
-import { Features } from './features.js';
+import { Features, type FeaturesEntry } from './features.js';
 import { createLayout } from './ml-layout.js';
 import type { MlKeys } from './ml-keys.js';
 import type {
@@ -13,9 +13,11 @@ import type {
   PredictionReadOptions,
   PredictionReadThroughOptions,
   PredictionWriteOptions,
+  FeatureReadOptions,
   ReadOptions,
   ReadThroughOptions,
   SchemaWriteOptions,
+  WriteOptions,
 } from './options.js';
 import { Predictions } from './predictions.js';
 import { ReadThrough, resolveLock } from './read-through.js';
@@ -167,19 +169,37 @@ export class MlCache<P extends object = Record<string, unknown>, F extends objec
     return this.#features.cache(customerId, features, options);
   }
 
-  /** A customer's cached features (the guide's `get_cached_features`), or null. One round trip. */
-  getCachedFeatures<T extends object = F>(customerId: string, options?: ReadOptions<T>): Promise<T | null> {
+  /**
+   * A customer's cached features (the guide's `get_cached_features`), or null. One round trip.
+   * With `only`, just those features (the others never leave Redis in the `finrisk` layout).
+   * A feature past its own TTL (see {@link MlCache.updateFeatures}) is missing from the answer.
+   */
+  getCachedFeatures<T extends object = F>(customerId: string, options?: FeatureReadOptions<T>): Promise<T | null> {
     return this.#features.get(customerId, options);
   }
 
-  /** Like {@link MlCache.getCachedFeatures}, with the write time and stale values of a grace period. */
-  getCachedFeaturesEntry<T extends object = F>(customerId: string, options?: ReadOptions<T>): Promise<CachedEntry<T> | null> {
+  /** Like {@link MlCache.getCachedFeatures}, with the write time (the oldest feature's, and each feature's) and stale values of a grace period. */
+  getCachedFeaturesEntry<T extends object = F>(customerId: string, options?: FeatureReadOptions<T>): Promise<FeaturesEntry<T> | null> {
     return this.#features.getEntry(customerId, options);
   }
 
-  /** Many customers' features in one round trip (one MGET), in the order of `customerIds`. */
-  getCachedFeaturesMany<T extends object = F>(customerIds: readonly string[], options?: ReadOptions<T>): Promise<(T | null)[]> {
+  /** Many customers' features in one round trip, in the order of `customerIds`; `only` as in {@link MlCache.getCachedFeatures}. */
+  getCachedFeaturesMany<T extends object = F>(customerIds: readonly string[], options?: FeatureReadOptions<T>): Promise<(T | null)[]> {
     return this.#features.getMany(customerIds, options);
+  }
+
+  /**
+   * Updates some of a customer's features, atomically, leaving the others as they are: updaters
+   * of different features, in any process, never lose each other's writes. `finrisk` layout: one
+   * hash field per feature, each with its own write time and TTL (`ttl`: after it that feature
+   * reads as missing while the others stay; the customer's key lives at least as long). Python
+   * service's layout: a merge into its JSON value on the server (no TTL per feature there; the
+   * key lives at least `ttl`). No schema check (a schema describes whole vectors). True when
+   * stored, false when the backend failed.
+   * @default ttl `CACHE_FEATURE_TTL` (1800 s)
+   */
+  updateFeatures<T extends object = F>(customerId: string, partial: Partial<T>, options?: WriteOptions): Promise<boolean> {
+    return this.#features.update(customerId, partial, options);
   }
 
   /** Caches many customers' features in one round trip (a pipeline); every entry is validated first. True when all were stored. */

@@ -67,6 +67,16 @@ export interface ReadOptions<T> {
   schema?: Schema<T>;
 }
 
+/** Options of a features read. */
+export interface FeatureReadOptions<T> extends ReadOptions<T> {
+  /**
+   * Read only these features: the answer holds those found, and is null when none is. In the
+   * `finrisk` layout only they leave Redis (HMGET); the Python service's single JSON value is
+   * read whole and cut here. The schema is not checked on a part of a vector. @default all features
+   */
+  only?: readonly string[];
+}
+
 /** Options of a prediction read. */
 export interface PredictionReadOptions<T> extends ReadOptions<T> {
   /** Only a prediction made by this model version is a hit. @default any version */

@@ -51,6 +51,21 @@ const CLIENT_SETINFO: AclGroup = {
   since: { redis: '7.2.0', valkey: '7.2.0' },
 };
 
+/** Features are a hash per customer in the `finrisk` layout: reads of some (HMGET) or all fields, and whether the server expires fields itself. */
+const HASH_READS: AclGroup = {
+  commands: ['HMGET', 'HGETALL', 'COMMAND INFO'],
+  rules: ['+hmget', '+hgetall', '+command|info'],
+  usedFor: "a customer's features, some (`only`) or all; `COMMAND INFO HPEXPIRE` asks once whether the server expires hash fields itself",
+};
+
+/** Redis 7.4 expires single hash fields; the SDK uses it for the TTL of one feature where it exists. */
+const HASH_FIELD_EXPIRY: AclGroup = {
+  commands: ['HPEXPIRE'],
+  rules: ['+hpexpire'],
+  usedFor: 'the TTL of one feature (`updateFeatures` with `ttl`), inside the write script; older servers keep the deadlines in the hash instead',
+  since: { redis: '7.4.0' },
+};
+
 /** Every role, by name. */
 export const ACL_ROLES: Readonly<Record<AclRoleName, AclRole>> = {
   app: {
@@ -67,6 +82,13 @@ export const ACL_ROLES: Readonly<Record<AclRoleName, AclRole>> = {
       { commands: ['MEMORY USAGE'], rules: ['+memory|usage'], usedFor: '`finrisk-cache stats` (bytes per kind); not needed by the SDK itself' },
       { commands: ['ZADD', 'ZREMRANGEBYSCORE', 'ZRANGEBYSCORE'], rules: ['+zadd', '+zremrangebyscore', '+zrangebyscore'], usedFor: 'fleet statistics: the index of the processes\' published counters' },
       { commands: ['GETRANGE'], rules: ['+getrange'], usedFor: 'fleet statistics: each record is read at most 64 KiB, whatever another process stored' },
+      HASH_READS,
+      {
+        commands: ['EVALSHA', 'HSET', 'HGET', 'HDEL', 'TYPE'],
+        rules: ['+evalsha', '+hset', '+hget', '+hdel', '+type'],
+        usedFor: "partial feature updates (`setFields`, `updateFeatures`, `mergeJson`): the write scripts, run by their SHA1 (`EVAL` when the server lacks them), and their commands (checked inside scripts too); `deleteFields`",
+      },
+      HASH_FIELD_EXPIRY,
       CLIENT_SETINFO,
     ],
   },
@@ -85,6 +107,7 @@ export const ACL_ROLES: Readonly<Record<AclRoleName, AclRole>> = {
       { commands: ['PING', 'INFO', 'DBSIZE'], rules: ['+ping', '+info', '+dbsize'], usedFor: 'status, memory and key count at every refresh' },
       { commands: ['SCAN', 'GET', 'MGET', 'PTTL'], rules: ['+scan', '+get', '+mget', '+pttl'], usedFor: 'keys per kind, a customer\'s entries, the frames and their previews' },
       { commands: ['ZRANGEBYSCORE', 'GETRANGE'], rules: ['+zrangebyscore', '+getrange'], usedFor: 'the fleet statistics: their index, and each record read at most 64 KiB' },
+      HASH_READS,
       CLIENT_SETINFO,
     ],
   },

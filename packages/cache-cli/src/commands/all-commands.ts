@@ -17,6 +17,7 @@ import { inspectCommand } from './inspect.js';
 import { listDfCommand } from './list-df.js';
 import { monitorCommand } from './monitor.js';
 import { statsCommand } from './stats.js';
+import { updateFeatCommand } from './update-feat.js';
 
 /** Every built-in command, in the order `--help` lists them. */
 export const COMMANDS: readonly CommandDefinition[] = [
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   cachePredCommand,
   getPredCommand,
   cacheFeatCommand,
+  updateFeatCommand,
   getFeatCommand,
   inspectCommand,
   cacheDfCommand,

@@ -27,6 +27,16 @@ export interface CustomerView {
   limitBytes: number;
 }
 
+/** Each feature's age in whole seconds at the lookup, from its write time (the writer's clock; never below 0). */
+function withAges(fields: ValueField[], cachedAt: Record<string, string> | undefined): ValueField[] {
+  if (!cachedAt) return fields;
+  const now = Date.now();
+  return fields.map((field) => {
+    const at = Object.hasOwn(cachedAt, field.name) ? Date.parse(cachedAt[field.name]!) : Number.NaN;
+    return Number.isNaN(at) ? field : { ...field, ageSeconds: Math.max(0, Math.floor((now - at) / 1000)) };
+  });
+}
+
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
 /**
@@ -48,7 +58,7 @@ export async function customerView(ml: MlCache, customer: string): Promise<Custo
         view.entriesOmitted++;
         return;
       }
-      const full: CustomerViewEntry = { ...entry, fields: valueFields(value) };
+      const full: CustomerViewEntry = { ...entry, fields: withAges(valueFields(value), entry.featureCachedAt) };
       const fullBytes = jsonBytes(full) + 1;
       if (used + fullBytes <= LOOKUP_MAX_BYTES) {
         view.entries.push(full);

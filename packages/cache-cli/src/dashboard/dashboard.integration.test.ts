@@ -122,10 +122,12 @@ describe('read-only on loopback', () => {
     const body = (await res.json()) as { customer: string; entries: { kind: string; model: string | null; state: string; ttlSeconds: number; fields: { name: string; text: string }[] }[] };
     expect(body.entries.map((e) => [e.kind, e.model, e.state])).toEqual([['prediction', 'credit', 'fresh'], ['prediction', 'fraud', 'fresh'], ['feature', null, 'fresh']]);
     expect(body.entries[0]!.fields).toEqual([{ name: 'risk_score', text: '0.75' }, { name: 'decision', text: 'approve' }]);
+    // Features carry each one's age (seconds since it was written), for the page's Age column.
+    const age = expect.any(Number) as unknown as number;
     expect(body.entries[2]!.fields).toEqual([
-      { name: 'age', text: '35' },
-      { name: 'note', text: '<img src=x onerror=alert(1)>' },
-      { name: 'when', text: '2024-01-02T00:00:00.000Z' },
+      { name: 'age', text: '35', ageSeconds: age },
+      { name: 'note', text: '<img src=x onerror=alert(1)>', ageSeconds: age },
+      { name: 'when', text: '2024-01-02T00:00:00.000Z', ageSeconds: age },
     ]);
     expect(body.entries.every((e) => e.ttlSeconds > 0)).toBe(true);
     expect((await (await get(dashboard, '/api/customer?id=NOBODY')).json()) as unknown).toEqual({ customer: 'NOBODY', entries: [], valuesOmitted: 0, entriesOmitted: 0, limitBytes: LOOKUP_MAX_BYTES });

@@ -39,6 +39,8 @@ export function valueText(value: unknown, max = MAX_TEXT_LENGTH): string {
 export interface ValueField {
   name: string;
   text: string;
+  /** Features: seconds since this feature was written, when known. */
+  ageSeconds?: number;
 }
 
 /** Most fields sent for one value. */

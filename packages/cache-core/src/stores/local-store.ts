@@ -2,6 +2,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { FinRiskCacheError } from '../errors.js';
+import { parsePythonJson, pythonJsonDumps } from '../python-json.js';
+import { applyHashWrite, checkFieldNames, startingFields, type HashReadResult, mergeJsonObjects, packHash, readHeldFields, unpackHash, wrongType, type HashFieldWrite, type HashStore, type HashWriteOptions } from './hash-store.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 /** Options of {@link LocalStore}. */
@@ -95,7 +97,7 @@ const utf8 = new TextDecoder();
  * several processes on one machine, with TTLs honoured on every read. For machines without Redis.
  * It opens files written by earlier versions (better-sqlite3) as they are: same table, same WAL.
  */
-export class LocalStore implements CacheStore {
+export class LocalStore implements CacheStore, HashStore {
   readonly backend = 'local' as const;
   readonly location: string;
   readonly #options: LocalStoreOptions;
@@ -140,6 +142,7 @@ export class LocalStore implements CacheStore {
       const s = (sql: string) => db!.prepare(sql);
       this.#statements = {
         get: s('SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+        getRow: s('SELECT value, expires_at FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
         ttl: s('SELECT expires_at FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
         upsert: s('INSERT INTO entries (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'),
         insertIfAbsent: s(`INSERT INTO entries (key, value, expires_at) VALUES (?, ?, ?)
@@ -292,6 +295,89 @@ export class LocalStore implements CacheStore {
       yield keys;
       if (rows.length < batchSize) return;
     }
+  }
+
+  // Hashes: a hash is one packed value of the entries table (hash-store.ts), so that delete, scan
+  // and TTLs treat it like any key; each update is a write transaction (BEGIN IMMEDIATE), atomic
+  // across the processes sharing the file.
+
+  async hasFieldExpiry(): Promise<boolean> {
+    return true;
+  }
+
+  /** The hash under `key` (null: no key) and the key's deadline; inside a transaction. */
+  #heldHash(s: Record<string, StatementSync>, key: string, now: number, plainOk = false) {
+    const row = s.getRow!.get(key, now) as { value: Uint8Array; expires_at: number | null } | undefined;
+    if (!row) return { fields: null, plain: null, expiresAt: null };
+    const fields = unpackHash(row.value);
+    if (fields === null && !plainOk) throw wrongType(key);
+    return { fields, plain: fields === null ? row.value : null, expiresAt: row.expires_at ?? Infinity };
+  }
+
+  async hashWrite(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<boolean> {
+    checkFieldNames(fields.map((f) => f.field));
+    const now = Date.now();
+    return this.#do('write', (s, db) => {
+      let written = true;
+      transaction(db, 'BEGIN IMMEDIATE', () => {
+        const held = this.#heldHash(s, key, now, true);
+        const start = startingFields(held.fields, held.plain, options, now);
+        if (start === undefined) {
+          written = false;
+          return;
+        }
+        if (fields.length === 0 && !options.replace && start === held.fields) return;
+        const next = applyHashWrite(start, held.expiresAt, fields, options, now);
+        if (next.fields.size === 0) s.deleteAny!.run(key);
+        else s.upsert!.run(key, packHash(next.fields), next.expiresAt === Infinity ? null : next.expiresAt);
+      });
+      return written;
+    });
+  }
+
+  async hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
+    if (fields) checkFieldNames(fields);
+    const now = Date.now();
+    return this.#do('read', (s) =>
+      keys.map((key) => {
+        const held = this.#heldHash(s, key, now, true);
+        return held.plain ?? readHeldFields(held.fields, fields, now);
+      }),
+    );
+  }
+
+  async hashDelete(key: string, fields: readonly string[]): Promise<number> {
+    checkFieldNames(fields);
+    const now = Date.now();
+    return this.#do('delete', (s, db) => {
+      let deleted = 0;
+      transaction(db, 'BEGIN IMMEDIATE', () => {
+        const held = this.#heldHash(s, key, now);
+        if (held.fields === null) return;
+        for (const field of fields) {
+          const h = held.fields.get(field);
+          if (h && h.expiresAt > now) deleted++;
+          held.fields.delete(field);
+        }
+        if (held.fields.size === 0) s.deleteAny!.run(key);
+        else s.upsert!.run(key, packHash(held.fields), held.expiresAt === Infinity ? null : held.expiresAt);
+      });
+      return deleted;
+    });
+  }
+
+  async jsonMerge(key: string, patch: Uint8Array, options: { ttlMs?: number | undefined } = {}): Promise<void> {
+    const now = Date.now();
+    this.#do('write', (s, db) =>
+      transaction(db, 'BEGIN IMMEDIATE', () => {
+        const row = s.getRow!.get(key, now) as { value: Uint8Array; expires_at: number | null } | undefined;
+        if (row && unpackHash(row.value) !== null) throw wrongType(key);
+        const value = mergeJsonObjects(key, row?.value ?? null, patch, parsePythonJson, pythonJsonDumps);
+        const wanted = options.ttlMs === undefined ? null : now + options.ttlMs;
+        const expiresAt = !row ? wanted : wanted === null || row.expires_at === null ? row.expires_at : Math.max(row.expires_at, wanted);
+        s.upsert!.run(key, value, expiresAt);
+      }),
+    );
   }
 
   async deleteByPrefix(prefix: string): Promise<number> {

@@ -1,9 +1,14 @@
 import { FinRiskCacheError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from './deadline.js';
+import { parsePythonJson, pythonJsonDumps } from '../python-json.js';
+import { applyHashWrite, checkFieldNames, startingFields, type HashReadResult, mergeJsonObjects, readHeldFields, wrongType, type HashFieldWrite, type HashStore, type HashWriteOptions, type HeldField } from './hash-store.js';
 import type { CacheStore, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
 
 interface MemoryEntry {
+  /** Empty for a hash. */
   value: Uint8Array;
+  /** The fields, when the key holds a hash. */
+  hash?: Map<string, HeldField>;
   /** Epoch ms, or Infinity for no expiry. */
   expiresAt: number;
 }
@@ -18,7 +23,7 @@ export interface MemoryStoreOptions {
  * An in-process store with real TTL expiry, for tests and single-process tools. Values are
  * copied in and out, so a caller mutating a buffer cannot change what is cached.
  */
-export class MemoryStore implements CacheStore {
+export class MemoryStore implements CacheStore, HashStore {
   readonly backend = 'memory' as const;
   readonly location = 'memory (this process)';
   #entries = new Map<string, MemoryEntry>();
@@ -77,6 +82,7 @@ export class MemoryStore implements CacheStore {
       this.#misses++;
       return null;
     }
+    if (entry.hash) throw wrongType(key);
     this.#hits++;
     return entry.value.slice();
   }
@@ -173,6 +179,63 @@ export class MemoryStore implements CacheStore {
     let deleted = 0;
     for await (const keys of this.scan(prefix)) deleted += await this.delete(keys);
     return deleted;
+  }
+
+  // Hashes: each call runs to its end without yielding, so it is atomic within the process.
+
+  async hasFieldExpiry(): Promise<boolean> {
+    return true;
+  }
+
+  async hashWrite(key: string, fields: readonly HashFieldWrite[], options: HashWriteOptions = {}): Promise<boolean> {
+    checkFieldNames(fields.map((f) => f.field));
+    const entry = this.#live(key);
+    const now = Date.now();
+    const start = startingFields(entry?.hash ?? null, entry && !entry.hash ? entry.value : null, options, now);
+    if (start === undefined) return false;
+    if (fields.length === 0 && !options.replace && start === (entry?.hash ?? null)) return true;
+    const next = applyHashWrite(start, entry ? entry.expiresAt : null, fields, options, now);
+    if (next.fields.size === 0) this.#entries.delete(key);
+    else this.#entries.set(key, { value: new Uint8Array(0), hash: next.fields, expiresAt: next.expiresAt });
+    return true;
+  }
+
+  async hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
+    if (fields) checkFieldNames(fields);
+    const now = Date.now();
+    return keys.map((key) => {
+      const entry = this.#live(key);
+      if (entry && !entry.hash) return entry.value.slice();
+      const out = readHeldFields(entry?.hash ?? null, fields, now);
+      if (out.size > 0) this.#hits++;
+      else this.#misses++;
+      return out;
+    });
+  }
+
+  async hashDelete(key: string, fields: readonly string[]): Promise<number> {
+    checkFieldNames(fields);
+    const entry = this.#live(key);
+    if (!entry) return 0;
+    if (!entry.hash) throw wrongType(key);
+    const now = Date.now();
+    let deleted = 0;
+    for (const field of fields) {
+      const held = entry.hash.get(field);
+      if (held && held.expiresAt > now) deleted++;
+      entry.hash.delete(field);
+    }
+    if (entry.hash.size === 0) this.#entries.delete(key);
+    return deleted;
+  }
+
+  async jsonMerge(key: string, patch: Uint8Array, options: { ttlMs?: number | undefined } = {}): Promise<void> {
+    const entry = this.#live(key);
+    if (entry?.hash) throw wrongType(key);
+    const value = mergeJsonObjects(key, entry?.value ?? null, patch, parsePythonJson, pythonJsonDumps);
+    const wanted = options.ttlMs === undefined ? undefined : Date.now() + options.ttlMs;
+    const expiresAt = !entry ? (wanted ?? Infinity) : wanted === undefined || entry.expiresAt === Infinity ? entry.expiresAt : Math.max(entry.expiresAt, wanted);
+    this.#entries.set(key, { value, expiresAt });
   }
 
   async ping(): Promise<number> {

@@ -14,6 +14,8 @@ import { FinRiskCacheError } from '../errors.js';
 import { escapeGlob } from '../keys.js';
 import { STORE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 import { afterDeadline, settlesWithin, withDeadline } from './deadline.js';
+import type { HashFieldWrite, HashReadResult, HashStore, HashWriteOptions } from './hash-store.js';
+import { RedisHashes } from './redis-hash.js';
 import { reconnectDelay } from './reconnect.js';
 import { mapRedisError } from './redis-errors.js';
 import type { CacheStore, StoreCallOptions, StoreEntry, StoreInfo, StoreSetOptions } from './store.js';
@@ -90,7 +92,7 @@ export function redisClientOptions(config: CacheConfig, signal?: AbortSignal): R
  * sentinel client has the same command API and follows failovers). {@link RedisClusterStore}
  * extends it for Redis Cluster.
  */
-export class RedisStore implements CacheStore {
+export class RedisStore implements CacheStore, HashStore {
   readonly backend = 'redis' as const;
   readonly location: string;
   /** The node-redis client (a sentinel client when Sentinel is configured). */
@@ -480,6 +482,33 @@ export class RedisStore implements CacheStore {
   /** MGET of `keys` without a deadline of its own (the caller's run has one). */
   protected getManyRaw(keys: readonly string[]): Promise<(Buffer | null)[]> {
     return this.send<(Buffer | null)[]>(['MGET', ...keys], keys[0]!, true);
+  }
+
+  // ---------------------------------------------------------------- hashes (redis-hash.ts)
+
+  #hashes: RedisHashes | undefined;
+  get #hashOps(): RedisHashes {
+    return (this.#hashes ??= new RedisHashes((args, key, readonly) => this.send(args, key, readonly)));
+  }
+
+  hasFieldExpiry(): Promise<boolean> {
+    return this.run('COMMAND INFO', () => this.#hashOps.hasFieldExpiry('0'));
+  }
+
+  hashWrite(key: string, fields: readonly HashFieldWrite[], options?: HashWriteOptions): Promise<boolean> {
+    return this.run('EVAL (hash write)', () => this.#hashOps.write(key, fields, options), fields.reduce((sum, f) => sum + f.value.byteLength, 0));
+  }
+
+  hashRead(keys: readonly string[], fields?: readonly string[]): Promise<HashReadResult[]> {
+    return this.run(fields ? 'HMGET' : 'HGETALL', () => this.#hashOps.read(keys, fields));
+  }
+
+  hashDelete(key: string, fields: readonly string[]): Promise<number> {
+    return this.run('HDEL', () => this.#hashOps.delete(key, fields));
+  }
+
+  jsonMerge(key: string, patch: Uint8Array, options: { ttlMs?: number | undefined } = {}): Promise<void> {
+    return this.run('EVAL (json merge)', () => this.#hashOps.jsonMerge(key, patch, options.ttlMs), patch.byteLength);
   }
 
   /** True once {@link RedisStore.close} was called. */

@@ -407,7 +407,10 @@
             ? h('p', { className: 'notice error' }, `Stored but unreadable, so reads miss: ${e.error ? e.error.message : 'unknown reason'}`)
             : e.valueOmitted
               ? h('p', { className: 'muted' }, `Value not shown: this answer reached its ${limit} limit.`)
-              : table([{ title: 'Field' }, { title: 'Value' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }])),
+              : e.fields.some((f) => typeof f.ageSeconds === 'number')
+                ? // Features written field by field: each one's age, since streaming features age apart from the batch ones.
+                  table([{ title: 'Feature' }, { title: 'Value' }, { title: 'Age' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }, typeof f.ageSeconds === 'number' ? ttl(f.ageSeconds) : 'unknown']))
+                : table([{ title: 'Field' }, { title: 'Value' }], e.fields.map((f) => [f.name, { text: f.text, className: 'cell' }])),
       ),
     );
     fill(out, heading, omittedNote, summary, actions, ...details);
