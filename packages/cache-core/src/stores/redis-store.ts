@@ -33,6 +33,9 @@ interface SendCommand {
 /** Connection state changes a store reports to the cache above it. */
 export type ConnectionListener = (event: { type: 'ready' } | { type: 'down'; error: FinRiskCacheError }) => void;
 
+/** A plain SET's reply: OK when stored; null when NX found the key. A function of its own, not a closure per call. */
+const isStored = (reply: unknown): boolean => reply !== null;
+
 // Compare-and-delete, so that a lock is only released by its owner.
 const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
@@ -288,7 +291,7 @@ export class RedisStore implements CacheStore, HashStore {
     const args: RedisArgument[] = ['SET', key, toBuffer(value)];
     if (options.ttlMs !== undefined) args.push('PX', String(options.ttlMs));
     if (options.ifAbsent) args.push('NX');
-    return this.run('SET', async () => (await this.send<unknown>(args, key, false)) !== null, value.byteLength);
+    return this.run('SET', () => this.send<unknown>(args, key, false).then(isStored), value.byteLength);
   }
 
   setMany(entries: readonly StoreEntry[], options?: StoreCallOptions): Promise<void> {
